@@ -1,0 +1,277 @@
+"""Grading cases of assignment 01 (backprop), against the Keras references in ``dlcourse.references.backprop``.
+
+Public cases have fixed seeds and show their arguments in messages; hidden cases draw shapes and
+values from the grader's secret. Points add up to the table in the notebook's introduction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.engine.case import Assignment, Case, Mistake
+from dlcourse import datasets
+from dlcourse.references import backprop as ref
+
+
+def _normal(rng, *shape, scale=1.0):
+    return rng.normal(0.0, scale, size=shape)
+
+
+# ----------------------------------------------------------------------------- dense
+
+def _dense_inputs(n, d, m, backward=False):
+    def make(rng):
+        inputs = {"x": _normal(rng, n, d), "w": _normal(rng, d, m), "b": _normal(rng, m)}
+        if backward:
+            inputs["dout"] = _normal(rng, n, m)
+        return inputs
+    return make
+
+
+def _random_dense(backward):
+    def make(rng):
+        n, d, m = (int(v) for v in rng.integers(1, 9, size=3))
+        return _dense_inputs(n, d, m, backward)(rng)
+    return make
+
+
+FORGOT_BIAS = Mistake("the bias `b` is not added", lambda i, e: {"out": i["x"] @ i["w"]})
+DB_MEAN = Mistake("db averages over the batch; it is the sum over the batch",
+                  lambda i, e: {"db": i["dout"].mean(axis=0)})
+
+DENSE = [
+    Case("dense_forward", "batch of 4, 5 -> 3", _dense_inputs(4, 5, 3), ref.dense_forward, ("out", "cache"),
+         mistakes=(FORGOT_BIAS,)),
+    Case("dense_forward", "one example, 7 -> 2", _dense_inputs(1, 7, 2), ref.dense_forward, ("out", "cache"),
+         mistakes=(FORGOT_BIAS,)),
+    Case("dense_forward", "random shape", _random_dense(False), ref.dense_forward, ("out", "cache"), hidden=True),
+    Case("dense_backward", "batch of 4, 5 -> 3", _dense_inputs(4, 5, 3, True), ref.dense_backward,
+         ("dx", "dw", "db"), driver="forward_backward", forward="dense_forward", mistakes=(DB_MEAN,),
+         hint="dx = dout w^T, dw = x^T dout, db sums dout over the batch"),
+    Case("dense_backward", "one example, 7 -> 2", _dense_inputs(1, 7, 2, True), ref.dense_backward,
+         ("dx", "dw", "db"), driver="forward_backward", forward="dense_forward", mistakes=(DB_MEAN,)),
+    Case("dense_backward", "random shape", _random_dense(True), ref.dense_backward, ("dx", "dw", "db"),
+         driver="forward_backward", forward="dense_forward", hidden=True, points=2.0),
+]
+
+
+# ----------------------------------------------------------------------------- activations
+
+def _activation_inputs(shape, special=(), backward=False):
+    def make(rng):
+        x = _normal(rng, *shape, scale=3.0)
+        flat = x.reshape(-1)
+        flat[:len(special)] = special
+        inputs = {"x": x}
+        if backward:
+            inputs["dout"] = _normal(rng, *shape)
+        return inputs
+    return make
+
+
+def _random_activation(backward):
+    def make(rng):
+        shape = tuple(int(v) for v in rng.integers(1, 7, size=int(rng.integers(1, 4))))
+        return _activation_inputs(shape, backward=backward)(rng)
+    return make
+
+
+def _activation_cases(name, special, mistakes=(), hint=""):
+    forward = lambda x: ref.activation_forward(name, x)  # noqa: E731
+    backward = lambda x, dout: ref.activation_backward(name, x, dout)  # noqa: E731
+    return [
+        Case(f"{name}_forward", "5x4, with extreme values", _activation_inputs((5, 4), special), forward,
+             ("out", "cache")),
+        Case(f"{name}_forward", "random shape", _random_activation(False), forward, ("out", "cache"), hidden=True),
+        Case(f"{name}_backward", "5x4, with extreme values", _activation_inputs((5, 4), special, True), backward,
+             ("dx",), driver="forward_backward", forward=f"{name}_forward", mistakes=mistakes, hint=hint),
+        Case(f"{name}_backward", "random shape", _random_activation(True), backward, ("dx",),
+             driver="forward_backward", forward=f"{name}_forward", hidden=True),
+    ]
+
+
+ACTIVATIONS = (
+    _activation_cases("sigmoid", (0.0, 40.0, -40.0, 700.0, -700.0), mistakes=(
+        Mistake("the derivative was taken at x instead of at sigmoid(x): use s (1 - s) with s = sigmoid(x)",
+                lambda i, e: {"dx": i["dout"] * i["x"] * (1 - i["x"])}),))
+    + _activation_cases("relu", (0.0, 0.0, -0.0, 5.0, -5.0), mistakes=(
+        Mistake("x == 0 counted as active; Keras's ReLU has gradient 0 at 0 (use x > 0)",
+                lambda i, e: {"dx": i["dout"] * (i["x"] >= 0)}),))
+    + _activation_cases("tanh", (0.0, 30.0, -30.0), mistakes=(
+        Mistake("1 - x**2 was used; the derivative is 1 - tanh(x)**2",
+                lambda i, e: {"dx": i["dout"] * (1 - i["x"] ** 2)}),))
+)
+
+
+# ----------------------------------------------------------------------------- losses
+
+def _bce_inputs(n, scale, extremes=()):
+    def make(rng):
+        logits = _normal(rng, n, scale=scale)
+        logits[:len(extremes)] = extremes
+        return {"logits": logits, "y": rng.integers(0, 2, size=n).astype(np.float64)}
+    return make
+
+
+def _random_bce(rng):
+    return _bce_inputs(int(rng.integers(1, 40)), 4.0)(rng)
+
+
+def _per_example_mistake(name):
+    return Mistake(f"{name} is not divided by the batch size N (the loss is the mean over the batch)",
+                   lambda i, e: {"dlogits": e["dlogits"] * len(i["logits"])})
+
+
+BCE_HINT = ("use the stable form max(z, 0) - z y + log(1 + exp(-|z|)); its gradient is "
+            "(sigmoid(z) - y) / N")
+
+LOSSES = [
+    Case("binary_crossentropy", "8 moderate logits", _bce_inputs(8, 2.0), ref.binary_crossentropy,
+         ("loss", "dlogits"), mistakes=(_per_example_mistake("dlogits"),), hint=BCE_HINT),
+    Case("binary_crossentropy", "logits of +-100", _bce_inputs(6, 2.0, (100.0, -100.0, 100.0, -100.0)),
+         ref.binary_crossentropy, ("loss", "dlogits"), hint=BCE_HINT),
+    Case("binary_crossentropy", "random batch", _random_bce, ref.binary_crossentropy, ("loss", "dlogits"),
+         hidden=True),
+]
+
+
+def _sce_inputs(n, c, scale, shift=0.0):
+    def make(rng):
+        return {"logits": _normal(rng, n, c, scale=scale) + shift, "labels": rng.integers(0, c, size=n)}
+    return make
+
+
+def _random_sce(rng):
+    return _sce_inputs(int(rng.integers(1, 30)), int(rng.integers(2, 12)), 3.0)(rng)
+
+
+SCE_HINT = "subtract each row's maximum before exponentiating; the gradient is (softmax - onehot) / N"
+
+LOSSES += [
+    Case("softmax_crossentropy", "6 examples, 4 classes", _sce_inputs(6, 4, 2.0), ref.softmax_crossentropy,
+         ("loss", "dlogits"), mistakes=(_per_example_mistake("dlogits"),), hint=SCE_HINT),
+    Case("softmax_crossentropy", "logits near 1000", _sce_inputs(5, 3, 50.0, 1000.0), ref.softmax_crossentropy,
+         ("loss", "dlogits"), hint=SCE_HINT),
+    Case("softmax_crossentropy", "random batch", _random_sce, ref.softmax_crossentropy, ("loss", "dlogits"),
+         hidden=True),
+]
+
+
+# ----------------------------------------------------------------------------- gradient checking
+
+def _gradient_inputs(shape, h):
+    def make(rng):
+        return {"x": _normal(rng, *shape), "h": h, "c": _normal(rng, *shape), "d": _normal(rng, *shape, scale=0.3)}
+    return make
+
+
+def _random_gradient(rng):
+    shape = tuple(int(v) for v in rng.integers(1, 6, size=int(rng.integers(1, 3))))
+    return _gradient_inputs(shape, 1e-5)(rng)
+
+
+def _forward_difference(inputs, expected):
+    x, h, c, d = inputs["x"], inputs["h"], inputs["c"], inputs["d"]
+    f = lambda v: np.sum(c * np.sin(v)) + np.sum(d * v**3) / 3 + np.sum(v) ** 2 / 2  # noqa: E731
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        bumped = x.copy()
+        bumped[index] += h
+        grad[index] = (f(bumped) - f(x)) / h
+    return {"grad": grad}
+
+
+NUMERICAL = [
+    Case("numerical_gradient", f"{shape} array, h={h:g}", _gradient_inputs(shape, h), ref.cubic_sine_gradient,
+         ("grad",), driver="numerical_gradient", function=("cubic_sine", ("c", "d")), rtol=1e-5, atol=1e-6,
+         mistakes=(Mistake("a one-sided difference (f(x+h) - f(x)) / h; use (f(x+h) - f(x-h)) / 2h",
+                           _forward_difference),),
+         hint="perturb one entry at a time, put it back afterwards, and use central differences")
+    for shape, h in (((3, 4), 1e-5), ((6,), 1e-3))
+] + [Case("numerical_gradient", "random array", _random_gradient, ref.cubic_sine_gradient, ("grad",),
+          driver="numerical_gradient", function=("cubic_sine", ("c", "d")), rtol=1e-5, atol=1e-6, hidden=True)]
+
+
+# ----------------------------------------------------------------------------- the MLP
+
+def _mlp_inputs(n, sizes):
+    def make(rng):
+        params = {}
+        for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+            params[f"W{index}"] = _normal(rng, fan_in, fan_out, scale=1 / np.sqrt(fan_in))
+            params[f"b{index}"] = _normal(rng, fan_out, scale=0.5)
+        return {"params": params, "x": _normal(rng, n, sizes[0]), "y": rng.integers(0, sizes[-1], size=n)}
+    return make
+
+
+def _random_mlp(rng):
+    depth = int(rng.integers(2, 5))
+    sizes = [int(v) for v in rng.integers(2, 10, size=depth + 1)]
+    return _mlp_inputs(int(rng.integers(1, 20)), sizes)(rng)
+
+
+MLP = [
+    Case("mlp_loss_and_grads", "2 layers, 6-5-3", _mlp_inputs(8, (6, 5, 3)), ref.mlp_loss_and_grads,
+         ("loss", "grads"), points=2.0, hint="hidden layers are sigmoid, the last layer is linear logits "
+                                             "into softmax cross-entropy; backpropagate layer by layer"),
+    Case("mlp_loss_and_grads", "3 layers, 4-7-6-5", _mlp_inputs(10, (4, 7, 6, 5)), ref.mlp_loss_and_grads,
+         ("loss", "grads"), points=2.0),
+    Case("mlp_loss_and_grads", "random depth", _random_mlp, ref.mlp_loss_and_grads, ("loss", "grads"),
+         points=2.0, hidden=True),
+]
+
+
+# ----------------------------------------------------------------------------- training
+
+REQUIRED_ACCURACY = 0.95
+
+
+def _training_inputs(rng):
+    x, y = datasets.load_digits("train")
+    return {"x": x, "y": y, "seed": 0}
+
+
+def _held_out(x, y, seed):
+    x_test, y_test = datasets.load_digits("test")
+    return {"x_test": x_test, "y_test": y_test}
+
+
+def _judge_training(inputs, held_out, received):
+    """Held-out accuracy of the returned parameters, computed by the Keras reference model."""
+    params = received["params"]
+    if not isinstance(params, dict) or not params:
+        return False, f"train_mlp should return the params dict {{'W1': ..., 'b1': ..., ...}}, received {type(params).__name__}"
+    depth = len(params) // 2
+    expected_keys = {f"{kind}{index}" for index in range(1, depth + 1) for kind in "Wb"}
+    if set(params) != expected_keys:
+        return False, f"params should have keys W1, b1, ..., WL, bL; received {sorted(params)}"
+    width = 64
+    for index in range(1, depth + 1):
+        w, b = params[f"W{index}"], params[f"b{index}"]
+        if not (isinstance(w, np.ndarray) and isinstance(b, np.ndarray)) or w.ndim != 2 or b.shape != (w.shape[1],) \
+                or w.shape[0] != width or w.dtype.kind != "f" or b.dtype.kind != "f":
+            return False, (f"params W{index}/b{index} should be float arrays of shapes ({width}, H) and (H,); received "
+                           f"{getattr(w, 'shape', type(w).__name__)} and {getattr(b, 'shape', type(b).__name__)}")
+        if not (np.isfinite(w).all() and np.isfinite(b).all()):
+            return False, f"params W{index}/b{index} contain NaN or inf (the learning rate may be too large)"
+        width = w.shape[1]
+    if width != 10:
+        return False, f"the last layer should have 10 outputs (one per digit); received {width}"
+    accuracy = ref.mlp_accuracy(params, held_out["x_test"], held_out["y_test"])
+    if accuracy < REQUIRED_ACCURACY:
+        return False, (f"held-out accuracy {accuracy:.3f}, below the required {REQUIRED_ACCURACY:.2f} "
+                       "(train longer, or tune the learning rate and hidden size)")
+    return True, f"held-out accuracy {accuracy:.3f}"
+
+
+TRAINING = [
+    Case("train_mlp", "digits, held-out accuracy >= 0.95", _training_inputs, _held_out, ("params",), points=4.0,
+         timeout=120.0, judge=_judge_training),
+]
+
+
+ASSIGNMENT = Assignment(
+    name="01_backprop",
+    title="Backpropagation",
+    cases=tuple(DENSE + ACTIVATIONS + LOSSES + NUMERICAL + MLP + TRAINING),
+)

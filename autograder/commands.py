@@ -1,0 +1,120 @@
+"""The ``dlcourse grade`` and ``dlcourse check`` commands (plugged into ``dlcourse.cli``)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from rich.console import Console
+
+MAX_ZIP_BYTES = 512 * 1024 * 1024
+MAX_ZIP_MEMBERS = 10_000
+
+
+def grade(subparsers) -> None:
+    parser = subparsers.add_parser("grade", help="grade a notebook, a folder of notebooks, or a zip (all cases)",
+                                   description="Grade submissions with every case, hidden ones included. Exits 0 "
+                                               "whenever grading ran, whatever the score.")
+    parser.add_argument("path", type=Path, help="a .ipynb file, a folder of them, or a .zip")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="write Gradescope-format results here")
+    _common(parser)
+    parser.set_defaults(func=lambda args: _run(args, public_only=False))
+
+
+def check(subparsers) -> None:
+    parser = subparsers.add_parser("check", help="check your notebook against the public cases",
+                                   description="A student's own check: the public cases only, in the same "
+                                               "sandbox and with the same messages as grading.")
+    parser.add_argument("path", type=Path, help="your notebook (.ipynb)")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="write Gradescope-format results here")
+    _common(parser)
+    parser.set_defaults(func=lambda args: _run(args, public_only=True))
+
+
+def _common(parser) -> None:
+    parser.add_argument("--assignment", help="grade as this assignment (default: from the notebook)")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="run student code without bubblewrap (resource limits only; says what is missing)")
+
+
+def _run(args, public_only: bool) -> int:
+    from autograder.cases import ASSIGNMENTS
+    from autograder.engine.grade import Grader
+    from autograder.engine.references import ReferenceCache, cache_dir
+    from autograder.engine.report import gradescope, print_result, print_summary
+    from autograder.engine.secret import grader_secret
+
+    console = Console(stderr=False, soft_wrap=False)
+    if args.assignment and args.assignment not in ASSIGNMENTS:
+        console.print(f"[red]Expected an assignment among {', '.join(ASSIGNMENTS)}. Received {args.assignment!r}.[/]")
+        return 2
+    with tempfile.TemporaryDirectory(prefix="dlcourse-") as scratch:
+        try:
+            notebooks = collect_notebooks(args.path, Path(scratch))
+        except ValueError as error:
+            console.print(f"[red]{error}[/]")
+            return 2
+        grader = Grader(public_only=public_only, secret=None if public_only else grader_secret(),
+                        cache=ReferenceCache(cache_dir()), isolation="none" if args.no_sandbox else None)
+        assignment = ASSIGNMENTS.get(args.assignment) if args.assignment else None
+        results = []
+        for notebook in notebooks:
+            result = grader.grade(notebook, assignment)
+            print_result(result, console)
+            results.append(result)
+    if len(results) > 1:
+        print_summary(results, console)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(gradescope(results), indent=2))
+    if len(results) == 1 and results[0].error:
+        return 2
+    return 0
+
+
+def collect_notebooks(path: Path, scratch: Path) -> list[Path]:
+    """The notebooks to grade under ``path`` (a notebook, a folder, or a zip unpacked into ``scratch``)."""
+    if not path.exists():
+        raise ValueError(f"Expected a notebook, a folder or a zip. Received a path that does not exist: {path}")
+    if path.is_dir():
+        found = sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    elif path.suffix == ".zip":
+        found = _unzip(path, scratch)
+    else:
+        found = [path]
+    if not found:
+        raise ValueError(f"Expected at least one .ipynb notebook. Received none under {path}")
+    return found
+
+
+def _unzip(path: Path, scratch: Path) -> list[Path]:
+    """Unpack only the notebooks of a zip, refusing absolute paths, '..' and zip bombs."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise ValueError(f"Expected a zip archive. Received a file that is not one: {path}") from None
+    with archive:
+        members = [info for info in archive.infolist() if info.filename.endswith(".ipynb")
+                   and "__MACOSX" not in info.filename and ".ipynb_checkpoints" not in info.filename]
+        if len(members) > MAX_ZIP_MEMBERS or sum(info.file_size for info in members) > MAX_ZIP_BYTES:
+            raise ValueError(f"Expected a zip of at most {MAX_ZIP_MEMBERS} notebooks and "
+                             f"{MAX_ZIP_BYTES // 2**20} MiB. Received {path} with more.")
+        found = []
+        for index, info in enumerate(members):
+            name = Path(info.filename)
+            if name.is_absolute() or ".." in name.parts:
+                continue
+            target = scratch / f"{index:05d}" / name.name
+            target.parent.mkdir(parents=True)
+            with archive.open(info) as source, open(target, "wb") as sink:
+                shutil.copyfileobj(source, sink, length=1 << 20)
+            found.append(target)
+    return found
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use the `dlcourse` command")

@@ -1,0 +1,123 @@
+"""Grading cases: what is called, with which inputs, against which reference, for how many points.
+
+A case is declared once in ``autograder/cases/`` and used three ways: by the batch grader (all
+cases, in the sandbox), by ``dlcourse check`` (public cases, in the sandbox), and by ``check()``
+in a student's notebook (public cases, in the student's own kernel).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong answer: when the student's output matches it, the message names it.
+
+    Args:
+        name: what the student did, in words ("summed db over the wrong axis").
+        outputs: ``(inputs, expected) -> {quantity: wrong value}`` for the quantities it changes.
+    """
+
+    name: str
+    outputs: Callable[[dict, dict], dict]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One graded call of a student's unit.
+
+    Args:
+        unit: the student's function under test.
+        name: a short description shown in reports ("batch of 4, 3 units").
+        inputs: ``rng -> {name: value}`` in call order; called with a public or a secret seed.
+        reference: ``(**inputs) -> {quantity: expected}``; runs only in the grader.
+        outputs: names of the unit's return values, in order (one name: a single value).
+        points: what the case is worth.
+        hidden: hidden cases show no inputs and no values in messages.
+        driver: how the worker calls the unit: "call", "forward_backward", "numerical_gradient".
+        forward: for "forward_backward", the forward unit that makes the cache.
+        function: for "numerical_gradient", the worker's test function and its parameter names.
+        rtol, atol: elementwise tolerance, ``|received - expected| <= atol + rtol * |expected|``.
+        timeout: wall-clock seconds for the call.
+        hint: shown when the case fails (the common mistake, where it is not detected exactly).
+        mistakes: wrong answers recognised and named.
+        judge: replaces the elementwise comparison: ``(inputs, expected, received) -> (ok, message)``.
+    """
+
+    unit: str
+    name: str
+    inputs: Callable[[np.random.Generator], dict]
+    reference: Callable[..., dict]
+    outputs: tuple[str, ...]
+    points: float = 1.0
+    hidden: bool = False
+    driver: str = "call"
+    forward: str | None = None
+    function: tuple[str, tuple[str, ...]] | None = None
+    rtol: float = 1e-6
+    atol: float = 1e-8
+    timeout: float = 10.0
+    hint: str = ""
+    mistakes: tuple[Mistake, ...] = ()
+    judge: Callable[[dict, dict, Any], tuple[bool, str]] | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.unit}: {self.name}"
+
+    def make_inputs(self, secret: str | None) -> dict:
+        """Inputs from a seed: public cases from their id, hidden ones from the id and the secret."""
+        if self.hidden and secret is None:
+            raise ValueError(f"hidden case {self.id!r} needs the grader's secret")
+        material = self.id if not self.hidden else f"{secret}\0{self.id}"
+        seed = int.from_bytes(hashlib.sha256(material.encode()).digest()[:8], "big")
+        return self.inputs(np.random.default_rng(seed))
+
+    def request(self, inputs: dict) -> dict:
+        """The plain-data message that asks the worker to run this case."""
+        request = {"op": "run", "unit": self.unit, "driver": self.driver}
+        args = dict(inputs)
+        if self.driver == "forward_backward":
+            request["forward"] = self.forward
+            request["dout"] = args.pop("dout")
+        if self.driver == "numerical_gradient":
+            name, params = self.function
+            request["function"] = name
+            request["params"] = {key: args.pop(key) for key in params}
+        request["args"] = [[key, value] for key, value in args.items()]
+        return request
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """The cases of one notebook and the sandbox they need.
+
+    Args:
+        name: the notebook's stem, ``01_backprop``.
+        title: for reports.
+        cases: in the order units appear in the notebook.
+        frameworks: whether Keras may be imported in the sandbox (only the Keras assignments).
+        memory_bytes: address-space limit of a worker.
+    """
+
+    name: str
+    title: str
+    cases: tuple[Case, ...]
+    frameworks: bool = False
+    memory_bytes: int = 2 * 1024**3
+    units: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "units", tuple(dict.fromkeys(case.unit for case in self.cases)))
+
+    @property
+    def max_score(self) -> float:
+        return sum(case.points for case in self.cases)
+
+    def public_cases(self) -> tuple[Case, ...]:
+        return tuple(case for case in self.cases if not case.hidden)

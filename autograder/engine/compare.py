@@ -1,0 +1,202 @@
+"""Turn a worker's reply into a verdict and a message a student can act on.
+
+Runs only in the grader. Everything received is treated as data: a value of the wrong type,
+dtype or shape, a NaN, an exception or a dead worker is a failed case with a message that names
+the unit, the quantity, and the expected and received values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from autograder.engine.case import Case
+from autograder.engine.session import Failure
+from autograder.engine.wire import Unsupported
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    message: str
+    status: str  # "passed", "failed", "error", "not implemented", "missing", "timeout"
+
+
+def judge(case: Case, inputs: dict, expected, reply) -> Verdict:
+    """Compare a reply with the reference.
+
+    Args:
+        case: the case that was run.
+        inputs: the inputs it was run with (shown for public cases only).
+        expected: a zero-argument callable returning the reference outputs (only called when needed).
+        reply: the worker's plain reply, or a ``Failure``.
+    """
+    where = _where(case, inputs)
+    if isinstance(reply, Failure):
+        status = "timeout" if "timed out" in reply.message else "error"
+        printed = f"\nIt printed:\n{reply.output[-1500:]}" if reply.output.strip() else ""
+        return Verdict(False, f"{case.unit}: {reply.message}.{where}{printed}", status)
+    status = reply.get("status")
+    if status == "missing":
+        return Verdict(False, f"{case.unit}: `{reply.get('name')}` is not defined in the notebook "
+                              "(check the function's name and that its cell has no syntax error).", "missing")
+    if status == "error":
+        return _error(case, reply, where)
+    if status != "ok":
+        return Verdict(False, f"{case.unit}: the worker gave an unknown reply.", "error")
+    mutated = reply.get("mutated") or []
+    if mutated and isinstance(mutated, list):
+        names = ", ".join(f"`{name}`" for name in mutated if isinstance(name, str))
+        return Verdict(False, f"{case.unit} changed its input {names} in place; "
+                              f"compute new arrays instead (x = x + 1, not x += 1).{where}", "failed")
+    received, problem = _split(case, reply.get("value"))
+    if problem:
+        return Verdict(False, f"{case.unit}: {problem}{where}", "failed")
+    expected_values = expected()
+    if case.judge is not None:
+        ok, message = case.judge(inputs, expected_values, received)
+        return Verdict(ok, f"{case.unit}: {message}" + ("" if ok else where), "passed" if ok else "failed")
+    problems = []
+    for name, value in expected_values.items():
+        problem = compare_value(name, value, received.get(name), case.rtol, case.atol, case.hidden)
+        if problem:
+            problems.append(problem)
+    if not problems:
+        return Verdict(True, "", "passed")
+    message = f"{case.unit}, " + f"\n{case.unit}, ".join(problems)
+    known = recognise_mistake(case, inputs, expected_values, received)
+    if known:
+        message += f"\nThis matches a known mistake: {known}."
+    elif case.hint:
+        message += f"\nHint: {case.hint}"
+    return Verdict(False, message + where, "failed")
+
+
+def compare_value(name: str, expected, received, rtol: float, atol: float, hidden: bool = False) -> str | None:
+    """Why ``received`` is not ``expected`` (None when it is, within tolerance).
+
+    ``expected`` is an array, a number, or a dict of them (compared key by key).
+    """
+    if isinstance(expected, dict):
+        if not isinstance(received, dict):
+            return f"{name}: expected a dict with keys {sorted(expected)}, received {describe(received)}"
+        missing = sorted(set(expected) - set(received))
+        if missing:
+            return f"{name}: missing keys {missing} (received keys {sorted(received)})"
+        for key, value in expected.items():
+            problem = compare_value(f"{name}[{key!r}]", value, received[key], rtol, atol, hidden)
+            if problem:
+                return problem
+        return None
+    expected = np.asarray(expected)
+    if isinstance(received, (bool, int, float)) and not isinstance(received, bool) and expected.ndim == 0:
+        received = np.asarray(received, dtype=np.float64)
+    if not isinstance(received, np.ndarray):
+        return f"{name}: expected a NumPy array of shape {expected.shape}, received {describe(received)}"
+    if expected.dtype.kind == "f" and received.dtype.kind not in "f":
+        return (f"{name}: wrong dtype: expected floating point values, received dtype {received.dtype} "
+                "(integer or boolean results lose the fractions)")
+    if received.shape != expected.shape:
+        if hidden:
+            return f"{name}: wrong shape (received {received.shape}; hidden case, expected shape not shown)"
+        note = " (transposed?)" if received.shape == expected.shape[::-1] else ""
+        return f"{name}: wrong shape: expected {expected.shape}, received {received.shape}{note}"
+    got = received.astype(np.float64)
+    want = expected.astype(np.float64)
+    bad = ~np.isfinite(got) & np.isfinite(want)
+    if bad.any():
+        kind = "NaN" if np.isnan(got[bad]).any() else "inf"
+        index = _index(np.argwhere(bad)[0])
+        at = "" if hidden else f", first at index {index} (expected {_num(want[index])})"
+        return f"{name}: contains {kind}: {int(bad.sum())} of {got.size} values{at}"
+    error = np.abs(got - want)
+    error = np.where(np.isnan(want) & np.isnan(got), 0.0, error)
+    outside = error > atol + rtol * np.abs(want)
+    if not outside.any():
+        return None
+    relative = error / np.maximum(np.abs(want), np.finfo(np.float64).tiny)
+    worst = _index(np.unravel_index(np.argmax(error), error.shape)) if error.ndim else ()
+    if hidden:
+        return (f"{name}: wrong values in {int(outside.sum())} of {got.size} entries, "
+                f"max abs error {_num(error.max())} (hidden case)")
+    return (f"{name}: wrong values in {int(outside.sum())} of {got.size} entries; max abs error "
+            f"{_num(error.max())} at index {worst} (expected {_num(want[worst])}, received {_num(got[worst])}); "
+            f"max rel error {_num(relative.max())}; tolerance rtol={rtol:g}, atol={atol:g}")
+
+
+def recognise_mistake(case: Case, inputs: dict, expected: dict, received: dict) -> str | None:
+    """The name of the first known mistake the received outputs match."""
+    for mistake in case.mistakes:
+        wrong = mistake.outputs(inputs, expected)
+        if all(compare_value(name, value, received.get(name), case.rtol, case.atol) is None
+               for name, value in wrong.items()):
+            return mistake.name
+    return None
+
+
+def describe(value) -> str:
+    """A short, safe description of a received value (never its contents in full)."""
+    if value is None:
+        return "None (did the function forget to `return`?)"
+    if isinstance(value, Unsupported):
+        return f"an object of type {value.type_name} (return NumPy arrays and numbers)"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)} values"
+    if isinstance(value, dict):
+        return f"a dict with keys {sorted(value)[:10]}"
+    if isinstance(value, str):
+        return f"a string {value[:40]!r}"
+    return f"{type(value).__name__} {value!r}"
+
+
+def describe_inputs(inputs: dict) -> str:
+    """``x.shape=(2, 7, 7, 3), strides=(2, 2), padding='same'``: what a student needs to reproduce a case."""
+    parts = []
+    for key, value in inputs.items():
+        if isinstance(value, np.ndarray):
+            parts.append(f"{key}.shape={value.shape}" + ("" if value.dtype == np.float64 else f" ({value.dtype})"))
+        elif isinstance(value, dict):
+            parts.append(f"{key}={{{', '.join(f'{k}: {describe_inputs({k: v})[len(k) + 1:]}' for k, v in value.items())}}}")
+        else:
+            parts.append(f"{key}={value!r}")
+    return ", ".join(parts)
+
+
+def _split(case: Case, value) -> tuple[dict, str | None]:
+    names = case.outputs
+    if len(names) == 1:
+        return {names[0]: value}, None
+    if not isinstance(value, (tuple, list)) or len(value) != len(names):
+        wanted = f"a tuple of {len(names)} values ({', '.join(names)})"
+        return {}, f"should return {wanted}, received {describe(value)}"
+    return dict(zip(names, value)), None
+
+
+def _error(case: Case, reply: dict, where: str) -> Verdict:
+    kind = str(reply.get("type", "Exception"))
+    during = reply.get("during")
+    context = f" (while running `{during}`)" if during and during != case.unit else ""
+    if kind == "NotImplementedError":
+        return Verdict(False, f"{case.unit}: not implemented yet{context}: "
+                              "replace `raise NotImplementedError()` with your code.", "not implemented")
+    text = str(reply.get("traceback") or f"{kind}: {reply.get('message', '')}")
+    if kind in ("SystemExit", "KeyboardInterrupt"):
+        text = f"{kind} raised (do not call sys.exit or exit in a unit)\n{text}"
+    return Verdict(False, f"{case.unit} raised {kind}{context}.{where}\nYour traceback:\n{text.rstrip()}", "error")
+
+
+def _where(case: Case, inputs: dict) -> str:
+    if case.hidden:
+        return f"\n  (hidden case '{case.name}': its inputs are not shown)"
+    return f"\n  (public case '{case.name}': {describe_inputs(inputs)})"
+
+
+def _index(index) -> tuple:
+    return tuple(int(i) for i in index)
+
+
+def _num(value) -> str:
+    return f"{float(value):.6g}"

@@ -1,0 +1,129 @@
+"""The grading pipeline: read submission -> extract -> run in sandbox -> compare -> score.
+
+Each step is its own module; this one only wires them together and collects results. Reports
+(terminal table, Gradescope JSON) are in ``report.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.cases import ASSIGNMENTS, identify
+from autograder.engine.case import Assignment, Case
+from autograder.engine.compare import Verdict, judge
+from autograder.engine.extract import NotebookError, read_notebook
+from autograder.engine.references import ReferenceCache
+from autograder.engine.sandbox import Limits, Sandbox
+from autograder.engine.session import WorkerSession
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    verdict: Verdict
+
+    @property
+    def score(self) -> float:
+        return self.case.points if self.verdict.passed else 0.0
+
+
+@dataclass
+class SubmissionResult:
+    """Everything known about one graded notebook."""
+
+    path: Path
+    assignment: Assignment | None
+    results: list[CaseResult] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str | None = None  # set when the notebook could not be graded at all
+
+    @property
+    def score(self) -> float:
+        return sum(result.score for result in self.results)
+
+    @property
+    def max_score(self) -> float:
+        return sum(result.case.points for result in self.results)
+
+    def units(self) -> list[dict]:
+        """One row per unit: points, status, and the first failing message."""
+        rows: dict[str, dict] = {}
+        for result in self.results:
+            row = rows.setdefault(result.case.unit, {"unit": result.case.unit, "score": 0.0, "max_score": 0.0,
+                                                     "status": "passed", "message": ""})
+            row["score"] += result.score
+            row["max_score"] += result.case.points
+            if not result.verdict.passed and row["status"] == "passed":
+                row["status"], row["message"] = result.verdict.status, result.verdict.message
+        return list(rows.values())
+
+
+@dataclass
+class Grader:
+    """Grades notebooks with shared settings (sandbox kind, reference cache, secret).
+
+    Args:
+        public_only: grade only the public cases (a student's own check).
+        secret: seed material for hidden cases (required unless ``public_only``).
+        cache: where references are kept.
+        isolation: "bwrap" or "none"; default: bwrap when it works here.
+    """
+
+    public_only: bool = False
+    secret: str | None = None
+    cache: ReferenceCache = field(default_factory=ReferenceCache)
+    isolation: str | None = None
+
+    def grade(self, path: str | Path, assignment: Assignment | None = None) -> SubmissionResult:
+        started = time.perf_counter()
+        path = Path(path)
+        try:
+            notebook = read_notebook(path)
+        except NotebookError as error:
+            result = self._unreadable(path, assignment, str(error))
+        else:
+            assignment = assignment or identify(notebook)
+            if assignment is None:
+                result = SubmissionResult(path, None, error=f"{path.name}: no assignment of this course "
+                                                             f"matches it (known: {', '.join(ASSIGNMENTS)})")
+            else:
+                result = self._grade(notebook, assignment)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def cases(self, assignment: Assignment) -> tuple[Case, ...]:
+        return assignment.public_cases() if self.public_only else assignment.cases
+
+    def _grade(self, notebook, assignment: Assignment) -> SubmissionResult:
+        sandbox = Sandbox(frameworks=assignment.frameworks, isolation=self.isolation,
+                          limits=Limits(memory_bytes=assignment.memory_bytes))
+        result = SubmissionResult(notebook.path, assignment)
+        result.notices += [f"sandbox: {text}" for text in sandbox.missing_protections]
+        result.notices += [f"could not parse {text}" for text in notebook.problems]
+        with WorkerSession(sandbox, notebook.cells) as session:
+            for case in self.cases(assignment):
+                inputs = case.make_inputs(self.secret)
+                reply = session.run(case.request(inputs), case.timeout)
+                verdict = judge(case, inputs, lambda: self.cache.expected(case, inputs), reply)
+                result.results.append(CaseResult(case, verdict))
+            result.notices += [f"while loading: {text}" for text in session.load_problems]
+        return result
+
+    def _unreadable(self, path: Path, assignment: Assignment | None, reason: str) -> SubmissionResult:
+        assignment = assignment or ASSIGNMENTS.get(_stem_match(path))
+        if assignment is None:
+            return SubmissionResult(path, None, error=reason)
+        result = SubmissionResult(path, assignment, notices=[reason])
+        for case in self.cases(assignment):
+            result.results.append(CaseResult(case, Verdict(False, f"{case.unit}: {reason}", "error")))
+        return result
+
+
+def _stem_match(path: Path) -> str | None:
+    for name in ASSIGNMENTS:
+        if name in path.stem:
+            return name
+    return None

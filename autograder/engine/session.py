@@ -1,0 +1,207 @@
+"""A conversation with one sandboxed worker: load the student's code once, then run cases.
+
+If a case hangs, crashes the worker, or breaks the protocol, that case fails and the worker is
+killed; the next case starts a fresh worker. So one bad unit never costs the rest of a submission.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+
+from autograder.engine import wire
+from autograder.engine.sandbox import Sandbox, UidLease
+
+LOAD_TIMEOUT = 60.0
+MAX_REPLY_BYTES = 64 * 1024 * 1024
+MAX_CAPTURED_OUTPUT = 16 * 1024
+
+
+@dataclass
+class Failure:
+    """A case that produced no reply: the worker hung, died, or sent something that is not plain data."""
+
+    message: str
+    output: str = ""
+
+
+@dataclass
+class WorkerSession:
+    """Runs cases against one submission's code in sandboxed workers.
+
+    Args:
+        sandbox: how workers are started.
+        cells: the student's kept statements, as ``extract.kept_cells`` returns them.
+    """
+
+    sandbox: Sandbox
+    cells: list
+    load_problems: list[str] = field(default_factory=list)
+    _process: subprocess.Popen | None = None
+    _reply_fd: int | None = None
+    _lease: UidLease | None = None
+    _output: bytearray = field(default_factory=bytearray)
+
+    def run(self, request: dict, timeout: float) -> dict | Failure:
+        """Send one case; return the worker's plain reply, or a ``Failure``."""
+        if self._process is None:
+            started = self._start()
+            if isinstance(started, Failure):
+                return started
+        reply = self._exchange(request, timeout)
+        if isinstance(reply, Failure):
+            self.close()
+        return reply
+
+    def close(self) -> None:
+        """Kill the worker (if any) and everything it started."""
+        if self._process is not None:
+            _kill(self._process)
+            self._process = None
+        if self._reply_fd is not None:
+            os.close(self._reply_fd)
+            self._reply_fd = None
+        if self._lease is not None:
+            self._lease.__exit__(None, None, None)
+            self._lease = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ------------------------------------------------------------------------- details
+
+    def _start(self) -> dict | Failure:
+        self._lease = UidLease()
+        uid = self._lease.__enter__()
+        read_end, write_end = os.pipe()
+        try:
+            self._process = subprocess.Popen(
+                self.sandbox.command(write_end, uid), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, pass_fds=(write_end,), env=self.sandbox.environment(),
+                start_new_session=True)
+        finally:
+            os.close(write_end)
+        self._reply_fd = read_end
+        loaded = self._exchange({"op": "load", "cells": self.cells}, LOAD_TIMEOUT)
+        if isinstance(loaded, Failure):
+            self.close()
+            return Failure(f"your code could not be loaded: {loaded.message}", loaded.output)
+        problems = loaded.get("problems") if isinstance(loaded, dict) else None
+        if isinstance(problems, list):
+            self.load_problems = [str(problem)[:500] for problem in problems[:20]]
+        return loaded
+
+    def _exchange(self, request: dict, timeout: float) -> dict | Failure:
+        """Write a request frame, read one reply frame, drain output; all within ``timeout``."""
+        process = self._process
+        outgoing = memoryview(_frame(wire.encode(request)))
+        incoming = bytearray()
+        self._output.clear()
+        deadline = time.monotonic() + timeout
+        selector = selectors.DefaultSelector()
+        os.set_blocking(process.stdin.fileno(), False)
+        selector.register(process.stdin, selectors.EVENT_WRITE)
+        selector.register(process.stdout, selectors.EVENT_READ)
+        selector.register(self._reply_fd, selectors.EVENT_READ)
+        try:
+            while True:
+                frame = _complete_frame(incoming)
+                if isinstance(frame, Failure):
+                    return frame
+                if frame is not None:
+                    return self._decode(frame)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return Failure(f"timed out after {timeout:g} s (an infinite loop, or far too slow)",
+                                   self._captured())
+                events = selector.select(min(remaining, 1.0))
+                for key, _ in events:
+                    if key.fileobj is process.stdin:
+                        try:
+                            written = os.write(process.stdin.fileno(), outgoing[:1 << 16])
+                        except (BrokenPipeError, OSError):
+                            selector.unregister(process.stdin)
+                            continue
+                        outgoing = outgoing[written:]
+                        if not outgoing:
+                            selector.unregister(process.stdin)
+                    elif key.fileobj is process.stdout:
+                        chunk = os.read(process.stdout.fileno(), 1 << 16)
+                        if not chunk:
+                            selector.unregister(process.stdout)
+                        elif len(self._output) < MAX_CAPTURED_OUTPUT:
+                            self._output += chunk[:MAX_CAPTURED_OUTPUT - len(self._output)]
+                    else:
+                        chunk = os.read(self._reply_fd, 1 << 20)
+                        if not chunk:
+                            return self._death()
+                        incoming += chunk
+                        if len(incoming) > MAX_REPLY_BYTES + 8:
+                            return Failure(f"the reply was larger than {MAX_REPLY_BYTES} bytes")
+        finally:
+            selector.close()
+
+    def _decode(self, frame: bytes) -> dict | Failure:
+        try:
+            reply = wire.decode(frame, MAX_REPLY_BYTES)
+        except wire.WireError as error:
+            return Failure(f"the worker sent something that is not plain data ({error})")
+        if not isinstance(reply, dict) or not isinstance(reply.get("status"), str):
+            return Failure("the worker's reply was not a status dict (was the worker tampered with?)")
+        return reply
+
+    def _death(self) -> Failure:
+        try:
+            code = self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        if code is not None and code < 0:
+            name = signal.Signals(-code).name
+            why = {"SIGKILL": "killed: out of memory or over the CPU-time limit",
+                   "SIGXCPU": "over the CPU-time limit", "SIGSEGV": "a segmentation fault",
+                   "SIGXFSZ": "wrote a file over the size limit"}.get(name, "killed by a signal")
+            return Failure(f"the process died ({name}: {why})", self._captured())
+        return Failure(f"the process exited with code {code} in the middle of the test "
+                       "(sys.exit, os._exit or a crash)", self._captured())
+
+    def _captured(self) -> str:
+        return self._output.decode("utf-8", "replace")
+
+
+def _frame(payload: bytes) -> bytes:
+    return len(payload).to_bytes(8, "big") + payload
+
+
+def _complete_frame(buffer: bytearray) -> bytes | None | Failure:
+    if len(buffer) < 8:
+        return None
+    length = int.from_bytes(buffer[:8], "big")
+    if length > MAX_REPLY_BYTES:
+        return Failure(f"the worker announced a reply of {length} bytes, over the limit")
+    if len(buffer) < 8 + length:
+        return None
+    return bytes(buffer[8:8 + length])
+
+
+def _kill(process: subprocess.Popen) -> None:
+    for target in (lambda: os.killpg(process.pid, signal.SIGKILL), lambda: process.kill()):
+        try:
+            target()
+        except (ProcessLookupError, PermissionError):
+            pass
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    for stream in (process.stdin, process.stdout):
+        try:
+            stream.close()
+        except OSError:
+            pass

@@ -1,0 +1,202 @@
+"""The sandboxed worker: loads a student's code and calls its units on plain inputs.
+
+Everything in this file is untrusted once student code has run: the grader treats whatever comes
+back as plain data to check, never as code or as a verdict. It imports only the standard library,
+NumPy and ``wire`` (bound next to it), so it runs in a sandbox where nothing else exists.
+
+Protocol (see ``session.py``): requests arrive as frames on stdin, replies leave as frames on the
+file descriptor named in ``argv[1]``. The student's prints go to stdout/stderr, which the grader
+drains and bounds.
+
+The same ``load`` and ``run_case`` also serve a student's live check inside Jupyter, where the
+namespace is the notebook's own.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import sys
+import traceback
+
+if __name__ == "__main__":  # started as a script with -I: find ``wire`` and NumPy on our own
+    sys.path[:0] = [os.path.dirname(os.path.abspath(__file__)), *sys.argv[2:]]
+
+import numpy as np  # noqa: E402
+
+try:  # inside the sandbox ``wire`` sits beside this file; in the grader it is a package module
+    import wire
+except ImportError:  # pragma: no cover - exercised in the grader process
+    from autograder.engine import wire
+
+CELL_PREFIX = "cell "
+
+
+# ----------------------------------------------------------------------------- loading
+
+def load(cells) -> dict:
+    """Execute the kept statements of each cell in a fresh namespace.
+
+    Args:
+        cells: list of ``{"label": "cell 7", "statements": [[lineno, source], ...]}``; each
+            statement is compiled on its own, so a failing import or definition costs only itself.
+
+    Returns:
+        ``{"namespace": dict, "problems": [str, ...]}``.
+    """
+    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    problems = []
+    for cell in cells:
+        for lineno, source in cell["statements"]:
+            try:
+                code = compile("\n" * (lineno - 1) + source, cell["label"], "exec")
+                exec(code, namespace)  # noqa: S102 - this is the sandbox
+            except BaseException as error:  # noqa: BLE001 - report, keep loading
+                first_line = source.strip().splitlines()[0][:80] if source.strip() else ""
+                problems.append(f"{cell['label']}, line {lineno} `{first_line}`: {_describe(error)}")
+    return {"namespace": namespace, "problems": problems}
+
+
+# ----------------------------------------------------------------------------- running
+
+def run_case(namespace: dict, request: dict) -> dict:
+    """Call one unit as ``request["driver"]`` says and return a plain reply.
+
+    Replies: ``{"status": "ok", "value": ..., "mutated": [names]}``, ``{"status": "missing",
+    "name": ...}``, or ``{"status": "error", "type": ..., "message": ..., "traceback": ..., "during": ...}``.
+    """
+    driver = _DRIVERS[request["driver"]]
+    try:
+        return driver(namespace, request)
+    except _Missing as missing:
+        return {"status": "missing", "name": missing.name}
+    except _StudentError as failure:
+        return failure.reply
+    except BaseException as error:  # noqa: BLE001 - a worker bug or a student's patched NumPy
+        return _error_reply(error, during=request["unit"])
+
+
+def _call(namespace, request):
+    function = _lookup(namespace, request["unit"])
+    args = request["args"]
+    value, mutated = _invoke(function, request["unit"], args)
+    return {"status": "ok", "value": value, "mutated": mutated}
+
+
+def _forward_backward(namespace, request):
+    """``out, cache = forward(*args)``; ``value = backward(dout, cache)``."""
+    forward = _lookup(namespace, request["forward"])
+    backward = _lookup(namespace, request["unit"])
+    forward_result, mutated = _invoke(forward, request["forward"], request["args"])
+    if not isinstance(forward_result, tuple) or len(forward_result) != 2:
+        return {"status": "error", "type": "TypeError", "during": request["forward"], "traceback": "",
+                "message": f"{request['forward']} must return a tuple (out, cache); "
+                           f"received {wire._type_name(forward_result)}"}
+    value, mutated_dout = _invoke(backward, request["unit"], [("dout", request["dout"]), ("cache", forward_result[1])])
+    return {"status": "ok", "value": value, "mutated": mutated + mutated_dout}
+
+
+def _numerical_gradient(namespace, request):
+    """``value = numerical_gradient(f, x, h)`` for a known test function ``f`` of ``x``."""
+    function = _lookup(namespace, request["unit"])
+    f = TEST_FUNCTIONS[request["function"]](**request["params"])
+    args = [("f", f)] + request["args"]
+    value, mutated = _invoke(function, request["unit"], args)
+    return {"status": "ok", "value": value, "mutated": mutated}
+
+
+_DRIVERS = {"call": _call, "forward_backward": _forward_backward, "numerical_gradient": _numerical_gradient}
+
+
+def cubic_sine(c, d):
+    """``f(x) = sum(c*sin(x)) + sum(d*x**3)/3 + (sum x)**2 / 2`` for arrays of any shape."""
+    def f(x):
+        return float(np.sum(c * np.sin(x)) + np.sum(d * x ** 3) / 3 + np.sum(x) ** 2 / 2)
+    return f
+
+
+TEST_FUNCTIONS = {"cubic_sine": cubic_sine}
+
+
+# ----------------------------------------------------------------------------- helpers
+
+class _Missing(Exception):
+    def __init__(self, name):
+        super().__init__(name)
+        self.name = name
+
+
+class _StudentError(Exception):
+    def __init__(self, reply):
+        super().__init__(reply["message"])
+        self.reply = reply
+
+
+def _lookup(namespace, name):
+    function = namespace.get(name)
+    if not callable(function):
+        raise _Missing(name)
+    return function
+
+
+def _invoke(function, name, args):
+    """Call ``function(*values)``; return its value and the names of arrays it changed in place."""
+    copies = [(key, value.copy()) for key, value in args if isinstance(value, np.ndarray)]
+    try:
+        value = function(*[value for _, value in args])
+    except BaseException as error:  # noqa: BLE001 - SystemExit and KeyboardInterrupt included
+        raise _StudentError(_error_reply(error, during=name)) from None
+    originals = dict(args)
+    mutated = [key for key, copy in copies
+               if not np.array_equal(originals[key], copy, equal_nan=True)]
+    return value, mutated
+
+
+def _error_reply(error, during):
+    return {"status": "error", "type": type(error).__name__, "message": _safe_str(error),
+            "traceback": student_traceback(error), "during": during}
+
+
+def student_traceback(error) -> str:
+    """The traceback restricted to the student's own cells (none of the grader's frames)."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if frame.filename.startswith(CELL_PREFIX)]
+    lines = traceback.format_list(frames)
+    lines += traceback.format_exception_only(type(error), error)
+    return "".join(lines)[-4000:]
+
+
+def _describe(error) -> str:
+    return f"{type(error).__name__}: {_safe_str(error)}"
+
+
+def _safe_str(error) -> str:
+    try:
+        return str(error)[:1000]
+    except BaseException:  # noqa: BLE001 - a student's exception with a broken __str__
+        return "<unprintable exception>"
+
+
+# ----------------------------------------------------------------------------- main loop
+
+def main() -> None:
+    reply_stream = os.fdopen(int(sys.argv[1]), "wb")
+    requests = sys.stdin.buffer
+    namespace: dict = {}
+    while True:
+        payload = wire.read_frame(requests)
+        if payload is None:
+            return
+        request = wire.decode(payload)
+        if request["op"] == "load":
+            loaded = load(request["cells"])
+            namespace = loaded["namespace"]
+            reply = {"status": "ok", "problems": loaded["problems"]}
+        else:
+            reply = run_case(namespace, request)
+        sys.stdout.flush()
+        wire.write_frame(reply_stream, wire.encode(reply))
+
+
+if __name__ == "__main__":
+    main()
