@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from autograder.cases import backprop
+import importlib
+import pkgutil
+
 from autograder.engine.case import Assignment
 
-ASSIGNMENTS: dict[str, Assignment] = {module.ASSIGNMENT.name: module.ASSIGNMENT for module in (backprop,)}
+
+def _discover() -> dict[str, Assignment]:
+    """Every module here with an ``ASSIGNMENT``, in notebook order (01, 02, ...)."""
+    found = {}
+    for module_info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        assignment = getattr(module, "ASSIGNMENT", None)
+        if isinstance(assignment, Assignment):
+            found[assignment.name] = assignment
+    return dict(sorted(found.items()))
+
+
+ASSIGNMENTS: dict[str, Assignment] = _discover()
 
 
 def identify(notebook) -> Assignment | None:

@@ -236,7 +236,7 @@ def _held_out(x, y, seed):
     return {"x_test": x_test, "y_test": y_test}
 
 
-def _judge_training(inputs, held_out, received):
+def _judge_training(inputs, held_out, received, timing):
     """Held-out accuracy of the returned parameters, computed by the Keras reference model."""
     params = received["params"]
     if not isinstance(params, dict) or not params:

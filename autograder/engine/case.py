@@ -46,7 +46,10 @@ class Case:
         timeout: wall-clock seconds for the call.
         hint: shown when the case fails (the common mistake, where it is not detected exactly).
         mistakes: wrong answers recognised and named.
-        judge: replaces the elementwise comparison: ``(inputs, expected, received) -> (ok, message)``.
+        judge: replaces the elementwise comparison: ``(inputs, expected, received, timing) -> (ok, message)``;
+            ``received`` maps output names to values, ``timing`` is ``{"seconds": this case's wall time,
+            "earlier": {case id: seconds}}`` for the cases already run on this submission (measured by
+            the grader, so a student cannot forge them).
     """
 
     unit: str
@@ -64,7 +67,7 @@ class Case:
     timeout: float = 10.0
     hint: str = ""
     mistakes: tuple[Mistake, ...] = ()
-    judge: Callable[[dict, dict, Any], tuple[bool, str]] | None = None
+    judge: Callable[[dict, dict, dict, dict], tuple[bool, str]] | None = None
 
     @property
     def id(self) -> str:

@@ -23,7 +23,7 @@ class Verdict:
     status: str  # "passed", "failed", "error", "not implemented", "missing", "timeout"
 
 
-def judge(case: Case, inputs: dict, expected, reply) -> Verdict:
+def judge(case: Case, inputs: dict, expected, reply, timing: dict | None = None) -> Verdict:
     """Compare a reply with the reference.
 
     Args:
@@ -31,6 +31,7 @@ def judge(case: Case, inputs: dict, expected, reply) -> Verdict:
         inputs: the inputs it was run with (shown for public cases only).
         expected: a zero-argument callable returning the reference outputs (only called when needed).
         reply: the worker's plain reply, or a ``Failure``.
+        timing: wall times measured by the grader, passed to a case's own ``judge``.
     """
     where = _where(case, inputs)
     if isinstance(reply, Failure):
@@ -55,7 +56,7 @@ def judge(case: Case, inputs: dict, expected, reply) -> Verdict:
         return Verdict(False, f"{case.unit}: {problem}{where}", "failed")
     expected_values = expected()
     if case.judge is not None:
-        ok, message = case.judge(inputs, expected_values, received)
+        ok, message = case.judge(inputs, expected_values, received, timing or {"seconds": 0.0, "earlier": {}})
         return Verdict(ok, f"{case.unit}: {message}" + ("" if ok else where), "passed" if ok else "failed")
     problems = []
     for name, value in expected_values.items():
@@ -115,14 +116,15 @@ def compare_value(name: str, expected, received, rtol: float, atol: float, hidde
     outside = error > atol + rtol * np.abs(want)
     if not outside.any():
         return None
-    relative = error / np.maximum(np.abs(want), np.finfo(np.float64).tiny)
+    nonzero = np.abs(want) > atol
+    relative = _num((error[nonzero] / np.abs(want[nonzero])).max()) if nonzero.any() else "n/a"
     worst = _index(np.unravel_index(np.argmax(error), error.shape)) if error.ndim else ()
     if hidden:
         return (f"{name}: wrong values in {int(outside.sum())} of {got.size} entries, "
                 f"max abs error {_num(error.max())} (hidden case)")
     return (f"{name}: wrong values in {int(outside.sum())} of {got.size} entries; max abs error "
             f"{_num(error.max())} at index {worst} (expected {_num(want[worst])}, received {_num(got[worst])}); "
-            f"max rel error {_num(relative.max())}; tolerance rtol={rtol:g}, atol={atol:g}")
+            f"max rel error {relative}; tolerance rtol={rtol:g}, atol={atol:g}")
 
 
 def recognise_mistake(case: Case, inputs: dict, expected: dict, received: dict) -> str | None:
@@ -199,4 +201,4 @@ def _index(index) -> tuple:
 
 
 def _num(value) -> str:
-    return f"{float(value):.6g}"
+    return f"{float(value) + 0.0:.6g}"  # + 0.0 shows -0.0 as 0

@@ -103,13 +103,19 @@ class Grader:
         result = SubmissionResult(notebook.path, assignment)
         result.notices += [f"sandbox: {text}" for text in sandbox.missing_protections]
         result.notices += [f"could not parse {text}" for text in notebook.problems]
+        earlier: dict[str, float] = {}
         with WorkerSession(sandbox, notebook.cells) as session:
             for case in self.cases(assignment):
                 inputs = case.make_inputs(self.secret)
                 reply = session.run(case.request(inputs), case.timeout)
-                verdict = judge(case, inputs, lambda: self.cache.expected(case, inputs), reply)
+                timing = {"seconds": session.last_seconds, "earlier": dict(earlier)}
+                earlier[case.id] = session.last_seconds
+                verdict = judge(case, inputs, lambda: self.cache.expected(case, inputs), reply, timing)
                 result.results.append(CaseResult(case, verdict))
             result.notices += [f"while loading: {text}" for text in session.load_problems]
+            if session.unavailable:
+                result.notices.append(f"not importable while grading: {', '.join(session.unavailable)} "
+                                      "(fine unless a graded function uses it)")
         return result
 
     def _unreadable(self, path: Path, assignment: Assignment | None, reason: str) -> SubmissionResult:

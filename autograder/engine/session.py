@@ -41,6 +41,8 @@ class WorkerSession:
     sandbox: Sandbox
     cells: list
     load_problems: list[str] = field(default_factory=list)
+    unavailable: list[str] = field(default_factory=list)
+    last_seconds: float = 0.0  # wall time of the last case, measured here (the worker cannot forge it)
     _process: subprocess.Popen | None = None
     _reply_fd: int | None = None
     _lease: UidLease | None = None
@@ -52,7 +54,9 @@ class WorkerSession:
             started = self._start()
             if isinstance(started, Failure):
                 return started
+        started = time.monotonic()
         reply = self._exchange(request, timeout)
+        self.last_seconds = time.monotonic() - started
         if isinstance(reply, Failure):
             self.close()
         return reply
@@ -96,6 +100,9 @@ class WorkerSession:
         problems = loaded.get("problems") if isinstance(loaded, dict) else None
         if isinstance(problems, list):
             self.load_problems = [str(problem)[:500] for problem in problems[:20]]
+        unavailable = loaded.get("unavailable") if isinstance(loaded, dict) else None
+        if isinstance(unavailable, list):
+            self.unavailable = sorted({str(name)[:80] for name in unavailable[:50]})
         return loaded
 
     def _exchange(self, request: dict, timeout: float) -> dict | Failure:

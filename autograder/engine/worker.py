@@ -42,19 +42,21 @@ def load(cells) -> dict:
             statement is compiled on its own, so a failing import or definition costs only itself.
 
     Returns:
-        ``{"namespace": dict, "problems": [str, ...]}``.
+        ``{"namespace": dict, "problems": [str, ...], "unavailable": [module names that failed to import]}``.
     """
     namespace = {"__name__": "__main__", "__builtins__": builtins}
-    problems = []
+    problems, unavailable = [], []
     for cell in cells:
         for lineno, source in cell["statements"]:
             try:
                 code = compile("\n" * (lineno - 1) + source, cell["label"], "exec")
                 exec(code, namespace)  # noqa: S102 - this is the sandbox
+            except ImportError as error:
+                unavailable.append(str(getattr(error, "name", None) or source.strip()[:60]))
             except BaseException as error:  # noqa: BLE001 - report, keep loading
                 first_line = source.strip().splitlines()[0][:80] if source.strip() else ""
                 problems.append(f"{cell['label']}, line {lineno} `{first_line}`: {_describe(error)}")
-    return {"namespace": namespace, "problems": problems}
+    return {"namespace": namespace, "problems": problems, "unavailable": unavailable}
 
 
 # ----------------------------------------------------------------------------- running
@@ -140,7 +142,13 @@ def _lookup(namespace, name):
 
 
 def _invoke(function, name, args):
-    """Call ``function(*values)``; return its value and the names of arrays it changed in place."""
+    """Call ``function(*values)``; return its value and the names of arrays it changed in place.
+
+    An argument ``{"__rng__": seed}`` becomes ``numpy.random.default_rng(seed)``: generators are
+    not plain data, their seeds are.
+    """
+    args = [(key, np.random.default_rng(value["__rng__"]) if isinstance(value, dict) and "__rng__" in value
+             else value) for key, value in args]
     copies = [(key, value.copy()) for key, value in args if isinstance(value, np.ndarray)]
     try:
         value = function(*[value for _, value in args])
@@ -191,7 +199,7 @@ def main() -> None:
         if request["op"] == "load":
             loaded = load(request["cells"])
             namespace = loaded["namespace"]
-            reply = {"status": "ok", "problems": loaded["problems"]}
+            reply = {"status": "ok", "problems": loaded["problems"], "unavailable": loaded["unavailable"]}
         else:
             reply = run_case(namespace, request)
         sys.stdout.flush()

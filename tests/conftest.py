@@ -1,0 +1,54 @@
+"""Shared fixtures: a grader with a fixed secret and a session-wide reference cache, and notebook makers."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.engine.extract import read_notebook
+from autograder.engine.grade import Grader
+from autograder.engine.references import ReferenceCache
+from autograder.engine.worker import load
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "solutions"
+ASSIGNMENTS_DIR = ROOT / "assignments"
+EXAMPLES = ROOT / "examples" / "submissions"
+TEST_SECRET = "dlcourse-test-secret"
+
+
+@pytest.fixture(scope="session")
+def reference_cache(tmp_path_factory) -> ReferenceCache:
+    return ReferenceCache(tmp_path_factory.mktemp("references"))
+
+
+@pytest.fixture(scope="session")
+def grader(reference_cache) -> Grader:
+    """Grades everything, hidden cases included, in the sandbox."""
+    return Grader(secret=TEST_SECRET, cache=reference_cache)
+
+
+def solution_namespace(name: str) -> dict:
+    """The solution notebook's units, loaded in-process the way the worker loads a submission."""
+    return load(read_notebook(SOLUTIONS / f"{name}.ipynb").cells)["namespace"]
+
+
+def read_json_notebook(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def write_variant(tmp_path: Path, source: Path, edit, name: str | None = None) -> Path:
+    """Copy a notebook, let ``edit(notebook_dict)`` change it, and write it under ``tmp_path``."""
+    notebook = copy.deepcopy(read_json_notebook(source))
+    edit(notebook)
+    target = tmp_path / (name or source.name)
+    target.write_text(json.dumps(notebook))
+    return target
+
+
+def code_cell(source: str) -> dict:
+    return nbformat.v4.new_code_cell(source)
