@@ -79,10 +79,12 @@ def _imports(path):
 
 
 def test_only_the_references_import_a_framework():
+    """On the trusted side only the references import Keras; the sandboxed worker may, to describe a
+    student's Keras model in the Keras assignments."""
     offenders = []
     for package in ("dlcourse", "autograder"):
         for path in (ROOT / package).rglob("*.py"):
-            if path.is_relative_to(ROOT / "dlcourse" / "references"):
+            if path.is_relative_to(ROOT / "dlcourse" / "references") or path == ROOT / "autograder/engine/worker.py":
                 continue
             found = FRAMEWORKS & set(_imports(path))
             if found:

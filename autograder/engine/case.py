@@ -39,7 +39,9 @@ class Case:
         outputs: names of the unit's return values, in order (one name: a single value).
         points: what the case is worth.
         hidden: hidden cases show no inputs and no values in messages.
-        driver: how the worker calls the unit: "call", "forward_backward", "numerical_gradient".
+        driver: how the worker calls the unit: "call", "forward_backward", "numerical_gradient", "steps",
+            "keras_model" (see ``worker.py``).
+        extra: further plain-data keys for the request (``set_weights``, ``predict`` of "keras_model").
         forward: for "forward_backward", the forward unit that makes the cache.
         function: for "numerical_gradient", the worker's test function and its parameter names.
         rtol, atol: elementwise tolerance, ``|received - expected| <= atol + rtol * |expected|``.
@@ -68,6 +70,7 @@ class Case:
     hint: str = ""
     mistakes: tuple[Mistake, ...] = ()
     judge: Callable[[dict, dict, dict, dict], tuple[bool, str]] | None = None
+    extra: Callable[[dict], dict] | None = None
 
     @property
     def id(self) -> str:
@@ -92,6 +95,8 @@ class Case:
             name, params = self.function
             request["function"] = name
             request["params"] = {key: args.pop(key) for key in params}
+        if self.extra is not None:
+            request.update(self.extra(inputs))
         request["args"] = [[key, value] for key, value in args.items()]
         return request
 
@@ -105,7 +110,8 @@ class Assignment:
         title: for reports.
         cases: in the order units appear in the notebook.
         frameworks: whether Keras may be imported in the sandbox (only the Keras assignments).
-        memory_bytes: address-space limit of a worker.
+        memory_bytes: address-space limit of a worker (Keras on TensorFlow needs about 2 GB more).
+        processes: process-and-thread limit of a worker's uid (TensorFlow starts dozens of threads).
     """
 
     name: str
@@ -113,6 +119,7 @@ class Assignment:
     cases: tuple[Case, ...]
     frameworks: bool = False
     memory_bytes: int = 2 * 1024**3
+    processes: int = 64
     units: tuple[str, ...] = field(init=False)
 
     def __post_init__(self):

@@ -77,7 +77,7 @@ def judge(case: Case, inputs: dict, expected, reply, timing: dict | None = None)
 def compare_value(name: str, expected, received, rtol: float, atol: float, hidden: bool = False) -> str | None:
     """Why ``received`` is not ``expected`` (None when it is, within tolerance).
 
-    ``expected`` is an array, a number, or a dict of them (compared key by key).
+    ``expected`` is an array, a number, or a dict or list of them (compared key by key, item by item).
     """
     if isinstance(expected, dict):
         if not isinstance(received, dict):
@@ -87,6 +87,14 @@ def compare_value(name: str, expected, received, rtol: float, atol: float, hidde
             return f"{name}: missing keys {missing} (received keys {sorted(received)})"
         for key, value in expected.items():
             problem = compare_value(f"{name}[{key!r}]", value, received[key], rtol, atol, hidden)
+            if problem:
+                return problem
+        return None
+    if isinstance(expected, (list, tuple)):
+        if not isinstance(received, (list, tuple)) or len(received) != len(expected):
+            return f"{name}: expected a list of {len(expected)} values, received {describe(received)}"
+        for index, (want, got) in enumerate(zip(expected, received)):
+            problem = compare_value(f"{name}[{index}]", want, got, rtol, atol, hidden)
             if problem:
                 return problem
         return None

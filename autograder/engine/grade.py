@@ -99,7 +99,7 @@ class Grader:
 
     def _grade(self, notebook, assignment: Assignment) -> SubmissionResult:
         sandbox = Sandbox(frameworks=assignment.frameworks, isolation=self.isolation,
-                          limits=Limits(memory_bytes=assignment.memory_bytes))
+                          limits=Limits(memory_bytes=assignment.memory_bytes, processes=assignment.processes))
         result = SubmissionResult(notebook.path, assignment)
         result.notices += [f"sandbox: {text}" for text in sandbox.missing_protections]
         result.notices += [f"could not parse {text}" for text in notebook.problems]

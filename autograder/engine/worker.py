@@ -107,7 +107,72 @@ def _numerical_gradient(namespace, request):
     return {"status": "ok", "value": value, "mutated": mutated}
 
 
-_DRIVERS = {"call": _call, "forward_backward": _forward_backward, "numerical_gradient": _numerical_gradient}
+def _steps(namespace, request):
+    """An optimizer stepped K times: ``w, config = update(w, dws[k], config)``.
+
+    ``args`` are ``w`` (any shape), ``dws`` (K, *w.shape) and ``config`` (a dict). The value is
+    ``{"weights": (K, *w.shape) array of w after each step, "configs": [config after each step]}``.
+    """
+    update = _lookup(namespace, request["unit"])
+    args = dict(request["args"])
+    w, config = args["w"], args["config"]
+    weights, configs = [], []
+    for k, dw in enumerate(args["dws"]):
+        value, _ = _invoke(update, request["unit"], [("w", w), ("dw", dw), ("config", config)])
+        if not isinstance(value, tuple) or len(value) != 2:
+            return {"status": "error", "type": "TypeError", "during": request["unit"], "traceback": "",
+                    "message": f"step {k + 1}: {request['unit']} must return (next_w, config); "
+                               f"received {wire._type_name(value)}"}
+        w, config = value
+        weights.append(np.array(w, copy=True) if isinstance(w, np.ndarray) else w)
+        configs.append({key: (np.array(item, copy=True) if isinstance(item, np.ndarray) else item)
+                        for key, item in config.items()} if isinstance(config, dict) else config)
+    stacked = np.stack(weights) if all(isinstance(item, np.ndarray) for item in weights) else weights
+    return {"status": "ok", "value": {"weights": stacked, "configs": configs}, "mutated": []}
+
+
+def _keras_model(namespace, request):
+    """Build a Keras model with the student's function and describe it as plain data.
+
+    Optional request keys: ``set_weights`` (list of arrays, in ``model.get_weights()`` order) and
+    ``predict`` (an input batch). The value is ``{"layers": [{"class", "name", "output_shape",
+    "params", "activation"?, "rate"?}], "params": total, "weight_shapes": [...], "output"?: array}``.
+    Only used in assignments whose sandbox may import Keras.
+    """
+    build = _lookup(namespace, request["unit"])
+    model, _ = _invoke(build, request["unit"], request["args"])
+    import keras  # noqa: PLC0415 - only the Keras assignments get here
+
+    if not isinstance(model, keras.Model):
+        return {"status": "error", "type": "TypeError", "during": request["unit"], "traceback": "",
+                "message": f"{request['unit']} must return a keras.Model; received {wire._type_name(model)}"}
+    layers = []
+    for layer in model.layers:
+        entry = {"class": type(layer).__name__, "name": layer.name, "params": int(layer.count_params())}
+        try:
+            entry["output_shape"] = [(-1 if dim is None else int(dim)) for dim in layer.output.shape]
+        except Exception:  # noqa: BLE001 - a layer that was never called
+            entry["output_shape"] = []
+        activation = getattr(layer, "activation", None)
+        if activation is not None:
+            entry["activation"] = getattr(activation, "__name__", str(activation))
+        if hasattr(layer, "rate"):
+            entry["rate"] = float(layer.rate)
+        layers.append(entry)
+    value = {"layers": layers, "params": int(model.count_params()),
+             "weight_shapes": [list(weight.shape) for weight in model.get_weights()]}
+    try:
+        if request.get("set_weights") is not None:
+            model.set_weights(request["set_weights"])
+        if request.get("predict") is not None:
+            value["output"] = np.asarray(model(request["predict"], training=False), dtype=np.float64)
+    except BaseException as error:  # noqa: BLE001
+        return _error_reply(error, during=request["unit"])
+    return {"status": "ok", "value": value, "mutated": []}
+
+
+_DRIVERS = {"call": _call, "forward_backward": _forward_backward, "numerical_gradient": _numerical_gradient,
+            "steps": _steps, "keras_model": _keras_model}
 
 
 def cubic_sine(c, d):
