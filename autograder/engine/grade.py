@@ -70,12 +70,14 @@ class Grader:
         secret: seed material for hidden cases (required unless ``public_only``).
         cache: where references are kept.
         isolation: "bwrap" or "none"; default: bwrap when it works here.
+        max_timeout: caps every case's wall-clock timeout (tests of hanging code use a short one).
     """
 
     public_only: bool = False
     secret: str | None = None
     cache: ReferenceCache = field(default_factory=ReferenceCache)
     isolation: str | None = None
+    max_timeout: float | None = None
 
     def grade(self, path: str | Path, assignment: Assignment | None = None) -> SubmissionResult:
         started = time.perf_counter()
@@ -107,7 +109,8 @@ class Grader:
         with WorkerSession(sandbox, notebook.cells) as session:
             for case in self.cases(assignment):
                 inputs = case.make_inputs(self.secret)
-                reply = session.run(case.request(inputs), case.timeout)
+                timeout = min(case.timeout, self.max_timeout or case.timeout)
+                reply = session.run(case.request(inputs), timeout)
                 timing = {"seconds": session.last_seconds, "earlier": dict(earlier)}
                 earlier[case.id] = session.last_seconds
                 verdict = judge(case, inputs, lambda: self.cache.expected(case, inputs), reply, timing)

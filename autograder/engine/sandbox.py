@@ -181,7 +181,10 @@ class UidLease:
 
     Leases are advisory locks on files in the temporary folder, so separate grader processes (a
     batch, a Dask worker, a test) never hand out the same uid at once. Without root: None.
+    ``UidLease.used`` records the uids this process has leased (tests check none is left running).
     """
+
+    used: set[int] = set()
 
     def __init__(self):
         self.uid: int | None = None
@@ -202,6 +205,7 @@ class UidLease:
                 handle.close()
                 continue
             self._file, self.uid = handle, FIRST_UID + slot
+            UidLease.used.add(self.uid)
             return self.uid
         raise RuntimeError(f"all {UID_SLOTS} sandbox uids are in use")
 

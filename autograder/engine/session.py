@@ -57,8 +57,8 @@ class WorkerSession:
         started = time.monotonic()
         reply = self._exchange(request, timeout)
         self.last_seconds = time.monotonic() - started
-        if isinstance(reply, Failure):
-            self.close()
+        if isinstance(reply, Failure) or (reply.get("status") == "error" and reply.get("type") != "NotImplementedError"):
+            self.close()  # the next case gets a clean worker: no leftover processes, patches or exhausted limits
         return reply
 
     def close(self) -> None:

@@ -1,0 +1,279 @@
+"""Grading cases of assignment 04 (convolution), against ``Conv2D`` in ``dlcourse.references.convolution``.
+
+The naive units (loops) are graded on sizes that loops finish quickly; the fast units on the same
+geometries, plus one timed case each: the fast unit must be at least ``SPEEDUP``x faster than the
+student's own naive unit on an input of the same shape (both wall times are measured by the grader).
+Points add up to the table in the notebook's introduction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.engine.case import Assignment, Case, Mistake
+from autograder.engine.compare import compare_value
+from dlcourse.references import convolution as ref
+
+SPEEDUP = 10.0
+
+
+# ----------------------------------------------------------------------------- geometry (trusted NumPy)
+
+def _pair(value) -> tuple[int, int]:
+    return (int(value), int(value)) if np.isscalar(value) else (int(value[0]), int(value[1]))
+
+
+def tf_geometry(size: int, kernel: int, stride: int, padding: str) -> tuple[int, int, int]:
+    """``(out_size, pad_before, pad_after)`` by TensorFlow's rule (checked against Keras in the tests)."""
+    if padding == "valid":
+        return (size - kernel) // stride + 1, 0, 0
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return out, total // 2, total - total // 2
+
+
+def output_shape(x_shape, w_shape, strides, padding) -> tuple[int, int, int, int]:
+    (sh, sw) = _pair(strides)
+    ho = tf_geometry(x_shape[1], w_shape[0], sh, padding)[0]
+    wo = tf_geometry(x_shape[2], w_shape[1], sw, padding)[0]
+    return x_shape[0], ho, wo, w_shape[3]
+
+
+def _pads(inputs, rule) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Padding ((top, bottom), (left, right)) of a conv case under ``rule(size, kernel, stride)``."""
+    (sh, sw) = _pair(inputs["strides"])
+    x, w = inputs["x"], inputs["w"]
+    return rule(x.shape[1], w.shape[0], sh), rule(x.shape[2], w.shape[1], sw)
+
+
+def _swapped(size, kernel, stride):
+    _, before, after = tf_geometry(size, kernel, stride, "same")
+    return after, before
+
+
+def _stride_one(size, kernel, stride):
+    return (kernel - 1) // 2, kernel - 1 - (kernel - 1) // 2
+
+
+def _asymmetric(inputs) -> bool:
+    return inputs["padding"] == "same" and _pads(inputs, _swapped) != _pads(inputs, lambda *a: tf_geometry(*a, "same")[1:])
+
+
+# ----------------------------------------------------------------------------- inputs
+
+def _conv_inputs(x_shape, w_shape, strides, padding, backward=False):
+    def make(rng):
+        inputs = {"x": rng.normal(size=x_shape), "w": rng.normal(size=w_shape), "b": rng.normal(size=w_shape[3]),
+                  "strides": strides, "padding": padding}
+        if backward:
+            inputs["dout"] = rng.normal(size=output_shape(x_shape, w_shape, strides, padding))
+        return inputs
+    return make
+
+
+def _random_conv(backward):
+    def make(rng):
+        padding = str(rng.choice(["valid", "same"]))
+        n, c, f = (int(v) for v in rng.integers(1, 4, size=3))
+        kh, kw = (int(v) for v in rng.integers(1, 6, size=2))
+        h, w = (int(v) for v in rng.integers(max(kh, kw), 12, size=2))
+        strides = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+        return _conv_inputs((n, h, w, c), (kh, kw, c, f), strides, padding, backward)(rng)
+    return make
+
+
+# ----------------------------------------------------------------------------- mistakes
+
+def _forward_mistakes():
+    def flipped(i, e):
+        return ref.conv2d_forward(i["x"], i["w"][::-1, ::-1], i["b"], i["strides"], i["padding"])
+
+    def wrong_side(i, e):
+        if not _asymmetric(i):
+            return {"out": np.full(1, np.nan)}  # never matches
+        return ref.conv2d_padded(i["x"], i["w"], i["b"], i["strides"], _pads(i, _swapped))
+
+    def same_ignores_stride(i, e):
+        if i["padding"] != "same" or _pads(i, _stride_one) == _pads(i, lambda *a: tf_geometry(*a, "same")[1:]):
+            return {"out": np.full(1, np.nan)}
+        return ref.conv2d_padded(i["x"], i["w"], i["b"], i["strides"], _pads(i, _stride_one))
+
+    def stride_on_input(i, e):
+        (sh, sw) = _pair(i["strides"])
+        h, w = i["x"].shape[1:3]
+        kh, kw = i["w"].shape[:2]
+        ho, wo = h // sh - kh + 1, w // sw - kw + 1
+        if i["padding"] != "valid" or ho < 1 or wo < 1 or (ho, wo) == e["out"].shape[1:3]:
+            return {"out": np.full(1, np.nan)}
+        return {"out": e["out"][:, :ho, :wo]}
+
+    return (
+        Mistake("the kernel is flipped: that is the textbook's true convolution; Keras's Conv2D (and this "
+                "assignment) computes the cross-correlation sum x[i*s + u, j*s + v] w[u, v], no flip", flipped),
+        Mistake("the odd extra row or column of 'same' padding went before the input; TensorFlow puts it "
+                "after (pad_before = total // 2, pad_after = total - pad_before)", wrong_side),
+        Mistake("'same' padding ignores the stride: TensorFlow pads max((out - 1) * s + k - n, 0) in total, "
+                "with out = ceil(n / s), not k - 1", same_ignores_stride),
+        Mistake("the stride was applied to the input size: the output size is (n - k) // s + 1, "
+                "not n // s - k + 1", stride_on_input),
+        Mistake("the output is channels-first (N, F, H, W); Keras and this course are channels-last (N, H, W, F)",
+                lambda i, e: {"out": e["out"].transpose(0, 3, 1, 2)}),
+        Mistake("the bias `b` is not added", lambda i, e: {"out": e["out"] - i["b"]}),
+    )
+
+
+def _backward_mistakes():
+    def flipped(i, e):
+        grads = ref.conv2d_backward(i["x"], i["w"][::-1, ::-1], i["b"], i["strides"], i["padding"], i["dout"])
+        return {"dx": grads["dx"], "dw": grads["dw"][::-1, ::-1]}
+
+    def wrong_side(i, e):
+        if not _asymmetric(i):
+            return {"dx": np.full(1, np.nan)}
+        grads = ref.conv2d_padded(i["x"], i["w"], i["b"], i["strides"], _pads(i, _swapped), i["dout"])
+        return {"dx": grads["dx"], "dw": grads["dw"]}
+
+    return (
+        Mistake("the kernel is flipped (true convolution); Keras's Conv2D is a cross-correlation", flipped),
+        Mistake("the odd extra row or column of 'same' padding went before the input; TensorFlow puts it after",
+                wrong_side),
+        Mistake("db sums only over the batch; sum dout over the batch and every output position",
+                lambda i, e: {"db": i["dout"].sum(axis=0)}),
+        Mistake("db is a mean; it is the sum of dout over the batch and every output position",
+                lambda i, e: {"db": i["dout"].mean(axis=(0, 1, 2))}),
+        Mistake("dw is in PyTorch's (F, C, kh, kw) layout; Keras kernels are (kh, kw, C, F)",
+                lambda i, e: {"dw": e["dw"].transpose(3, 2, 0, 1)}),
+    )
+
+
+FORWARD_MISTAKES = _forward_mistakes()
+BACKWARD_MISTAKES = _backward_mistakes()
+
+
+# ----------------------------------------------------------------------------- geometry cases
+
+def _geometry_inputs(size, kernel, stride, padding):
+    return lambda rng: {"size": size, "kernel_size": kernel, "stride": stride, "padding": padding}
+
+
+def _random_geometry(rng):
+    padding = str(rng.choice(["valid", "same"]))
+    kernel = int(rng.integers(1, 8))
+    return _geometry_inputs(int(rng.integers(kernel, 40)), kernel, int(rng.integers(1, 5)), padding)(rng)
+
+
+def _geometry_mistake(name, rule):
+    def outputs(i, e):
+        out, before, after = rule(i["size"], i["kernel_size"], i["stride"], i["padding"])
+        return {"out_size": np.int64(out), "pad_before": np.int64(before), "pad_after": np.int64(after)}
+    return Mistake(name, outputs)
+
+
+GEOMETRY_MISTAKES = (
+    _geometry_mistake("the odd extra padding went before; TensorFlow puts it after (pad_before = total // 2)",
+                      lambda n, k, s, p: (lambda o, b, a: (o, a, b))(*tf_geometry(n, k, s, p))),
+    _geometry_mistake("'same' padding ignores the stride: pad max((out - 1) * s + k - n, 0) in total, not k - 1",
+                      lambda n, k, s, p: (tf_geometry(n, k, s, p)[0], *_stride_one(n, k, s)) if p == "same"
+                      else (-1, -1, -1)),
+    _geometry_mistake("the stride was applied to the input size: valid gives (n - k) // s + 1, not n // s - k + 1",
+                      lambda n, k, s, p: (n // s - k + 1, 0, 0) if p == "valid" else (-1, -1, -1)),
+    _geometry_mistake("'same' rounds down: its output size is ceil(n / s), not n // s",
+                      lambda n, k, s, p: (n // s, *tf_geometry(n, k, s, p)[1:]) if p == "same" else (-1, -1, -1)),
+)
+
+GEOMETRY = [
+    Case("conv_geometry", f"n={n}, k={k}, s={s}, {p}", _geometry_inputs(n, k, s, p), ref.conv_geometry,
+         ("out_size", "pad_before", "pad_after"), points=0.5, mistakes=GEOMETRY_MISTAKES,
+         hint="valid: out = (n - k) // s + 1, no padding; same: out = ceil(n / s), total = max((out - 1) s + k - n, 0)")
+    for n, k, s, p in ((7, 3, 1, "valid"), (10, 4, 3, "valid"), (7, 3, 1, "same"), (8, 3, 2, "same"),
+                       (6, 4, 1, "same"), (10, 4, 3, "same"))
+] + [Case("conv_geometry", "random geometry", _random_geometry, ref.conv_geometry,
+          ("out_size", "pad_before", "pad_after"), points=1.0, hidden=True)]
+
+
+# ----------------------------------------------------------------------------- conv cases
+
+GEOMETRIES = (
+    ("batch of 1, one channel, valid", (1, 6, 5, 1), (3, 3, 1, 1), 1, "valid"),
+    ("same, stride 1, odd size, 3 channels", (2, 7, 7, 3), (3, 3, 3, 4), 1, "same"),
+    ("same, stride 2, even size (extra padding after)", (2, 8, 8, 2), (3, 3, 2, 3), 2, "same"),
+    ("same, even 4x2 kernel, stride 1", (1, 6, 7, 2), (4, 2, 2, 3), 1, "same"),
+    ("valid, strides (3, 2), 5x4 kernel wider than the stride", (2, 13, 10, 3), (5, 4, 3, 2), (3, 2), "valid"),
+    ("same, stride 3, even sizes", (1, 10, 12, 3), (4, 4, 3, 2), 3, "same"),
+    ("valid, stride 2, 2x2 kernel, odd height", (2, 9, 8, 2), (2, 2, 2, 3), 2, "valid"),
+)
+TIMED = ("timed: (1, 192, 192, 1) -> one 3x3 filter, same", (1, 192, 192, 1), (3, 3, 1, 1), 1, "same")
+
+FORWARD_HINT = ("out[n, i, j, f] = b[f] + sum over u, v, c of xpad[n, i*sh + u, j*sw + v, c] * w[u, v, c, f], "
+                "with xpad padded as conv_geometry says")
+BACKWARD_HINT = ("each output position adds dout[n, i, j, :] times the kernel to dx's window, and the window "
+                 "times dout[n, i, j, :] to dw; db sums dout over (N, H_out, W_out)")
+
+
+def _speed_judge(naive_case_id: str, naive_unit: str, runs: tuple[str, ...]):
+    """Correct values; on the last of ``runs``, the best of their wall times at least ``SPEEDUP`` times
+    faster than the naive unit's timed case (the best of several runs, because a loaded machine can
+    stall any single one)."""
+    def judge(inputs, expected, received, timing):
+        problems = [problem for name, value in expected.items()
+                    if (problem := compare_value(name, value, received.get(name), 1e-6, 1e-8))]
+        if problems:
+            return False, "; ".join(problems)
+        if not timing["earlier"]:
+            return True, "correct (its speed is measured by `dlcourse check` and by the grader)"
+        naive = timing["earlier"].get(naive_case_id)
+        if naive is None:
+            return False, f"correct, but its speed could not be compared: `{naive_unit}` did not run on this input"
+        times = [timing["earlier"][run] for run in runs[:-1] if run in timing["earlier"]] + [timing["seconds"]]
+        seconds = max(min(times), 1e-6)
+        ratio = naive / seconds
+        verdict = f"{ratio:.0f}x" if ratio >= SPEEDUP else f"only {ratio:.1f}x"
+        message = (f"{verdict} faster than your `{naive_unit}` on the same input (best of {len(times)} "
+                   f"run{'s' if len(times) > 1 else ''}: {seconds * 1e3:.1f} ms against {naive * 1e3:.1f} ms)")
+        if len(times) < len(runs) or ratio >= SPEEDUP:
+            return True, "correct; " + message
+        return False, (f"correct, but {message}; at least {SPEEDUP:g}x is required: gather all windows at once "
+                       "(im2col or a strided view) and use one matrix product, with no Python loop over "
+                       "output positions")
+    return judge
+
+
+def _conv_cases(suffix: str, geometry_points: float, hidden_points: float, timed_points: tuple[float, ...]):
+    forward, backward = f"conv2d_forward{suffix}", f"conv2d_backward{suffix}"
+    cases = []
+    for backward_pass, unit in ((False, forward), (True, backward)):
+        reference = ref.conv2d_backward if backward_pass else ref.conv2d_forward
+        outputs = ("dx", "dw", "db") if backward_pass else ("out", "cache")
+        common = dict(driver="forward_backward", forward=forward) if backward_pass else {}
+        mistakes = BACKWARD_MISTAKES if backward_pass else FORWARD_MISTAKES
+        hint = BACKWARD_HINT if backward_pass else FORWARD_HINT
+        for name, x_shape, w_shape, strides, padding in GEOMETRIES:
+            cases.append(Case(unit, name, _conv_inputs(x_shape, w_shape, strides, padding, backward_pass), reference,
+                              outputs, points=geometry_points, mistakes=mistakes, hint=hint, **common))
+        cases.append(Case(unit, "random shapes", _random_conv(backward_pass), reference, outputs,
+                          points=hidden_points, hidden=True, **common))
+        name, x_shape, w_shape, strides, padding = TIMED
+        make = _conv_inputs(x_shape, w_shape, strides, padding, backward_pass)
+        if not suffix:
+            cases.append(Case(unit, name, make, reference, outputs, points=timed_points[0], timeout=30.0,
+                              mistakes=mistakes, **common))
+            continue
+        naive_unit = unit.removesuffix("_fast")
+        runs = tuple(f"{name} (run {k} of {len(timed_points)})" for k in range(1, len(timed_points) + 1))
+        for run, points in zip(runs, timed_points):
+            cases.append(Case(unit, run, make, reference, outputs, points=points, timeout=30.0,
+                              judge=_speed_judge(f"{naive_unit}: {name}", naive_unit, tuple(f"{unit}: {r}" for r in runs)),
+                              **common))
+    return cases
+
+
+NAIVE = _conv_cases("", geometry_points=1.0, hidden_points=1.0, timed_points=(1.0,))
+FAST = _conv_cases("_fast", geometry_points=0.5, hidden_points=0.5, timed_points=(0.5, 0.5, 1.0))
+
+# Units in notebook order; the timed naive cases run before the fast ones that are compared with them.
+_ORDER = ("conv_geometry", "conv2d_forward", "conv2d_backward", "conv2d_forward_fast", "conv2d_backward_fast")
+ASSIGNMENT = Assignment(
+    name="04_convolution",
+    title="Convolution",
+    cases=tuple(sorted(GEOMETRY + NAIVE + FAST, key=lambda case: _ORDER.index(case.unit))),
+)

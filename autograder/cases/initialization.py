@@ -1,0 +1,520 @@
+"""Grading cases of assignment 02 (initialization), against ``dlcourse.references.initialization``.
+
+Fans are compared exactly. A sampler cannot be compared draw by draw (Keras's random stream is not
+NumPy's), so its sample is tested against the distribution the matching ``keras.initializers``
+object draws from: every value inside Keras's bounds, then the sample mean, the sample variance and
+a Kolmogorov-Smirnov test, each at level ``ALPHA``. When a sample fails, it is tested the same way
+against each known mistake's distribution, and the message names the first one it fits.
+
+``benchmarks/initializer_detection.py`` measures how often a correct sampler fails (over hundreds of
+seeds) and how often each mistake is caught and named.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Callable
+
+import numpy as np
+
+from autograder.engine.case import Assignment, Case, Mistake
+from dlcourse.references import initialization as ref
+
+# Each of the three statistical tests (mean, variance, Kolmogorov-Smirnov) rejects a correct sampler
+# with probability ALPHA, so a correct sampler fails a case with probability below 3 * ALPHA (the
+# bounds check never fails one). The mistakes below shift the variance by 20% or more on samples of
+# 16k-33k values, tens of standard errors, so so small an ALPHA costs no power (see the benchmark).
+ALPHA = 1e-6
+Z_CRITICAL = NormalDist().inv_cdf(1 - ALPHA / 2)  # 4.89
+TRUNCATION_STD = ref.TRUNCATION_STD  # std of a unit normal cut at +-2 (Keras's constant)
+_P2 = math.erf(2 / math.sqrt(2))  # P(|z| < 2) for a unit normal
+# Fourth moment of a unit normal cut at +-2, divided by its variance squared.
+_TRUNCATED_KURTOSIS = (3 - (2 ** 3 + 3 * 2) * 2 * math.exp(-2) / math.sqrt(2 * math.pi) / _P2) / TRUNCATION_STD ** 4
+
+
+# ----------------------------------------------------------------------------- distributions
+
+@dataclass(frozen=True)
+class Distribution:
+    """A normal, a normal truncated at ``loc -+ 2 scale``, or a uniform on ``loc -+ scale``."""
+
+    family: str
+    loc: float
+    scale: float
+
+    @classmethod
+    def of(cls, expected: dict) -> "Distribution":
+        return cls(str(expected["family"]), float(expected["loc"]), float(expected["scale"]))
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        if self.family == "uniform":
+            return self.loc - self.scale, self.loc + self.scale
+        if self.family == "truncated_normal":
+            return self.loc - 2 * self.scale, self.loc + 2 * self.scale
+        return -math.inf, math.inf
+
+    @property
+    def variance(self) -> float:
+        factor = {"normal": 1.0, "truncated_normal": TRUNCATION_STD ** 2, "uniform": 1 / 3}[self.family]
+        return factor * self.scale ** 2
+
+    @property
+    def kurtosis(self) -> float:
+        return {"normal": 3.0, "truncated_normal": _TRUNCATED_KURTOSIS, "uniform": 1.8}[self.family]
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        from scipy.special import ndtr
+
+        z = (np.asarray(x, dtype=np.float64) - self.loc) / self.scale
+        if self.family == "uniform":
+            return np.clip((z + 1) / 2, 0.0, 1.0)
+        if self.family == "truncated_normal":
+            return np.clip((ndtr(z) - ndtr(-2.0)) / _P2, 0.0, 1.0)
+        return ndtr(z)
+
+    def sample(self, rng: np.random.Generator, shape) -> np.ndarray:
+        """Draws from this distribution (what a sampler with this behaviour returns)."""
+        if self.family == "uniform":
+            return rng.uniform(self.loc - self.scale, self.loc + self.scale, size=shape)
+        values = rng.normal(0.0, 1.0, size=shape)
+        if self.family == "truncated_normal":
+            outside = np.abs(values) > 2
+            while outside.any():
+                values[outside] = rng.normal(0.0, 1.0, size=int(outside.sum()))
+                outside = np.abs(values) > 2
+        return self.loc + self.scale * values
+
+    def describe(self) -> str:
+        if self.family == "uniform":
+            low, high = self.bounds
+            return f"uniform on [{low:.6g}, {high:.6g})"
+        if self.family == "truncated_normal":
+            return (f"normal with mean {self.loc:.6g} and stddev {self.scale:.6g}, truncated at 2 stddev "
+                    f"(so its std is {math.sqrt(self.variance):.6g})")
+        return f"normal with mean {self.loc:.6g} and stddev {self.scale:.6g}"
+
+
+def sample_problems(sample: np.ndarray, dist: Distribution, alpha: float = ALPHA) -> list[str]:
+    """Why ``sample`` is not a draw from ``dist`` (empty: it passes).
+
+    Four checks: all values inside the distribution's bounds (with a margin of 1e-6 of the scale,
+    for float32 samples), then two-sided z-tests of the mean and the variance and a one-sample
+    Kolmogorov-Smirnov test, each at level ``alpha``.
+    """
+    from scipy.stats import kstest
+
+    values = np.asarray(sample, dtype=np.float64).reshape(-1)
+    n = values.size
+    z_critical = NormalDist().inv_cdf(1 - alpha / 2)
+    problems = []
+    low, high = dist.bounds
+    margin = 1e-6 * dist.scale
+    outside = int(np.sum((values < low - margin) | (values > high + margin)))
+    if outside:
+        problems.append(f"{outside} of {n} values lie outside [{low:.6g}, {high:.6g}] "
+                        f"(min {values.min():.6g}, max {values.max():.6g})")
+    variance = dist.variance
+    mean_z = (values.mean() - dist.loc) / math.sqrt(variance / n)
+    if abs(mean_z) > z_critical:
+        problems.append(f"the mean is {values.mean():.6g}, expected {dist.loc:.6g} (z = {mean_z:.1f})")
+    sample_variance = values.var(ddof=1)
+    variance_z = (sample_variance - variance) / (variance * math.sqrt((dist.kurtosis - 1) / n))
+    if abs(variance_z) > z_critical:
+        problems.append(f"the standard deviation is {math.sqrt(sample_variance):.6g}, expected "
+                        f"{math.sqrt(variance):.6g} (variance ratio {sample_variance / variance:.3g}, z = {variance_z:.1f})")
+    test = kstest(values, dist.cdf)
+    if test.pvalue < alpha:
+        problems.append(f"the Kolmogorov-Smirnov distance to that distribution is {test.statistic:.3g} "
+                        f"(p = {test.pvalue:.2g})")
+    return problems
+
+
+# ----------------------------------------------------------------------------- known mistakes
+
+@dataclass(frozen=True)
+class SamplerMistake:
+    """A wrong sampler, by the distribution it draws from.
+
+    ``distribution(shape, inputs, expected)`` returns that distribution, or None where the mistake
+    makes no difference for this case (a square kernel, a dense shape for a conv-only mistake).
+    """
+
+    name: str
+    kind: str  # the issue's category: "fan_in for fan_avg", "missing sqrt", "normal for truncated", ...
+    distribution: Callable[[tuple, dict, dict], Distribution | None]
+
+
+def _conv_fans(shape) -> dict[str, tuple[int, int]]:
+    """Wrong (fan_in, fan_out) of a kernel (..., in, out) of 3 or more axes."""
+    if len(shape) < 3:
+        return {}
+    receptive = int(np.prod(shape[:-2]))
+    return {
+        "the receptive field is left out of the fans: fan_in = in, fan_out = out; Keras multiplies both "
+        "by the kernel's spatial size (kh * kw for a conv2d kernel)": (shape[-2], shape[-1]),
+        "the dense rule was applied to the first two axes (fan_in = shape[0], fan_out = shape[1]); for a "
+        "conv kernel (..., in, out) Keras uses fan_in = receptive field * in, fan_out = receptive field * out":
+            (shape[0], shape[1]),
+        "fan_out = out without the receptive field; Keras uses receptive field * out":
+            (receptive * shape[-2], shape[-1]),
+        "PyTorch's kernel layout (out, in, kh, kw) was assumed; Keras kernels are (kh, kw, in, out)":
+            (shape[1] * int(np.prod(shape[2:])), shape[0] * int(np.prod(shape[2:]))),
+    }
+
+
+def _variance_scaling(scale: float, mode: str, family: str):
+    """Keras's VarianceScaling distribution for given fans, optionally distorted, as a function."""
+    def make(fan_in, fan_out, root=True, truncate=True, correct=True, limit_factor=3.0):
+        fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
+        variance = scale / max(1.0, fan)
+        spread = math.sqrt(variance) if root else variance
+        if family == "uniform":
+            return Distribution("uniform", 0.0, spread * math.sqrt(limit_factor))
+        if not truncate:
+            return Distribution("normal", 0.0, spread / (TRUNCATION_STD if correct else 1.0))
+        return Distribution("truncated_normal", 0.0, spread / (TRUNCATION_STD if correct else 1.0))
+    return make
+
+
+def _fans(expected):
+    return int(expected["fan_in"]), int(expected["fan_out"])
+
+
+def _unless_same(make):
+    """Wrap a mistake so that it is skipped where it gives the correct distribution."""
+    def distribution(shape, inputs, expected):
+        wrong = make(shape, inputs, expected)
+        if wrong is None or wrong == Distribution.of(expected):
+            return None
+        return wrong
+    return distribution
+
+
+def _variance_scaling_mistakes(scale: float, mode: str, family: str) -> tuple[SamplerMistake, ...]:
+    keras_form = _variance_scaling(scale, mode, family)
+    fan_word = {"fan_in": "fan_in", "fan_avg": "(fan_in + fan_out) / 2"}[mode]
+    mistakes = []
+    if mode == "fan_avg":
+        mistakes.append(SamplerMistake(
+            "fan_in was used where the average of the fans is meant (Glorot/Xavier uses (fan_in + fan_out) / 2)",
+            "fan_in for fan_avg", _unless_same(lambda s, i, e: _variance_scaling(scale, "fan_in", family)(*_fans(e)))))
+        mistakes.append(SamplerMistake(
+            "fan_out was used where the average of the fans is meant", "fan_out for fan_avg",
+            _unless_same(lambda s, i, e: _variance_scaling(scale, "fan_out", family)(*_fans(e)))))
+    else:
+        mistakes.append(SamplerMistake(
+            "the average of the fans was used; He initialization uses fan_in only", "fan_avg for fan_in",
+            _unless_same(lambda s, i, e: _variance_scaling(scale, "fan_avg", family)(*_fans(e)))))
+        mistakes.append(SamplerMistake(
+            "the variance is 1 / fan_in (LeCun); He initialization uses 2 / fan_in", "scale 1 for 2",
+            _unless_same(lambda s, i, e: _variance_scaling(1.0, mode, family)(*_fans(e)))))
+    what = "limit" if family == "uniform" else "stddev"
+    mistakes.append(SamplerMistake(
+        f"the square root is missing: the {what} is sqrt({'3 * ' if family == 'uniform' else ''}{scale:g} / {fan_word})"
+        + (" / 0.8796" if family != "uniform" else ""), "missing sqrt",
+        _unless_same(lambda s, i, e: keras_form(*_fans(e), root=False))))
+    if family == "uniform":
+        mistakes.append(SamplerMistake(
+            f"the standard deviation sqrt({scale:g} / {fan_word}) was used as the limit; a uniform on "
+            f"[-limit, limit] has std limit / sqrt(3), so the limit is sqrt(3 * {scale:g} / {fan_word})",
+            "std for limit", _unless_same(lambda s, i, e: keras_form(*_fans(e), limit_factor=1.0))))
+    else:
+        mistakes.append(SamplerMistake(
+            f"an untruncated normal with stddev sqrt({scale:g} / {fan_word}) (the textbook form); Keras draws a "
+            "truncated normal (cut at 2 stddev) with the stddev divided by 0.8796 so that the variance stays "
+            f"{scale:g} / {fan_word}", "normal for truncated",
+            _unless_same(lambda s, i, e: keras_form(*_fans(e), truncate=False, correct=False))))
+        mistakes.append(SamplerMistake(
+            "an untruncated normal with Keras's stddev sqrt(...) / 0.8796; Keras cuts it at 2 stddev",
+            "normal for truncated", _unless_same(lambda s, i, e: keras_form(*_fans(e), truncate=False))))
+        mistakes.append(SamplerMistake(
+            f"truncated at 2 stddev without the correction: Keras divides the stddev sqrt({scale:g} / {fan_word}) "
+            "by 0.87962566103423978, the std of a unit normal cut at +-2", "uncorrected truncation",
+            _unless_same(lambda s, i, e: keras_form(*_fans(e), correct=False))))
+    for index in range(4):
+        def wrong_conv(s, i, e, index=index):
+            fans = list(_conv_fans(tuple(s)).values())
+            return keras_form(*fans[index]) if fans else None
+        name = list(_conv_fans((3, 3, 1, 1)).keys())[index]
+        mistakes.append(SamplerMistake(f"the wrong fans for a conv kernel: {name}", "wrong conv fans",
+                                       _unless_same(wrong_conv)))
+    return tuple(mistakes)
+
+
+SAMPLER_MISTAKES: dict[str, tuple[SamplerMistake, ...]] = {
+    "gaussian_init": (
+        SamplerMistake("the variance stddev**2 was passed where the standard deviation is meant "
+                       "(rng.normal takes the stddev)", "variance for std",
+                       _unless_same(lambda s, i, e: Distribution("normal", float(e["loc"]), float(e["scale"]) ** 2))),
+        SamplerMistake("the mean is ignored", "mean ignored",
+                       _unless_same(lambda s, i, e: Distribution("normal", 0.0, float(e["scale"])))),
+        SamplerMistake("a truncated normal; keras.initializers.RandomNormal is not truncated", "truncated for normal",
+                       _unless_same(lambda s, i, e: Distribution("truncated_normal", float(e["loc"]), float(e["scale"])))),
+    ),
+    "uniform_init": (
+        SamplerMistake("the interval is [-maxval, maxval]; it is [minval, maxval)", "symmetric interval",
+                       _unless_same(lambda s, i, e: Distribution("uniform", 0.0, float(e["high"])))),
+        SamplerMistake("a normal distribution; RandomUniform draws uniformly from [minval, maxval)", "normal for uniform",
+                       _unless_same(lambda s, i, e: Distribution("normal", float(e["loc"]), float(e["scale"])))),
+    ),
+    "truncated_normal": (
+        SamplerMistake("an untruncated normal: values beyond 2 stddev from the mean must be redrawn",
+                       "normal for truncated",
+                       _unless_same(lambda s, i, e: Distribution("normal", float(e["loc"]), float(e["scale"])))),
+        SamplerMistake("the stddev was divided by 0.8796: keras.initializers.TruncatedNormal uses stddev as given "
+                       "(only the variance-scaling initializers correct it)", "corrected stddev",
+                       _unless_same(lambda s, i, e: Distribution("truncated_normal", float(e["loc"]),
+                                                                 float(e["scale"]) / TRUNCATION_STD))),
+    ),
+    "xavier_uniform": _variance_scaling_mistakes(1.0, "fan_avg", "uniform"),
+    "xavier_normal": _variance_scaling_mistakes(1.0, "fan_avg", "truncated_normal"),
+    "he_normal": _variance_scaling_mistakes(2.0, "fan_in", "truncated_normal"),
+}
+
+SAMPLER_HINTS = {
+    "gaussian_init": "rng.normal(mean, stddev, size=shape): Keras's RandomNormal is not truncated",
+    "uniform_init": "rng.uniform(minval, maxval, size=shape)",
+    "truncated_normal": ("draw rng.normal(mean, stddev, size=shape), then redraw every value with |value - mean| > "
+                         "2 stddev until none is left (do not clip: clipping piles values up at the bounds)"),
+    "xavier_uniform": "limit = sqrt(6 / (fan_in + fan_out)) with Keras's fans (compute_fans), then uniform on [-limit, limit)",
+    "xavier_normal": "stddev = sqrt(2 / (fan_in + fan_out)) / 0.87962566103423978, normal redrawn wherever |value| > 2 stddev",
+    "he_normal": "stddev = sqrt(2 / fan_in) / 0.87962566103423978, normal redrawn wherever |value| > 2 stddev",
+}
+
+
+def named_mistake(unit: str, sample: np.ndarray, shape, inputs: dict, expected: dict) -> SamplerMistake | None:
+    """The first known mistake of ``unit`` whose distribution ``sample`` fits."""
+    for mistake in SAMPLER_MISTAKES[unit]:
+        wrong = mistake.distribution(tuple(shape), inputs, expected)
+        if wrong is not None and not sample_problems(sample, wrong):
+            return mistake
+    return None
+
+
+def _sampler_judge(unit: str):
+    def judge(inputs, expected, received, timing):
+        shape = tuple(int(dim) for dim in inputs["shape"])
+        sample = received["w"]
+        if not isinstance(sample, np.ndarray):
+            return False, f"expected a NumPy array of shape {shape}, received {type(sample).__name__}"
+        if sample.shape != shape:
+            return False, f"wrong shape: expected {shape}, received {sample.shape}"
+        if sample.dtype.kind != "f":
+            return False, f"expected floating point values, received dtype {sample.dtype}"
+        if not np.isfinite(sample).all():
+            return False, "the sample contains NaN or inf"
+        dist = Distribution.of(expected)
+        problems = sample_problems(sample, dist)
+        keras_name = ref.KERAS_NAMES[unit]
+        if not problems:
+            return True, f"fits keras.initializers.{keras_name}"
+        message = (f"the sample does not fit keras.initializers.{keras_name} for shape {shape} "
+                   f"(fans {int(expected['fan_in'])}, {int(expected['fan_out'])}): a {dist.describe()}.\n  "
+                   + "\n  ".join(problems))
+        mistake = named_mistake(unit, sample, shape, inputs, expected)
+        if mistake is not None:
+            return False, message + f"\nThis matches a known mistake: {mistake.name}."
+        return False, message + f"\nHint: {SAMPLER_HINTS[unit]}"
+    return judge
+
+
+# ----------------------------------------------------------------------------- compute_fans
+
+def _shape_inputs(shape):
+    return lambda rng: {"shape": tuple(shape)}
+
+
+def _random_conv_shape(rng):
+    spatial = tuple(int(v) for v in rng.integers(1, 6, size=int(rng.integers(1, 4))))
+    return {"shape": spatial + (int(rng.integers(1, 65)), int(rng.integers(1, 129)))}
+
+
+def _wrong_fans(index):
+    def outputs(inputs, expected):
+        fans = list(_conv_fans(tuple(inputs["shape"])).values())
+        if not fans:
+            return {"fan_in": -1, "fan_out": -1}  # matches nothing
+        return {"fan_in": fans[index][0], "fan_out": fans[index][1]}
+    return outputs
+
+
+FAN_MISTAKES = tuple(Mistake(name, _wrong_fans(index)) for index, name in enumerate(_conv_fans((3, 3, 1, 1))))
+FANS_HINT = ("a dense kernel (in, out) has fan_in = in, fan_out = out; a conv kernel (..., in, out) multiplies both "
+             "by the receptive field (the product of the leading axes); a vector (n,) has n and n; a scalar 1 and 1")
+
+FANS = [
+    Case("compute_fans", "dense kernel (256, 128)", _shape_inputs((256, 128)), ref.compute_fans, ("fan_in", "fan_out"),
+         rtol=0.0, atol=0.0, hint=FANS_HINT),
+    Case("compute_fans", "conv2d kernel (3, 3, 32, 64)", _shape_inputs((3, 3, 32, 64)), ref.compute_fans,
+         ("fan_in", "fan_out"), rtol=0.0, atol=0.0, mistakes=FAN_MISTAKES, hint=FANS_HINT),
+    Case("compute_fans", "conv1d kernel (5, 8, 16) and bias (10,)", _shape_inputs((5, 8, 16)), ref.compute_fans,
+         ("fan_in", "fan_out"), rtol=0.0, atol=0.0, mistakes=FAN_MISTAKES, hint=FANS_HINT),
+    Case("compute_fans", "vector (10,)", _shape_inputs((10,)), ref.compute_fans, ("fan_in", "fan_out"),
+         rtol=0.0, atol=0.0, hint=FANS_HINT),
+    Case("compute_fans", "random conv kernel", _random_conv_shape, ref.compute_fans, ("fan_in", "fan_out"),
+         rtol=0.0, atol=0.0, hidden=True),
+]
+
+
+# ----------------------------------------------------------------------------- samplers
+
+def _sampler_inputs(shape, **config):
+    def make(rng):
+        return {"shape": tuple(shape), "rng": {"__rng__": int(rng.integers(2**63))}, **config}
+    return make
+
+
+def _random_dense_shape(rng):
+    """A dense kernel of 16k-150k values whose fans differ by a factor of 2-4 (so fan mistakes show)."""
+    fan_in = int(rng.integers(128, 257))
+    fan_out = int(fan_in * rng.choice([0.25, 0.5, 2.0, 3.0]))
+    return (fan_in, fan_out) if rng.random() < 0.5 else (fan_out, fan_in)
+
+
+def _random_kernel_shape(rng):
+    """A conv2d kernel (kh, kw, in, out) of at least 8k values, kh * kw > 1, in != out."""
+    kh, kw = [(3, 3), (5, 5), (3, 5), (2, 2)][int(rng.integers(4))]
+    channels = int(rng.choice([16, 24, 32, 48]))
+    pair = (channels, 2 * channels) if rng.random() < 0.5 else (2 * channels, channels)
+    return (kh, kw) + pair
+
+
+def _random_sampler_inputs(shape_maker, config_maker=None):
+    def make(rng):
+        inputs = {"shape": shape_maker(rng), "rng": {"__rng__": int(rng.integers(2**63))}}
+        if config_maker is not None:
+            inputs.update(config_maker(rng))
+        return inputs
+    return make
+
+
+def _sampler_case(unit, name, inputs, hidden=False, points=1.0):
+    config_keys = {"gaussian_init": ("mean", "stddev"), "truncated_normal": ("mean", "stddev"),
+                   "uniform_init": ("minval", "maxval")}.get(unit, ())
+
+    def reference(shape, rng, **config):
+        return ref.sampler_reference(unit, shape, **{key: config[key] for key in config_keys if key in config})
+    return Case(unit, name, inputs, reference, ("w",), hidden=hidden, points=points, judge=_sampler_judge(unit))
+
+
+SAMPLERS = [
+    _sampler_case("gaussian_init", "defaults, shape (256, 128)", _sampler_inputs((256, 128))),
+    _sampler_case("gaussian_init", "mean 0.5, stddev 2, shape (200, 150)",
+                  _sampler_inputs((200, 150), mean=0.5, stddev=2.0)),
+    _sampler_case("gaussian_init", "random mean and stddev", _random_sampler_inputs(
+        _random_dense_shape, lambda rng: {"mean": float(rng.normal()), "stddev": float(rng.uniform(0.1, 3.0))}),
+        hidden=True),
+    _sampler_case("uniform_init", "defaults, shape (256, 128)", _sampler_inputs((256, 128))),
+    _sampler_case("uniform_init", "minval -1, maxval 3, shape (200, 150)",
+                  _sampler_inputs((200, 150), minval=-1.0, maxval=3.0)),
+    _sampler_case("uniform_init", "random interval", _random_sampler_inputs(
+        _random_dense_shape, lambda rng: dict(zip(("minval", "maxval"), sorted(float(v) for v in rng.normal(0, 2, 2))))),
+        hidden=True),
+    _sampler_case("truncated_normal", "defaults, shape (256, 128)", _sampler_inputs((256, 128))),
+    _sampler_case("truncated_normal", "mean -1, stddev 0.5, shape (200, 150)",
+                  _sampler_inputs((200, 150), mean=-1.0, stddev=0.5)),
+    _sampler_case("truncated_normal", "random mean and stddev", _random_sampler_inputs(
+        _random_dense_shape, lambda rng: {"mean": float(rng.normal()), "stddev": float(rng.uniform(0.1, 3.0))}),
+        hidden=True),
+]
+for _unit in ("xavier_uniform", "xavier_normal", "he_normal"):
+    SAMPLERS += [
+        _sampler_case(_unit, "dense kernel (256, 128)", _sampler_inputs((256, 128))),
+        _sampler_case(_unit, "conv2d kernel (3, 3, 32, 64)", _sampler_inputs((3, 3, 32, 64))),
+        _sampler_case(_unit, "random dense kernel", _random_sampler_inputs(_random_dense_shape), hidden=True),
+        _sampler_case(_unit, "random conv2d kernel", _random_sampler_inputs(_random_kernel_shape), hidden=True),
+    ]
+
+
+# ----------------------------------------------------------------------------- the depth experiment
+
+# How far a student's per-layer statistic may be from the reference, in units of its spread across
+# the reference's own runs (sd * sqrt(1 + 1/repeats), since both are random); floors keep a tiny
+# measured spread from making the test brittle.
+STATS_SPREADS = 6.0
+LOG_STD_FLOOR = 0.05
+MEAN_FLOOR = 0.03  # of the layer's std
+
+
+def _stats_inputs(init, depth, width, activation, batch_size=128):
+    def make(rng):
+        return {"init": init, "depth": depth, "width": width, "activation": activation,
+                "rng": {"__rng__": int(rng.integers(2**63))}, "batch_size": batch_size}
+    return make
+
+
+def _random_stats(rng):
+    init, activation = [("gaussian_init", "tanh"), ("xavier_uniform", "tanh"), ("xavier_normal", "sigmoid"),
+                        ("he_normal", "relu"), ("uniform_init", "relu"), ("xavier_normal", "relu"),
+                        ("he_normal", "linear")][int(rng.integers(7))]
+    return _stats_inputs(init, int(rng.integers(4, 11)), int(rng.choice([128, 192, 256])), activation,
+                         int(rng.choice([64, 128])))(rng)
+
+
+def _stats_tolerances(expected: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Per-layer tolerances for log std and mean: the running maximum of the measured spread (spreads
+    grow with depth; the maximum smooths the noise of a spread measured on few runs)."""
+    repeats = len(np.asarray(expected["runs_stds"]))
+    factor = STATS_SPREADS * math.sqrt(1 + 1 / repeats)
+    log_tol = np.maximum(factor * np.maximum.accumulate(np.asarray(expected["log_std_spread"])), LOG_STD_FLOOR)
+    mean_tol = np.maximum(factor * np.maximum.accumulate(np.asarray(expected["mean_spread"])),
+                          MEAN_FLOOR * np.asarray(expected["stds"]))
+    return log_tol, mean_tol
+
+
+def _judge_stats(inputs, expected, received, timing):
+    depth = int(inputs["depth"])
+    arrays = {}
+    for name in ("means", "stds"):
+        value = received[name]
+        if isinstance(value, (list, tuple)):
+            value = np.asarray(value, dtype=np.float64) if all(isinstance(v, (int, float)) for v in value) else value
+        if not isinstance(value, np.ndarray) or value.shape != (depth,) or value.dtype.kind not in "fi":
+            shown = f"an array of shape {value.shape}" if isinstance(value, np.ndarray) else type(value).__name__
+            return False, f"{name} should be a float array of shape ({depth},), one value per layer; received {shown}"
+        arrays[name] = value.astype(np.float64)
+    if not (np.isfinite(arrays["means"]).all() and np.isfinite(arrays["stds"]).all()) or (arrays["stds"] <= 0).any():
+        return False, "means and stds should be finite, and stds positive"
+    log_tol, mean_tol = _stats_tolerances(expected)
+    want_std, want_mean = np.asarray(expected["stds"]), np.asarray(expected["means"])
+    log_error = np.abs(np.log(arrays["stds"]) - np.log(want_std))
+    mean_error = np.abs(arrays["means"] - want_mean)
+    problems = []
+    for layer in range(depth):
+        if log_error[layer] > log_tol[layer]:
+            problems.append(f"layer {layer + 1}: std {arrays['stds'][layer]:.4g}, Keras's network gives "
+                            f"{want_std[layer]:.4g} (allowed: within a factor {math.exp(log_tol[layer]):.3g})")
+        if mean_error[layer] > mean_tol[layer]:
+            problems.append(f"layer {layer + 1}: mean {arrays['means'][layer]:.4g}, Keras's network gives "
+                            f"{want_mean[layer]:.4g} (allowed: +-{mean_tol[layer]:.3g})")
+    if not problems:
+        return True, "per-layer statistics match Keras's network"
+    shown = problems[:4] + ([f"... and {len(problems) - 4} more"] if len(problems) > 4 else [])
+    return False, ("per-layer statistics differ from a Keras network of the same depth, width, initializer and "
+                   "activation:\n  " + "\n  ".join(shown) + "\nHint: x = rng.standard_normal((batch_size, width)); "
+                   "for each layer draw W = init((width, width), rng), set x = activation(x @ W) (zero bias), and "
+                   "record x.mean() and x.std() over the whole batch")
+
+
+def _stats_case(name, inputs, hidden=False):
+    return Case("activation_stats", name, inputs, ref.activation_stats, ("means", "stds"), hidden=hidden,
+                judge=_judge_stats, timeout=30.0)
+
+
+STATS = [
+    _stats_case("gaussian_init, tanh, 10 layers of 256 (vanishing)", _stats_inputs("gaussian_init", 10, 256, "tanh")),
+    _stats_case("he_normal, relu, 10 layers of 256 (stable)", _stats_inputs("he_normal", 10, 256, "relu")),
+    _stats_case("he_normal, linear, 8 layers of 128 (exploding)", _stats_inputs("he_normal", 8, 128, "linear")),
+    _stats_case("xavier_uniform, sigmoid, 6 layers of 192", _stats_inputs("xavier_uniform", 6, 192, "sigmoid", 64)),
+    _stats_case("random initializer, activation and size", _random_stats, hidden=True),
+]
+
+
+ASSIGNMENT = Assignment(
+    name="02_initialization",
+    title="Parameter initialization",
+    cases=tuple(FANS + SAMPLERS + STATS),
+)
