@@ -1,0 +1,164 @@
+"""Messages a student can act on: unit, quantity, what kind of wrong, expected and received values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograder.cases.backprop import ASSIGNMENT
+from autograder.engine import wire, worker
+from autograder.engine.compare import compare_value, judge
+from autograder.engine.extract import kept_statements
+from conftest import SOLUTIONS, TEST_SECRET, code_cell, solution_namespace, write_variant
+
+
+@pytest.fixture(scope="module")
+def solution():
+    return solution_namespace("01_backprop")
+
+
+def verdicts(reference_cache, namespace, unit, source=None, hidden=False):
+    """Grade ``unit`` in-process (the path of ``check()``), after executing ``source`` over the solution."""
+    namespace = dict(namespace)
+    if source:
+        statements = [[line, text] for line, text, _ in kept_statements(source, "cell 99")]
+        defined = worker.load([{"label": "cell 99", "statements": statements}])["namespace"]
+        namespace.update({key: value for key, value in defined.items() if not key.startswith("__")})
+    found = []
+    for case in ASSIGNMENT.cases:
+        if case.unit != unit or case.hidden != hidden:
+            continue
+        inputs = case.make_inputs(TEST_SECRET)
+        reply = wire.decode(wire.encode(worker.run_case(namespace, wire.decode(wire.encode(case.request(inputs))))))
+        found.append(judge(case, inputs, lambda c=case, i=inputs: reference_cache.expected(c, i), reply))
+    return found
+
+
+def first_message(reference_cache, solution, unit, source, hidden=False):
+    failing = [v for v in verdicts(reference_cache, solution, unit, source, hidden) if not v.passed]
+    assert failing, f"{unit} should have failed"
+    return failing[0].message
+
+
+def test_wrong_shape_is_called_out_with_both_shapes_and_the_case_arguments(reference_cache, solution):
+    message = first_message(reference_cache, solution, "dense_forward", """
+def dense_forward(x, w, b):
+    return (x @ w + b).T, None
+""")
+    assert "dense_forward, out: wrong shape: expected (4, 3), received (3, 4) (transposed?)" in message
+    assert "public case 'batch of 4, 5 -> 3': x.shape=(4, 5), w.shape=(5, 3), b.shape=(3,)" in message
+
+
+def test_wrong_dtype_is_called_out(reference_cache, solution):
+    message = first_message(reference_cache, solution, "relu_forward", """
+import numpy as np
+def relu_forward(x):
+    return np.maximum(x, 0).astype(np.int64), x
+""")
+    assert "out: wrong dtype: expected floating point values, received dtype int64" in message
+
+
+def test_wrong_type_is_called_out(reference_cache, solution):
+    message = first_message(reference_cache, solution, "tanh_forward", """
+import numpy as np
+def tanh_forward(x):
+    return np.tanh(x).tolist(), None
+""")
+    assert "out: expected a NumPy array of shape (5, 4), received a list of 5 values" in message
+
+
+def test_missing_return_is_called_out(reference_cache, solution):
+    message = first_message(reference_cache, solution, "sigmoid_backward", """
+def sigmoid_backward(dout, cache):
+    dx = dout * cache * (1 - cache)
+""")
+    assert "received None (did the function forget to `return`?)" in message
+
+
+def test_nan_is_called_out_with_its_position(reference_cache, solution):
+    messages = [v.message for v in verdicts(reference_cache, solution, "softmax_crossentropy", """
+import numpy as np
+def softmax_crossentropy(logits, labels):
+    n = logits.shape[0]
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    loss = -np.log(probs[np.arange(n), labels]).mean()
+    probs[np.arange(n), labels] -= 1
+    return loss, probs / n
+""") if not v.passed]
+    assert len(messages) == 1  # moderate logits pass; only the case near 1000 overflows
+    assert "contains NaN" in messages[0] and "first at index" in messages[0]
+    assert "logits near 1000" in messages[0] and "subtract each row's maximum" in messages[0]
+
+
+def test_wrong_values_give_max_errors_worst_index_and_both_values(reference_cache, solution):
+    message = first_message(reference_cache, solution, "dense_forward", """
+def dense_forward(x, w, b):
+    out = x @ w + b
+    out[2, 1] += 0.5
+    return out, None
+""")
+    assert "out: wrong values in 1 of 12 entries; max abs error 0.5 at index (2, 1) (expected " in message
+    assert "max rel error" in message and "tolerance rtol=1e-06" in message
+
+
+def test_hidden_cases_reveal_nothing_of_their_inputs(reference_cache, solution):
+    message = first_message(reference_cache, solution, "dense_forward", """
+def dense_forward(x, w, b):
+    return x @ w + b + 1.0, None
+""", hidden=True)
+    assert "hidden case 'random shape': its inputs are not shown" in message
+    assert "shape=" not in message and "index" not in message and "expected " not in message
+
+
+def test_a_crash_shows_the_students_traceback_only(grader, tmp_path):
+    path = write_variant(tmp_path, SOLUTIONS / "01_backprop.ipynb", lambda nb: nb["cells"].append(code_cell(
+        "def helper(x):\n    return x[10]\n\ndef relu_forward(x):\n    return helper(x), x\n")))
+    result = grader.grade(path)
+    message = next(r.verdict.message for r in result.results if r.case.unit == "relu_forward")
+    assert "relu_forward raised IndexError" in message
+    assert "in relu_forward" in message and "in helper" in message and ", line 2, in helper" in message
+    assert "worker.py" not in message and "autograder" not in message
+
+
+def test_in_place_changes_are_named(reference_cache, solution):
+    message = first_message(reference_cache, solution, "relu_forward", """
+def relu_forward(x):
+    x[x < 0] = 0
+    return x, x
+""")
+    assert "relu_forward changed its input `x` in place" in message
+
+
+@pytest.mark.parametrize("unit, source, mistake", [
+    ("dense_backward", "def dense_backward(dout, cache):\n    x, w = cache\n    return dout @ w.T, x.T @ dout, dout.mean(axis=0)\n",
+     "db averages over the batch"),
+    ("relu_backward", "def relu_backward(dout, cache):\n    return dout * (cache >= 0)\n", "x == 0 counted as active"),
+    ("tanh_backward", "import numpy as np\ndef tanh_forward(x):\n    return np.tanh(x), x\n"
+     "def tanh_backward(dout, cache):\n    return dout * (1 - cache ** 2)\n",
+     "1 - x**2 was used"),
+    ("binary_crossentropy", "import numpy as np\ndef binary_crossentropy(logits, y):\n"
+     "    loss = np.mean(np.maximum(logits, 0) - logits * y + np.log1p(np.exp(-np.abs(logits))))\n"
+     "    return loss, 1 / (1 + np.exp(-logits)) - y\n", "dlogits is not divided by the batch size"),
+    ("numerical_gradient", "import numpy as np\ndef numerical_gradient(f, x, h=1e-5):\n    x = x.copy(); g = np.zeros_like(x); fx = f(x)\n"
+     "    for i in np.ndindex(x.shape):\n        old = x[i]; x[i] = old + h; g[i] = (f(x) - fx) / h; x[i] = old\n    return g\n",
+     "a one-sided difference"),
+    ("dense_forward", "def dense_forward(x, w, b):\n    return x @ w, (x, w)\n", "the bias `b` is not added"),
+])
+def test_known_mistakes_are_named(reference_cache, solution, unit, source, mistake):
+    message = first_message(reference_cache, solution, unit, source)
+    assert f"This matches a known mistake: {mistake}" in message
+
+
+def test_sandbox_and_notebook_check_give_the_same_message(grader, reference_cache, solution, tmp_path):
+    source = "def dense_backward(dout, cache):\n    x, w = cache\n    return dout @ w.T, x.T @ dout, dout.mean(axis=0)\n"
+    path = write_variant(tmp_path, SOLUTIONS / "01_backprop.ipynb", lambda nb: nb["cells"].append(code_cell(source)))
+    sandboxed = next(r.verdict.message for r in grader.grade(path).results
+                     if r.case.unit == "dense_backward" and not r.verdict.passed)
+    assert sandboxed == first_message(reference_cache, solution, "dense_backward", source)
+
+
+def test_compare_value_accepts_python_floats_for_scalars_and_checks_nested_dicts():
+    assert compare_value("loss", np.float64(1.5), 1.5, 1e-6, 1e-8) is None
+    problem = compare_value("grads", {"W1": np.ones(2)}, {"W2": np.ones(2)}, 1e-6, 1e-8)
+    assert problem == "grads: missing keys ['W1'] (received keys ['W2'])"
+    assert "grads['W1']: wrong values" in compare_value("grads", {"W1": np.ones(2)}, {"W1": np.zeros(2)}, 1e-6, 1e-8)
