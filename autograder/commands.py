@@ -62,8 +62,9 @@ def _run(args, public_only: bool) -> int:
                         cache=ReferenceCache(cache_dir()), isolation="none" if args.no_sandbox else None)
         assignment = ASSIGNMENTS.get(args.assignment) if args.assignment else None
         results = []
-        for notebook in notebooks:
+        for notebook, label in notebooks:
             result = grader.grade(notebook, assignment)
+            result.label = label
             print_result(result, console)
             results.append(result)
     if len(results) > 1:
@@ -76,22 +77,24 @@ def _run(args, public_only: bool) -> int:
     return 0
 
 
-def collect_notebooks(path: Path, scratch: Path) -> list[Path]:
-    """The notebooks to grade under ``path`` (a notebook, a folder, or a zip unpacked into ``scratch``)."""
+def collect_notebooks(path: Path, scratch: Path) -> list[tuple[Path, str]]:
+    """The notebooks to grade under ``path`` (a notebook, a folder, or a zip unpacked into ``scratch``),
+    each with the name reports give it (its path inside the folder or zip)."""
     if not path.exists():
         raise ValueError(f"Expected a notebook, a folder or a zip. Received a path that does not exist: {path}")
     if path.is_dir():
-        found = sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+        found = [(p, str(p.relative_to(path))) for p in sorted(path.rglob("*.ipynb"))
+                 if ".ipynb_checkpoints" not in p.parts]
     elif path.suffix == ".zip":
         found = _unzip(path, scratch)
     else:
-        found = [path]
+        found = [(path, path.name)]
     if not found:
         raise ValueError(f"Expected at least one .ipynb notebook. Received none under {path}")
     return found
 
 
-def _unzip(path: Path, scratch: Path) -> list[Path]:
+def _unzip(path: Path, scratch: Path) -> list[tuple[Path, str]]:
     """Unpack only the notebooks of a zip, refusing absolute paths, '..' and zip bombs."""
     try:
         archive = zipfile.ZipFile(path)
@@ -112,7 +115,7 @@ def _unzip(path: Path, scratch: Path) -> list[Path]:
             target.parent.mkdir(parents=True)
             with archive.open(info) as source, open(target, "wb") as sink:
                 shutil.copyfileobj(source, sink, length=1 << 20)
-            found.append(target)
+            found.append((target, info.filename))
     return found
 
 

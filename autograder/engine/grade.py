@@ -39,6 +39,10 @@ class SubmissionResult:
     notices: list[str] = field(default_factory=list)
     seconds: float = 0.0
     error: str | None = None  # set when the notebook could not be graded at all
+    label: str = ""  # how reports name it (default: the file name)
+
+    def __post_init__(self):
+        self.label = self.label or self.path.name
 
     @property
     def score(self) -> float:

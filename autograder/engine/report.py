@@ -14,9 +14,9 @@ STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "
 def print_result(result: SubmissionResult, console: Console) -> None:
     """One row per unit: points, status, and what went wrong first."""
     if result.error:
-        console.print(f"[bold red]{result.path}: not graded: {result.error}[/]")
+        console.print(f"[bold red]{result.label}: not graded: {result.error}[/]")
         return
-    title = f"{result.path.name} ({result.assignment.name}: {result.assignment.title})"
+    title = f"{result.label} ({result.assignment.name}: {result.assignment.title})"
     table = Table(title=title, show_lines=True, expand=False)
     table.add_column("unit", no_wrap=True)
     table.add_column("points", justify="right", no_wrap=True)
@@ -39,7 +39,7 @@ def print_summary(results: list[SubmissionResult], console: Console) -> None:
     for column in ("submission", "assignment", "score", "max"):
         table.add_column(column, justify="right" if column in ("score", "max") else "left")
     for result in results:
-        table.add_row(str(result.path.name), result.assignment.name if result.assignment else "-",
+        table.add_row(result.label, result.assignment.name if result.assignment else "-",
                       _points(result.score) if not result.error else "not graded", _points(result.max_score))
     console.print(table)
 
@@ -50,9 +50,9 @@ def gradescope(results: list[SubmissionResult]) -> dict:
     several = len(results) > 1
     for result in results:
         seconds += result.seconds
-        prefix = f"{result.path.name}: " if several else ""
+        prefix = f"{result.label}: " if several else ""
         if result.error:
-            output.append(f"{result.path.name} was not graded: {result.error}")
+            output.append(f"{result.label} was not graded: {result.error}")
             continue
         output += [f"{prefix}{notice}" for notice in result.notices]
         for item in result.results:

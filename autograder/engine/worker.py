@@ -171,8 +171,160 @@ def _keras_model(namespace, request):
     return {"status": "ok", "value": value, "mutated": []}
 
 
+# ----------------------------------------------------------------------------- Keras units (09_gan)
+
+def _keras_call(namespace, request):
+    """A unit written with Keras, called on float32 tensors; its outputs come back as NumPy arrays.
+
+    ``args``: floating NumPy arrays become ``keras.ops.convert_to_tensor(x, "float32")`` (Keras's
+    default float type: what a model's outputs are); other values pass unchanged. The value is what
+    the unit returns, with every tensor in it (the value itself, or each item of a tuple or list)
+    turned into a NumPy array, float64 for floating tensors (see ``_plain``).
+    """
+    function = _lookup(namespace, request["unit"])
+    import keras  # noqa: PLC0415 - only the Keras assignments get here
+
+    args = [(key, keras.ops.convert_to_tensor(value, "float32") if _is_float_array(value) else value)
+            for key, value in request["args"]]
+    value, _ = _invoke(function, request["unit"], args)
+    return {"status": "ok", "value": _plain(value), "mutated": []}
+
+
+def _gan_step(namespace, request):
+    """One GAN training step by the student's unit, on Keras models built here from a plain spec.
+
+    ``args`` (all plain data):
+        generator, discriminator: ``{"input_dim": D, "layers": [[units, activation], ...]}``: a
+            ``Sequential`` of ``Dense`` layers (activation: a Keras name, or None for linear).
+        g_weights, d_weights: their initial weights in ``get_weights()`` order: lists of arrays, or
+            dicts of them (the names are for messages only).
+        g_optimizer, d_optimizer: ``{"class": "SGD", **config}``: a ``keras.optimizers`` class and its arguments.
+        real: (N, data_dim) and noise: (N, latent_dim), passed as float32 tensors.
+
+    Calls ``unit(generator, discriminator, g_optimizer, d_optimizer, real, noise) -> (d_loss, g_loss)``
+    once, eagerly. The value is ``(d_loss, g_loss, generator weights, discriminator weights)``: the
+    losses as the unit returned them (tensors made NumPy), the weights after the step as lists of
+    float64 arrays in ``get_weights()`` order.
+    """
+    step = _lookup(namespace, request["unit"])
+    import keras  # noqa: PLC0415
+
+    args = dict(request["args"])
+    generator, discriminator = _sequential(keras, args["generator"]), _sequential(keras, args["discriminator"])
+    for model, weights in ((generator, args["g_weights"]), (discriminator, args["d_weights"])):
+        model.set_weights(list(weights.values()) if isinstance(weights, dict) else weights)
+    call = [("generator", generator), ("discriminator", discriminator),
+            ("g_optimizer", _optimizer(keras, args["g_optimizer"])),
+            ("d_optimizer", _optimizer(keras, args["d_optimizer"])),
+            ("real", keras.ops.convert_to_tensor(args["real"], "float32")),
+            ("noise", keras.ops.convert_to_tensor(args["noise"], "float32"))]
+    value, _ = _invoke(step, request["unit"], call)
+    losses = _two_losses(value, request["unit"])
+    weights = [[np.asarray(w, dtype=np.float64) for w in model.get_weights()] for model in (generator, discriminator)]
+    return {"status": "ok", "value": (*losses, *weights), "mutated": []}
+
+
+def _gan_train(namespace, request):
+    """Train a GAN with the student's builders and step; return samples of the trained generator.
+
+    ``request["builders"]``: the names of the generator's and the discriminator's builder units.
+    ``args`` (all plain data):
+        generator_args, discriminator_args: lists of values the builders are called with.
+        g_optimizer, d_optimizer: as for "gan_step".
+        seed: for ``keras.utils.set_random_seed`` before building, so initial weights are reproducible.
+        real: (S, N, data_dim) and noise: (S, N, latent_dim): the batches of each of the S steps.
+        sample_noise: (M, latent_dim): what the trained generator is asked to map.
+
+    The step runs compiled with ``tf.function``, as Keras's own ``fit`` runs a ``train_step`` (eager
+    Keras is some 40x slower). The value is ``(samples (M, data_dim), d_losses (S,), g_losses (S,))``,
+    float64.
+    """
+    step = _lookup(namespace, request["unit"])
+    build_generator, build_discriminator = (_lookup(namespace, name) for name in request["builders"])
+    import keras  # noqa: PLC0415
+    import tensorflow as tf  # noqa: PLC0415 - the TensorFlow backend's compiler
+
+    args = dict(request["args"])
+    keras.utils.set_random_seed(int(args["seed"]))
+    models = []
+    for build, name, key in ((build_generator, request["builders"][0], "generator_args"),
+                             (build_discriminator, request["builders"][1], "discriminator_args")):
+        model, _ = _invoke(build, name, [(str(index), value) for index, value in enumerate(args[key])])
+        if not isinstance(model, keras.Model):
+            return {"status": "error", "type": "TypeError", "during": name, "traceback": "",
+                    "message": f"{name} must return a keras.Model; received {wire._type_name(model)}"}
+        models.append(model)
+    generator, discriminator = models
+    g_optimizer, d_optimizer = _optimizer(keras, args["g_optimizer"]), _optimizer(keras, args["d_optimizer"])
+    compiled = tf.function(step)
+    steps = len(args["real"])
+    history = []
+    for index in range(steps):
+        call = [("generator", generator), ("discriminator", discriminator), ("g_optimizer", g_optimizer),
+                ("d_optimizer", d_optimizer), ("real", tf.constant(args["real"][index], tf.float32)),
+                ("noise", tf.constant(args["noise"][index], tf.float32))]
+        try:
+            value, _ = _invoke(compiled, request["unit"], call)
+        except _StudentError as failure:
+            failure.reply["traceback"] = (f"At step {index + 1} of {steps}, run inside tf.function as the grader runs "
+                                          "it (use tensor operations only: no .numpy() or "
+                                          "float() on tensors):\n" + failure.reply["traceback"])
+            raise
+        history.append(value)
+    losses = [_two_losses(value, request["unit"]) for value in history]
+    samples = np.asarray(generator(tf.constant(args["sample_noise"], tf.float32), training=False), dtype=np.float64)
+    d_losses = np.array([float(np.mean(d)) for d, _ in losses]) if losses else np.zeros(0)
+    g_losses = np.array([float(np.mean(g)) for _, g in losses]) if losses else np.zeros(0)
+    return {"status": "ok", "value": (samples, d_losses, g_losses), "mutated": []}
+
+
+def _sequential(keras, spec):
+    """``{"input_dim": D, "layers": [[units, activation], ...]}`` as a float32 ``keras.Sequential``."""
+    layers = [keras.Input((int(spec["input_dim"]),))]
+    layers += [keras.layers.Dense(int(units), activation=activation) for units, activation in spec["layers"]]
+    return keras.Sequential(layers)
+
+
+def _optimizer(keras, spec):
+    """``{"class": "Adam", "learning_rate": 0.001, ...}`` as a ``keras.optimizers.Adam(learning_rate=0.001, ...)``."""
+    config = dict(spec)
+    return getattr(keras.optimizers, config.pop("class"))(**config)
+
+
+def _two_losses(value, name):
+    """``(d_loss, g_loss)`` as plain values, or a student error saying what was returned instead."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise _StudentError({"status": "error", "type": "TypeError", "during": name, "traceback": "",
+                             "message": f"{name} must return (d_loss, g_loss); received {wire._type_name(value)}"})
+    return _plain(value[0]), _plain(value[1])
+
+
+def _is_float_array(value) -> bool:
+    return isinstance(value, np.ndarray) and value.dtype.kind == "f"
+
+
+def _plain(value):
+    """Tensors and NumPy values as NumPy arrays (floating ones as float64), tuples and lists item by item.
+
+    Anything that does not convert to a numeric array is returned unchanged, so the grader can name its type.
+    """
+    if isinstance(value, (tuple, list)):
+        items = [_plain(item) for item in value]
+        return tuple(items) if isinstance(value, tuple) else items
+    if value is None or isinstance(value, (bool, int, float, str, dict)):
+        return value
+    try:
+        array = np.asarray(value)
+    except Exception:  # noqa: BLE001 - a symbolic tensor, or an object that is no array
+        return value
+    if array.dtype.kind not in "biuf":
+        return value
+    return array.astype(np.float64) if array.dtype.kind == "f" else array
+
+
 _DRIVERS = {"call": _call, "forward_backward": _forward_backward, "numerical_gradient": _numerical_gradient,
-            "steps": _steps, "keras_model": _keras_model}
+            "steps": _steps, "keras_model": _keras_model, "keras_call": _keras_call, "gan_step": _gan_step,
+            "gan_train": _gan_train}
 
 
 def cubic_sine(c, d):
