@@ -35,10 +35,105 @@ def check(subparsers) -> None:
     parser.set_defaults(func=lambda args: _run(args, public_only=True))
 
 
+def grade_batch(subparsers) -> None:
+    parser = subparsers.add_parser("grade-batch", help="grade a folder of students' submissions, resumably",
+                                   description="Grade SUBMISSIONS/<student>/**/*.ipynb into DIR: a results file "
+                                               "per notebook, gradebook.csv and per-student HTML feedback. Run it "
+                                               "again after an interruption: finished notebooks are not regraded.")
+    parser.add_argument("submissions", type=Path)
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR")
+    parser.add_argument("--workers", type=int, default=1, metavar="N", help="local worker processes (default 1)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    parser.add_argument("--no-figures", action="store_true", help="leave heat maps out of the feedback")
+    parser.add_argument("--no-sandbox", action="store_true", help=argparse_no_sandbox_help)
+    parser.set_defaults(func=_run_batch)
+
+
+def gradebook(subparsers) -> None:
+    parser = subparsers.add_parser("gradebook", help="grade an nbgrader course's submissions into its gradebook",
+                                   description="Grade COURSE/submitted/*/ASSIGNMENT/ with dlcourse, write the "
+                                               "scores into COURSE/gradebook.db through nbgrader's API (so "
+                                               "`nbgrader export` and the formgrader show them), and write "
+                                               "feedback to COURSE/feedback/.")
+    parser.add_argument("course", type=Path, help="the nbgrader course folder")
+    parser.add_argument("assignment", help="the assignment name, e.g. 01_backprop")
+    parser.add_argument("--workers", type=int, default=1, metavar="N")
+    parser.add_argument("--scheduler", metavar="ADDRESS")
+    parser.set_defaults(func=_run_gradebook)
+
+
+def gradescope(subparsers) -> None:
+    parser = subparsers.add_parser("gradescope", help="build a Gradescope autograder zip")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    build = actions.add_parser("build", help="write the autograder zip (setup.sh, run_autograder, the package)")
+    build.add_argument("--out", type=Path, default=Path("autograder.zip"))
+    build.add_argument("--assignment", help="grade every upload as this assignment (default: recognise it)")
+    build.set_defaults(func=_run_gradescope)
+
+
+argparse_no_sandbox_help = "run student code without bubblewrap (resource limits only; reports say what is missing)"
+
+
+def _progress_bar():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+
+
+def _run_batch(args) -> int:
+    from autograder.course.batch import discover, grade_batch as run_batch
+    from autograder.engine.secret import grader_secret
+
+    console = Console()
+    if not args.submissions.is_dir():
+        console.print(f"[red]Expected a folder of submissions. Received {args.submissions}[/]")
+        return 2
+    total = len(discover(args.submissions))
+    with _progress_bar() as bar:
+        task = bar.add_task("grading", total=total)
+        try:
+            report = run_batch(args.submissions, args.out, grader_secret(), workers=args.workers,
+                               scheduler=args.scheduler, figures=not args.no_figures,
+                               isolation="none" if args.no_sandbox else None,
+                               progress=lambda n, text: bar.update(task, advance=n, description=text[:40]))
+        except ValueError as error:
+            console.print(f"[red]{error}[/]")
+            return 2
+    console.print(f"graded {report.graded}, already up to date {report.skipped}; "
+                  f"wrote {args.out / 'gradebook.csv'}, {args.out / 'feedback'}/, {args.out / 'results'}/")
+    return 0
+
+
+def _run_gradebook(args) -> int:
+    from autograder.course.nbgrader_course import grade_course
+    from autograder.engine.secret import grader_secret
+
+    console = Console()
+    try:
+        report, problems = grade_course(args.course, args.assignment, grader_secret(), workers=args.workers,
+                                        scheduler=args.scheduler)
+    except ValueError as error:
+        console.print(f"[red]{error}[/]")
+        return 2
+    for problem in problems:
+        console.print(f"[yellow]note: {problem}[/]")
+    console.print(f"recorded {len(report.records)} notebooks of {args.assignment} in {args.course / 'gradebook.db'}")
+    return 0
+
+
+def _run_gradescope(args) -> int:
+    from autograder.course.gradescope import build
+    from autograder.engine.secret import grader_secret
+
+    root = Path(__file__).resolve().parent.parent
+    names = build(root, args.out, grader_secret(), args.assignment)
+    print(f"wrote {args.out} ({len(names)} files): upload it as the assignment's autograder on Gradescope")
+    return 0
+
+
 def _common(parser) -> None:
     parser.add_argument("--assignment", help="grade as this assignment (default: from the notebook)")
-    parser.add_argument("--no-sandbox", action="store_true",
-                        help="run student code without bubblewrap (resource limits only; says what is missing)")
+    parser.add_argument("--no-sandbox", action="store_true", help=argparse_no_sandbox_help)
 
 
 def _run(args, public_only: bool) -> int:

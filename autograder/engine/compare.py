@@ -21,6 +21,8 @@ class Verdict:
     passed: bool
     message: str
     status: str  # "passed", "failed", "error", "not implemented", "missing", "timeout"
+    # for a public case whose array had wrong values: (quantity, expected, received), for feedback pictures
+    detail: tuple[str, np.ndarray, np.ndarray] | None = None
 
 
 def judge(case: Case, inputs: dict, expected, reply, timing: dict | None = None) -> Verdict:
@@ -58,11 +60,15 @@ def judge(case: Case, inputs: dict, expected, reply, timing: dict | None = None)
     if case.judge is not None:
         ok, message = case.judge(inputs, expected_values, received, timing or {"seconds": 0.0, "earlier": {}})
         return Verdict(ok, f"{case.unit}: {message}" + ("" if ok else where), "passed" if ok else "failed")
-    problems = []
+    problems, detail = [], None
     for name, value in expected_values.items():
         problem = compare_value(name, value, received.get(name), case.rtol, case.atol, case.hidden)
         if problem:
             problems.append(problem)
+            got = received.get(name)
+            if detail is None and not case.hidden and isinstance(value, np.ndarray) and isinstance(got, np.ndarray) \
+                    and got.shape == value.shape and value.size > 1 and got.dtype.kind in "biuf":
+                detail = (name, value, got)
     if not problems:
         return Verdict(True, "", "passed")
     message = f"{case.unit}, " + f"\n{case.unit}, ".join(problems)
@@ -71,7 +77,7 @@ def judge(case: Case, inputs: dict, expected, reply, timing: dict | None = None)
         message += f"\nThis matches a known mistake: {known}."
     elif case.hint:
         message += f"\nHint: {case.hint}"
-    return Verdict(False, message + where, "failed")
+    return Verdict(False, message + where, "failed", detail)
 
 
 def compare_value(name: str, expected, received, rtol: float, atol: float, hidden: bool = False) -> str | None:

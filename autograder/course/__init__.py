@@ -1,0 +1,1 @@
+"""Course operations at scale: batch grading, feedback, nbgrader's gradebook, Gradescope, Dask."""

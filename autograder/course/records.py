@@ -1,0 +1,71 @@
+"""A graded submission as a plain JSON record: what batch results files, CSVs and feedback are made of."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+from pathlib import Path
+
+import numpy as np
+
+from autograder.engine.grade import SubmissionResult
+from autograder.engine.report import gradescope
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file's bytes: a submission is regraded only when this changes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def to_record(result: SubmissionResult, student: str, digest: str, figures: bool = True) -> dict:
+    """Everything about one graded notebook, as JSON-ready data (Gradescope's format inside)."""
+    record = {
+        "student": student,
+        "submission": result.label,
+        "sha256": digest,
+        "assignment": result.assignment.name if result.assignment else None,
+        "error": result.error,
+        "units": [{key: row[key] for key in ("unit", "score", "max_score", "status", "message")}
+                  for row in result.units()],
+        "results": gradescope([result]),
+        "figures": {},
+    }
+    if figures:
+        for item in result.results:
+            if item.verdict.detail is not None and item.case.unit not in record["figures"]:
+                record["figures"][item.case.unit] = heatmap_png(*item.verdict.detail, title=item.case.id)
+    return record
+
+
+def heatmap_png(quantity: str, expected: np.ndarray, received: np.ndarray, title: str) -> str:
+    """A base64 PNG of where ``received`` differs from ``expected`` (arrays of 3+ dimensions are flattened to 2)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def as_2d(array):
+        array = np.asarray(array, dtype=np.float64)
+        return array.reshape(1, -1) if array.ndim < 2 else array.reshape(array.shape[0], -1)
+
+    want, got = as_2d(expected), as_2d(received)
+    error = np.abs(got - want)
+    error[~np.isfinite(error)] = np.nan
+    figure, axes = plt.subplots(1, 3, figsize=(10, 2.8), constrained_layout=True)
+    for axis, data, name in zip(axes, (want, got, error), ("expected", "received", "|received - expected|")):
+        shown = axis.imshow(data, cmap="magma" if name.startswith("|") else "viridis", aspect="auto",
+                            interpolation="nearest")
+        axis.set_title(f"{quantity}: {name}", fontsize=9)
+        if data.shape[0] == 1:
+            axis.set_yticks([])
+        figure.colorbar(shown, ax=axis, shrink=0.8)
+    figure.suptitle(title, fontsize=9)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80)
+    plt.close(figure)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
