@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast test-slow release bench install sandbox
+.PHONY: demo test test-fast test-slow test-jax release bench install sandbox
 
 install: $(STAMP) sandbox
 
@@ -35,6 +35,17 @@ test-fast: install
 
 test-slow: install
 	$(BIN)/python -m pytest -m slow
+
+# The reference suite and the solutions' grading on Keras's JAX backend, in a venv of its own.
+JAX_VENV := .venv-jax
+$(JAX_VENV)/.installed: setup.cfg pyproject.toml
+	test -x $(JAX_VENV)/bin/python || $(PYTHON) -m venv $(JAX_VENV)
+	$(JAX_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(JAX_VENV)/bin/python -m pip install --quiet -e '.[test,jax]'
+	touch $@
+
+test-jax: $(JAX_VENV)/.installed sandbox
+	KERAS_BACKEND=jax $(JAX_VENV)/bin/python -m pytest -m backend
 
 release: install
 	$(BIN)/dlcourse release

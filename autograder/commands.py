@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -46,6 +47,7 @@ def grade_batch(subparsers) -> None:
     parser.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786")
     parser.add_argument("--no-figures", action="store_true", help="leave heat maps out of the feedback")
     parser.add_argument("--no-sandbox", action="store_true", help=argparse_no_sandbox_help)
+    _backend_option(parser)
     parser.set_defaults(func=_run_batch)
 
 
@@ -71,6 +73,18 @@ def gradescope(subparsers) -> None:
     build.set_defaults(func=_run_gradescope)
 
 
+def _backend_option(parser) -> None:
+    parser.add_argument("--backend", choices=("tensorflow", "jax", "torch"),
+                        help="the Keras backend of the references (default: $KERAS_BACKEND, else tensorflow); "
+                             "jax and torch need `pip install dlcourse[jax]` or `[torch]`")
+
+
+def _choose_backend(args) -> None:
+    """Must run before anything imports Keras (the references import it lazily, on first use)."""
+    if getattr(args, "backend", None):
+        os.environ["KERAS_BACKEND"] = args.backend
+
+
 argparse_no_sandbox_help = "run student code without bubblewrap (resource limits only; reports say what is missing)"
 
 
@@ -84,6 +98,7 @@ def _run_batch(args) -> int:
     from autograder.course.batch import discover, grade_batch as run_batch
     from autograder.engine.secret import grader_secret
 
+    _choose_backend(args)
     console = Console()
     if not args.submissions.is_dir():
         console.print(f"[red]Expected a folder of submissions. Received {args.submissions}[/]")
@@ -133,6 +148,7 @@ def _run_gradescope(args) -> int:
 
 def _common(parser) -> None:
     parser.add_argument("--assignment", help="grade as this assignment (default: from the notebook)")
+    _backend_option(parser)
     parser.add_argument("--no-sandbox", action="store_true", help=argparse_no_sandbox_help)
 
 
@@ -143,6 +159,7 @@ def _run(args, public_only: bool) -> int:
     from autograder.engine.report import gradescope, print_result, print_summary
     from autograder.engine.secret import grader_secret
 
+    _choose_backend(args)
     console = Console(stderr=False, soft_wrap=False)
     if args.assignment and args.assignment not in ASSIGNMENTS:
         console.print(f"[red]Expected an assignment among {', '.join(ASSIGNMENTS)}. Received {args.assignment!r}.[/]")

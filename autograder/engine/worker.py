@@ -202,11 +202,13 @@ def _gan_step(namespace, request):
         real: (N, data_dim) and noise: (N, latent_dim), passed as float32 tensors.
 
     Calls ``unit(generator, discriminator, g_optimizer, d_optimizer, real, noise) -> (d_loss, g_loss)``
-    once, eagerly. The value is ``(d_loss, g_loss, generator weights, discriminator weights)``: the
-    losses as the unit returned them (tensors made NumPy), the weights after the step as lists of
-    float64 arrays in ``get_weights()`` order.
+    once, eagerly (a unit the student compiled with ``tf.function`` runs from its Python function:
+    its traces would hold on to another case's optimizer variables). The value is ``(d_loss, g_loss,
+    generator weights, discriminator weights)``: the losses as the unit returned them (tensors made
+    NumPy), the weights after the step as lists of float64 arrays in ``get_weights()`` order.
     """
     step = _lookup(namespace, request["unit"])
+    step = getattr(step, "python_function", step)
     import keras  # noqa: PLC0415
 
     args = dict(request["args"])
@@ -256,7 +258,7 @@ def _gan_train(namespace, request):
         models.append(model)
     generator, discriminator = models
     g_optimizer, d_optimizer = _optimizer(keras, args["g_optimizer"]), _optimizer(keras, args["d_optimizer"])
-    compiled = tf.function(step)
+    compiled = tf.function(getattr(step, "python_function", step))  # compiled afresh, as for "gan_step"
     steps = len(args["real"])
     history = []
     for index in range(steps):

@@ -1,7 +1,7 @@
-"""Gradients by automatic differentiation on the active Keras backend.
+"""Gradients by automatic differentiation on the active Keras backend: one small function per backend.
 
 Every reference gradient goes through :func:`value_and_grad`, so the references themselves are
-written once, against ``keras.ops`` and layers.
+written once, against ``keras.ops`` and Keras layers (weights injected with ``stateless_call``).
 """
 
 from __future__ import annotations
@@ -23,20 +23,50 @@ def value_and_grad(function: Callable, *arrays: np.ndarray) -> tuple[np.ndarray,
     Returns:
         ``(value, [d value / d array, ...])`` as float64 NumPy arrays, each gradient shaped like its array.
     """
+    arrays = tuple(np.asarray(array, dtype=np.float64) for array in arrays)
     name = backend()
-    if name != "tensorflow":
-        raise ValueError(f"Expected the tensorflow backend. Received KERAS_BACKEND={name!r}.")
+    if name not in _BACKENDS:
+        raise ValueError(f"Expected KERAS_BACKEND among {sorted(_BACKENDS)}. Received {name!r}.")
+    value, grads = _BACKENDS[name](function, arrays)
+    return to_numpy(value), [to_numpy(grad) for grad in grads]
+
+
+def _tensorflow(function, arrays):
     import tensorflow as tf
 
-    tensors = [tf.constant(np.asarray(array, dtype=np.float64)) for array in arrays]
+    tensors = [tf.constant(array) for array in arrays]
     with tf.GradientTape() as tape:
         for tensor in tensors:
             tape.watch(tensor)
         value = function(*tensors)
-    grads = tape.gradient(value, tensors, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-    return to_numpy(value), [to_numpy(grad) for grad in grads]
+    return value, tape.gradient(value, tensors, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+
+
+def _jax(function, arrays):
+    import jax
+
+    if not jax.config.jax_enable_x64:
+        raise ValueError("Expected JAX with float64 enabled. Received JAX_ENABLE_X64 unset: set JAX_ENABLE_X64=1 "
+                         "before Keras is imported (dlcourse does this when it imports Keras itself).")
+    value, pullback = jax.vjp(function, *[jax.numpy.asarray(array) for array in arrays])
+    return value, pullback(jax.numpy.ones_like(value))
+
+
+def _torch(function, arrays):
+    import torch
+
+    # on Keras's own device (a GPU when there is one), so the layers' weights and the inputs meet
+    tensors = [keras().ops.convert_to_tensor(array, dtype="float64").requires_grad_(True) for array in arrays]
+    value = function(*tensors)
+    grads = torch.autograd.grad(value, tensors, allow_unused=True)
+    return value.detach(), [torch.zeros_like(t) if g is None else g for t, g in zip(tensors, grads)]
+
+
+_BACKENDS = {"tensorflow": _tensorflow, "jax": _jax, "torch": _torch}
 
 
 def to_numpy(tensor) -> np.ndarray:
     """A backend tensor as a float64 NumPy array."""
+    if hasattr(tensor, "detach"):  # torch tensors, possibly on a GPU
+        tensor = tensor.detach().cpu()
     return np.asarray(keras().ops.convert_to_numpy(tensor), dtype=np.float64)

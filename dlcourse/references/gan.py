@@ -1,0 +1,135 @@
+"""Keras references for assignment 09 (gan): the two losses, the two networks, one training step.
+
+Each function takes plain NumPy inputs and returns a dict of named float64 outputs. Networks are
+float64 ``Sequential`` stacks of ``Dense`` layers built from a plain spec, ``{"input_dim": D,
+"layers": [[units, activation], ...]}``, with injected weights (never Keras's random streams).
+The training step is written once, with switches for the wrong variants the grader names.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dlcourse.references._keras import keras
+from dlcourse.references.autodiff import to_numpy
+
+F64 = "float64"
+STEP_VARIANTS = ("alternating", "simultaneous", "discriminator_step_moves_generator",
+                 "generator_step_moves_discriminator", "saturating")
+
+
+def _bce(labels, logits):
+    """``BinaryCrossentropy(from_logits=True)`` in float64: the mean over the batch."""
+    loss = keras().losses.BinaryCrossentropy(from_logits=True, dtype=F64)
+    return loss(labels, logits)
+
+
+def _discriminator_loss(logits_real, logits_fake):
+    ops = keras().ops
+    return _bce(ops.ones_like(logits_real), logits_real) + _bce(ops.zeros_like(logits_fake), logits_fake)
+
+
+def _generator_loss(logits_fake):
+    ops = keras().ops
+    return _bce(ops.ones_like(logits_fake), logits_fake)
+
+
+def discriminator_loss(logits_real, logits_fake) -> dict:
+    """``BCE(1, logits_real) + BCE(0, logits_fake)``, each a mean over its batch: ``{"loss": ()}``.
+
+    Args:
+        logits_real: the discriminator's logits on real data, (N, 1).
+        logits_fake: its logits on generated data, (M, 1).
+    """
+    value = _discriminator_loss(np.asarray(logits_real, np.float64), np.asarray(logits_fake, np.float64))
+    return {"loss": to_numpy(value)}
+
+
+def generator_loss(logits_fake) -> dict:
+    """The non-saturating generator loss ``BCE(1, logits_fake) = -mean(log D(G(z)))``: ``{"loss": ()}``."""
+    return {"loss": to_numpy(_generator_loss(np.asarray(logits_fake, np.float64)))}
+
+
+def mlp(spec: dict):
+    """A float64 ``Sequential`` of ``Dense`` layers from ``{"input_dim": D, "layers": [[units, activation], ...]}``."""
+    k = keras()
+    layers = [k.Input((int(spec["input_dim"]),), dtype=F64)]
+    layers += [k.layers.Dense(int(units), activation=activation, dtype=F64) for units, activation in spec["layers"]]
+    return k.Sequential(layers)
+
+
+def weight_shapes(spec: dict) -> list[tuple[int, ...]]:
+    """Shapes of the weights of ``mlp(spec)`` in ``get_weights()`` order: kernel (in, out), then bias (out,)."""
+    shapes, width = [], int(spec["input_dim"])
+    for units, _ in spec["layers"]:
+        shapes += [(width, int(units)), (int(units),)]
+        width = int(units)
+    return shapes
+
+
+def mlp_output(spec: dict, weights: list, x) -> dict:
+    """``mlp(spec)`` with ``weights`` on ``x`` (N, input_dim): ``{"output": (N, units of the last layer)}``."""
+    model = mlp(spec)
+    output, _ = model.stateless_call([np.asarray(w, np.float64) for w in weights], [], np.asarray(x, np.float64))
+    return {"output": to_numpy(output)}
+
+
+def _optimizer(spec: dict):
+    config = dict(spec)
+    return getattr(keras().optimizers, config.pop("class"))(**config)
+
+
+def train_step(generator, discriminator, g_weights, d_weights, g_optimizer, d_optimizer, real, noise,
+               variant: str = "alternating") -> dict:
+    """One alternating GAN step: a discriminator update, then a generator update against the new discriminator.
+
+    Args:
+        generator, discriminator: specs for :func:`mlp`.
+        g_weights, d_weights: initial weights, lists of arrays in ``get_weights()`` order.
+        g_optimizer, d_optimizer: ``{"class": "SGD", **config}`` for ``keras.optimizers``.
+        real: a batch of data, (N, data_dim). noise: (N, latent_dim), used by both halves.
+        variant: "alternating" (right), or a known mistake: "simultaneous" (the generator's gradient
+            taken with the discriminator from before its update), "discriminator_step_moves_generator"
+            / "generator_step_moves_discriminator" (a half that updates both networks), "saturating"
+            (the generator minimises ``mean(log(1 - D(G(z))))``).
+
+    Returns:
+        ``{"d_loss": (), "g_loss": (), "generator": [arrays], "discriminator": [arrays]}``: the losses
+        of the two halves, each before its update, and the weights after the step.
+    """
+    if variant not in STEP_VARIANTS:
+        raise ValueError(f"Expected variant in {STEP_VARIANTS}. Received variant={variant!r}.")
+    g_model, d_model = mlp(generator), mlp(discriminator)  # imports Keras quietly, before TensorFlow
+    import tensorflow as tf  # the reference's automatic differentiation, as in autodiff.py
+
+    g_model.set_weights([np.asarray(w, np.float64) for w in g_weights])
+    d_model.set_weights([np.asarray(w, np.float64) for w in d_weights])
+    g_opt, d_opt = _optimizer(g_optimizer), _optimizer(d_optimizer)
+    real = tf.constant(np.asarray(real, np.float64))
+    noise = tf.constant(np.asarray(noise, np.float64))
+
+    def g_objective():
+        logits = d_model(g_model(noise))
+        if variant == "saturating":
+            return -_bce(tf.zeros_like(logits), logits)
+        return _generator_loss(logits)
+
+    d_vars = list(d_model.trainable_variables)
+    g_vars = list(g_model.trainable_variables)
+    if variant == "simultaneous":
+        with tf.GradientTape() as tape:
+            g_loss = g_objective()
+        g_grads = tape.gradient(g_loss, g_vars)
+    moved = d_vars + (g_vars if variant == "discriminator_step_moves_generator" else [])
+    with tf.GradientTape() as tape:
+        d_loss = _discriminator_loss(d_model(real), d_model(g_model(noise)))
+    d_opt.apply_gradients(zip(tape.gradient(d_loss, moved), moved))
+    moved = g_vars + (d_vars if variant == "generator_step_moves_discriminator" else [])
+    if variant != "simultaneous":
+        with tf.GradientTape() as tape:
+            g_loss = g_objective()
+        g_grads = tape.gradient(g_loss, moved)
+    g_opt.apply_gradients(zip(g_grads, moved))
+    return {"d_loss": to_numpy(d_loss), "g_loss": to_numpy(g_loss),
+            "generator": [np.asarray(w, np.float64) for w in g_model.get_weights()],
+            "discriminator": [np.asarray(w, np.float64) for w in d_model.get_weights()]}
