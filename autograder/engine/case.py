@@ -112,6 +112,7 @@ class Assignment:
         frameworks: whether Keras may be imported in the sandbox (only the Keras assignments).
         memory_bytes: address-space limit of a worker (Keras on TensorFlow needs about 2 GB more).
         processes: process-and-thread limit of a worker's uid (TensorFlow starts dozens of threads).
+        cpu_seconds: CPU-time limit of a worker, all its cases together (all threads count).
     """
 
     name: str
@@ -120,6 +121,7 @@ class Assignment:
     frameworks: bool = False
     memory_bytes: int = 2 * 1024**3
     processes: int = 64
+    cpu_seconds: int = 300
     units: tuple[str, ...] = field(init=False)
 
     def __post_init__(self):

@@ -105,7 +105,8 @@ class Grader:
 
     def _grade(self, notebook, assignment: Assignment) -> SubmissionResult:
         sandbox = Sandbox(frameworks=assignment.frameworks, isolation=self.isolation,
-                          limits=Limits(memory_bytes=assignment.memory_bytes, processes=assignment.processes))
+                          limits=Limits(memory_bytes=assignment.memory_bytes, processes=assignment.processes,
+                                        cpu_seconds=assignment.cpu_seconds))
         result = SubmissionResult(notebook.path, assignment)
         result.notices += [f"sandbox: {text}" for text in sandbox.missing_protections]
         result.notices += [f"could not parse {text}" for text in notebook.problems]
