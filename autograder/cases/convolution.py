@@ -56,7 +56,8 @@ def _stride_one(size, kernel, stride):
 
 
 def _asymmetric(inputs) -> bool:
-    return inputs["padding"] == "same" and _pads(inputs, _swapped) != _pads(inputs, lambda *a: tf_geometry(*a, "same")[1:])
+    same = _pads(inputs, lambda *a: tf_geometry(*a, "same")[1:])
+    return inputs["padding"] == "same" and _pads(inputs, _swapped) != same
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -233,8 +234,9 @@ def _speed_judge(naive_case_id: str, naive_unit: str, runs: tuple[str, ...]):
         if len(times) < len(runs) or ratio >= SPEEDUP:
             return True, "correct; " + message
         return False, (f"correct, but {message}; at least {SPEEDUP:g}x is required: gather all windows at once "
-                       "(im2col or a strided view) and use one matrix product, with no Python loop over "
-                       "output positions")
+                       "(im2col or a strided view) and let matrix products cover every position, with no "
+                       f"Python loop over output positions (and if `{naive_unit}` itself failed on this input, fix it first: "
+                       "its time is the yardstick)")
     return judge
 
 
@@ -260,10 +262,9 @@ def _conv_cases(suffix: str, geometry_points: float, hidden_points: float, timed
             continue
         naive_unit = unit.removesuffix("_fast")
         runs = tuple(f"{name} (run {k} of {len(timed_points)})" for k in range(1, len(timed_points) + 1))
+        judge = _speed_judge(f"{naive_unit}: {name}", naive_unit, tuple(f"{unit}: {run}" for run in runs))
         for run, points in zip(runs, timed_points):
-            cases.append(Case(unit, run, make, reference, outputs, points=points, timeout=30.0,
-                              judge=_speed_judge(f"{naive_unit}: {name}", naive_unit, tuple(f"{unit}: {r}" for r in runs)),
-                              **common))
+            cases.append(Case(unit, run, make, reference, outputs, points=points, timeout=30.0, judge=judge, **common))
     return cases
 
 

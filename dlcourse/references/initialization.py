@@ -129,22 +129,25 @@ def keras_activation_stats(keras_name: str, depth: int, width: int, activation: 
 
 
 def activation_stats(init: str, depth: int, width: int, activation: str, rng=None, batch_size: int = 256,
-                     repeats: int = 8) -> dict:
+                     repeats: int = 16) -> dict:
     """What ``activation_stats`` should return, and how much it varies from one draw to the next.
 
-    Runs the Keras network ``repeats`` times with different seeds.
+    Runs the Keras network ``repeats`` times with different seeds (``rng``, the student's generator,
+    is not used: Keras draws its own numbers).
 
     Returns:
-        ``{"means": (depth,) average per-layer mean, "stds": (depth,) geometric mean of per-layer stds,
-        "mean_spread": (depth,) sd of the per-layer means across runs, "log_std_spread": (depth,) sd of
-        the log per-layer stds across runs, "runs_means", "runs_stds": (repeats, depth)}``.
+        ``{"means": (depth,) average per-layer mean, "stds": (depth,) geometric mean of the per-layer
+        stds, "log_std_spread": (depth,) sd of the log stds across runs, "ratios": (depth,) average of
+        mean / std, "ratio_spread": (depth,) its sd across runs, "runs_means", "runs_stds": (repeats, depth)}``.
+        The mean is judged relative to the std because the two move together (under ReLU the mean is
+        about 0.68 std whatever the scale), so mean / std varies far less than the mean does.
     """
     runs = [keras_activation_stats(KERAS_NAMES[init], depth, width, activation, batch_size, seed)
             for seed in range(1, repeats + 1)]
     means = np.array([run[0] for run in runs])
     stds = np.array([run[1] for run in runs])
-    with np.errstate(divide="ignore"):
-        log_stds = np.log(stds)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_stds, ratios = np.log(stds), means / stds
     return {"means": means.mean(axis=0), "stds": np.exp(log_stds.mean(axis=0)),
-            "mean_spread": means.std(axis=0, ddof=1), "log_std_spread": log_stds.std(axis=0, ddof=1),
-            "runs_means": means, "runs_stds": stds}
+            "log_std_spread": log_stds.std(axis=0, ddof=1), "ratios": ratios.mean(axis=0),
+            "ratio_spread": ratios.std(axis=0, ddof=1), "runs_means": means, "runs_stds": stds}
