@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast test-slow test-jax release bench install sandbox
+.PHONY: demo test test-fast test-slow test-jax release bench bench-batch install sandbox
 
 install: $(STAMP) sandbox
 
@@ -50,5 +50,10 @@ test-jax: $(JAX_VENV)/.installed sandbox
 release: install
 	$(BIN)/dlcourse release
 
+# Each benchmark prints ratios against a reference measured in the same run (nothing is asserted).
 bench: install
-	$(BIN)/python benchmarks/grading.py
+	for script in grading initializer_detection cnn lstm; do \
+	  test ! -f benchmarks/$$script.py || $(BIN)/python benchmarks/$$script.py || exit 1; done
+
+bench-batch: install
+	$(BIN)/python benchmarks/batch.py

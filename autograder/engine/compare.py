@@ -170,15 +170,20 @@ def describe(value) -> str:
 
 def describe_inputs(inputs: dict) -> str:
     """``x.shape=(2, 7, 7, 3), strides=(2, 2), padding='same'``: what a student needs to reproduce a case."""
-    parts = []
-    for key, value in inputs.items():
-        if isinstance(value, np.ndarray):
-            parts.append(f"{key}.shape={value.shape}" + ("" if value.dtype == np.float64 else f" ({value.dtype})"))
-        elif isinstance(value, dict):
-            parts.append(f"{key}={{{', '.join(f'{k}: {describe_inputs({k: v})[len(k) + 1:]}' for k, v in value.items())}}}")
-        else:
-            parts.append(f"{key}={value!r}")
-    return ", ".join(parts)
+    return ", ".join(f"{key}.shape={_short(value)[6:]}" if isinstance(value, np.ndarray) else f"{key}={_short(value)}"
+                     for key, value in inputs.items())
+
+
+def _short(value) -> str:
+    """An argument in a message: arrays by shape (and dtype unless float64), containers item by item."""
+    if isinstance(value, np.ndarray):
+        return f"shape {value.shape}" + ("" if value.dtype == np.float64 else f" ({value.dtype})")
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}: {_short(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        items = ", ".join(_short(item) for item in value[:8]) + (", ..." if len(value) > 8 else "")
+        return f"({items})" if isinstance(value, tuple) else f"[{items}]"
+    return repr(value)
 
 
 def _split(case: Case, value) -> tuple[dict, str | None]:

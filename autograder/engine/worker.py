@@ -116,9 +116,10 @@ def _steps(namespace, request):
     update = _lookup(namespace, request["unit"])
     args = dict(request["args"])
     w, config = args["w"], args["config"]
-    weights, configs = [], []
+    weights, configs, mutated = [], [], set()
     for k, dw in enumerate(args["dws"]):
-        value, _ = _invoke(update, request["unit"], [("w", w), ("dw", dw), ("config", config)])
+        value, changed = _invoke(update, request["unit"], [("w", w), ("dw", dw), ("config", config)])
+        mutated.update(changed)
         if not isinstance(value, tuple) or len(value) != 2:
             return {"status": "error", "type": "TypeError", "during": request["unit"], "traceback": "",
                     "message": f"step {k + 1}: {request['unit']} must return (next_w, config); "
@@ -128,7 +129,7 @@ def _steps(namespace, request):
         configs.append({key: (np.array(item, copy=True) if isinstance(item, np.ndarray) else item)
                         for key, item in config.items()} if isinstance(config, dict) else config)
     stacked = np.stack(weights) if all(isinstance(item, np.ndarray) for item in weights) else weights
-    return {"status": "ok", "value": {"weights": stacked, "configs": configs}, "mutated": []}
+    return {"status": "ok", "value": {"weights": stacked, "configs": configs}, "mutated": sorted(mutated)}
 
 
 def _keras_model(namespace, request):
@@ -368,15 +369,26 @@ def _invoke(function, name, args):
     """
     args = [(key, np.random.default_rng(value["__rng__"]) if isinstance(value, dict) and "__rng__" in value
              else value) for key, value in args]
-    copies = [(key, value.copy()) for key, value in args if isinstance(value, np.ndarray)]
+    # a layer's own cache is the student's business; every other argument must come back unchanged
+    copies = [(key, array, array.copy()) for key, value in args if key != "cache" for key, array in _arrays(key, value)]
     try:
         value = function(*[value for _, value in args])
     except BaseException as error:  # noqa: BLE001 - SystemExit and KeyboardInterrupt included
         raise _StudentError(_error_reply(error, during=name)) from None
-    originals = dict(args)
-    mutated = [key for key, copy in copies
-               if not np.array_equal(originals[key], copy, equal_nan=True)]
+    mutated = [key for key, array, copy in copies if not np.array_equal(array, copy, equal_nan=True)]
     return value, mutated
+
+
+def _arrays(name, value):
+    """The arrays inside an argument, with their names in messages (``dout[1]``, ``params['W1']``)."""
+    if isinstance(value, np.ndarray):
+        yield name, value
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _arrays(f"{name}[{index}]", item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _arrays(f"{name}[{key!r}]", item)
 
 
 def _error_reply(error, during):

@@ -1,0 +1,177 @@
+"""How fast is the solution's ``lstm_forward`` next to Keras's ``LSTM``? One run prints the ratio.
+
+    .venv/bin/python benchmarks/lstm.py [--dtype float64] [--threads 1] [--rounds 10] [--repeats 5]
+
+Shape (32, 50, 64) -> 128 units, as in the issue. The NumPy side is timed in a child process that
+never imports TensorFlow (TensorFlow slows NumPy's matrix products in the same process); the Keras
+side is ``LSTM(128, return_sequences=True, return_state=True)`` called inside ``tf.function``, in
+another child, with the same dtype, the same weights and the same thread count (BLAS threads for
+NumPy, intra-op threads for TensorFlow). Both outputs are compared before anything is timed. The two
+children take turns, a few calls each per round, so that a busy machine slows both alike. The
+ratio is NumPy time over Keras time (median of all calls; the best call is shown too): the goal is
+at most 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHAPE = {"batch": 32, "steps": 50, "features": 64, "units": 128}
+
+
+def _inputs(dtype: str):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    n, t, d, h = SHAPE["batch"], SHAPE["steps"], SHAPE["features"], SHAPE["units"]
+    bias = np.zeros(4 * h)
+    bias[h:2 * h] = 1.0
+    arrays = {"x": rng.normal(size=(n, t, d)), "wx": rng.normal(size=(d, 4 * h)) / np.sqrt(d),
+              "wh": rng.normal(size=(h, 4 * h)) / np.sqrt(h), "b": bias}
+    return {key: value.astype(dtype) for key, value in arrays.items()}
+
+
+def _serve(call, ready: dict) -> None:
+    """Warm up, announce ``ready``, then answer each "run K" on stdin with K call times (JSON)."""
+    import time
+
+    for _ in range(3):
+        call()
+    print(json.dumps(ready), flush=True)
+    for line in sys.stdin:
+        count = int(line.split()[1])
+        times = []
+        for _ in range(count):
+            started = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - started)
+        print(json.dumps(times), flush=True)
+
+
+def numpy_child(dtype: str, output: str) -> None:
+    """Serve timings of the solution notebook's lstm_forward; save its hidden states for the comparison."""
+    sys.path.insert(0, str(ROOT))
+    import numpy as np
+
+    from autograder.engine.extract import read_notebook
+    from autograder.engine.worker import load
+
+    namespace = load(read_notebook(ROOT / "solutions" / "08_lstm.ipynb").cells)["namespace"]
+    forward = namespace["lstm_forward"]
+    a = _inputs(dtype)
+    zeros = np.zeros((SHAPE["batch"], SHAPE["units"]), dtype=dtype)
+    (h, _, _), _ = forward(a["x"], zeros, zeros, a["wx"], a["wh"], a["b"])
+    np.save(output, np.asarray(h))
+    _serve(lambda: forward(a["x"], zeros, zeros, a["wx"], a["wh"], a["b"]),
+           {"dtype": str(np.asarray(h).dtype), "tensorflow_loaded": "tensorflow" in sys.modules})
+
+
+def keras_child(dtype: str, threads: int, numpy_output: str) -> None:
+    """Serve timings of Keras's LSTM in tf.function with the same weights; first compare with NumPy's output."""
+    sys.path.insert(0, str(ROOT))
+    import numpy as np
+
+    from dlcourse.references._keras import keras
+
+    k = keras()
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    a = _inputs(dtype)
+    layer = k.layers.LSTM(SHAPE["units"], return_sequences=True, return_state=True, dtype=dtype)
+    layer.build(a["x"].shape)
+    layer.set_weights([a["wx"], a["wh"], a["b"]])
+    x = tf.constant(a["x"])
+    run = tf.function(lambda inputs: layer(inputs))
+    difference = float(np.max(np.abs(np.asarray(run(x)[0]) - np.load(numpy_output))))
+    _serve(lambda: run(x)[0].numpy(), {"max_abs_difference": difference})
+
+
+class _Child:
+    """A child process of this script that serves timings on request."""
+
+    def __init__(self, args: list[str], threads: int):
+        environment = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads),
+                       "MKL_NUM_THREADS": str(threads)}
+        self.process = subprocess.Popen([sys.executable, __file__, *args], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
+        self.name = args[1]
+        self.ready = self._reply()
+
+    def _reply(self):
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit(f"benchmark child {self.name} failed:\n{self.process.stderr.read()[-3000:]}")
+        return json.loads(line)
+
+    def run(self, count: int) -> list[float]:
+        self.process.stdin.write(f"run {count}\n")
+        self.process.stdin.flush()
+        return self._reply()
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dtype", default="float64", choices=("float64", "float32"))
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads for NumPy, intra-op threads for TF")
+    parser.add_argument("--rounds", type=int, default=10, help="turns each side takes")
+    parser.add_argument("--repeats", type=int, default=5, help="timed calls per turn")
+    parser.add_argument("--child", choices=("numpy", "keras"), help=argparse.SUPPRESS)
+    parser.add_argument("--output", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child == "numpy":
+        numpy_child(args.dtype, args.output)
+        return 0
+    if args.child == "keras":
+        keras_child(args.dtype, args.threads, args.output)
+        return 0
+
+    with tempfile.TemporaryDirectory() as folder:
+        common = ["--dtype", args.dtype, "--threads", str(args.threads), "--output", str(Path(folder) / "h.npy")]
+        mine = _Child(["--child", "numpy", *common], args.threads)       # saves h.npy before it is ready
+        theirs = _Child(["--child", "keras", *common], args.threads)
+        numpy_times, keras_times = [], []
+        try:
+            for _ in range(args.rounds):
+                numpy_times += mine.run(args.repeats)
+                keras_times += theirs.run(args.repeats)
+        finally:
+            mine.close()
+            theirs.close()
+    difference = theirs.ready["max_abs_difference"]
+    tolerance = 1e-9 if args.dtype == "float64" else 1e-4
+    if mine.ready["tensorflow_loaded"] or mine.ready["dtype"] != args.dtype or not difference <= tolerance:
+        print(f"outputs disagree or the setup is wrong: {mine.ready}, max |numpy - keras| = {difference:.3g}")
+        return 1
+    n, t, d, h = SHAPE.values()
+    numpy_median, keras_median = _median(numpy_times), _median(keras_times)
+    print(f"lstm_forward, x ({n}, {t}, {d}) -> {h} units, {args.dtype}, {args.threads} thread(s), "
+          f"{args.rounds} rounds of {args.repeats} calls each; outputs agree to {difference:.1e}")
+    print(f"  solution (NumPy):         median {numpy_median * 1e3:7.2f} ms   best {min(numpy_times) * 1e3:7.2f} ms")
+    print(f"  Keras LSTM (tf.function): median {keras_median * 1e3:7.2f} ms   best {min(keras_times) * 1e3:7.2f} ms")
+    ratio = numpy_median / keras_median
+    print(f"ratio NumPy / Keras: {ratio:.2f} (median), {min(numpy_times) / min(keras_times):.2f} (best); "
+          f"goal <= 2: {'met' if ratio <= 2 else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
