@@ -125,19 +125,22 @@ def compare_value(name: str, expected, received, rtol: float, atol: float, hidde
         index = _index(np.argwhere(bad)[0])
         at = "" if hidden else f", first at index {index} (expected {_num(want[index])})"
         return f"{name}: contains {kind}: {int(bad.sum())} of {got.size} values{at}"
-    error = np.abs(got - want)
-    error = np.where(np.isnan(want) & np.isnan(got), 0.0, error)
-    outside = error > atol + rtol * np.abs(want)
+    with np.errstate(invalid="ignore"):
+        error = np.abs(got - want)
+        matching = (error <= atol + rtol * np.abs(want)) | (got == want) | (np.isnan(want) & np.isnan(got))
+    error = np.where(matching & ~np.isfinite(error), 0.0, error)
+    outside = ~matching  # a NaN expected where a number was received is a difference too
     if not outside.any():
         return None
     nonzero = np.abs(want) > atol
-    relative = _num((error[nonzero] / np.abs(want[nonzero])).max()) if nonzero.any() else "n/a"
-    worst = _index(np.unravel_index(np.argmax(error), error.shape)) if error.ndim else ()
+    relative = _num(np.nanmax(error[nonzero] / np.abs(want[nonzero]))) if nonzero.any() else "n/a"
+    ranked = np.where(outside, np.nan_to_num(error, nan=np.inf), -1.0)
+    worst = _index(np.unravel_index(np.argmax(ranked), error.shape)) if error.ndim else ()
     if hidden:
         return (f"{name}: wrong values in {int(outside.sum())} of {got.size} entries, "
-                f"max abs error {_num(error.max())} (hidden case)")
+                f"max abs error {_num(np.max(np.where(outside, error, 0.0)))} (hidden case)")
     return (f"{name}: wrong values in {int(outside.sum())} of {got.size} entries; max abs error "
-            f"{_num(error.max())} at index {worst} (expected {_num(want[worst])}, received {_num(got[worst])}); "
+            f"{_num(error[worst])} at index {worst} (expected {_num(want[worst])}, received {_num(got[worst])}); "
             f"max rel error {relative}; tolerance rtol={rtol:g}, atol={atol:g}")
 
 
@@ -178,6 +181,8 @@ def _short(value) -> str:
     """An argument in a message: arrays by shape (and dtype unless float64), containers item by item."""
     if isinstance(value, np.ndarray):
         return f"shape {value.shape}" + ("" if value.dtype == np.float64 else f" ({value.dtype})")
+    if isinstance(value, dict) and set(value) == {"__rng__"}:
+        return f"default_rng({value['__rng__']})"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{key}: {_short(item)}" for key, item in value.items()) + "}"
     if isinstance(value, (list, tuple)):

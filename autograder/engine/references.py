@@ -1,14 +1,17 @@
 """Reference outputs, computed once per case and inputs, and kept on disk.
 
-The key covers the case, the exact inputs, the library versions and the Keras backend, so a cached
-value is only reused where it would be recomputed identically. Files are written by the grader
+The key covers the case, the exact inputs, the source of the modules that define the case and its
+reference, the library versions and the Keras backend, so a cached value is only reused where it
+would be recomputed identically. Files are written by the grader
 only and read back with the same no-pickle format as everything else (``wire``).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import sys
 import tempfile
 from importlib import metadata
 from pathlib import Path
@@ -44,7 +47,9 @@ class ReferenceCache:
         self.hits = self.misses = 0
 
     def expected(self, case: Case, inputs: dict) -> dict:
-        key = hashlib.sha256(b"\0".join([case.id.encode(), self._environment.encode(), wire.encode(inputs)])).hexdigest()
+        code = "".join(_source_digest(function.__module__) for function in (case.reference, case.inputs))
+        key = hashlib.sha256(b"\0".join([case.id.encode(), self._environment.encode(), code.encode(),
+                                          wire.encode(inputs)])).hexdigest()
         if key in self._memory:
             self.hits += 1
             return self._memory[key]
@@ -64,6 +69,16 @@ class ReferenceCache:
             self.hits += 1
         self._memory[key] = value
         return value
+
+
+@functools.lru_cache(maxsize=None)
+def _source_digest(module_name: str) -> str:
+    """A digest of the module that defines a reference or a case: a changed reference is never served stale."""
+    module = sys.modules.get(module_name)
+    path = getattr(module, "__file__", None)
+    if not path:
+        return module_name
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

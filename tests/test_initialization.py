@@ -1,0 +1,274 @@
+"""Assignment 02 (initialization): references against Keras, the statistical tests, the solution.
+
+The false-failure and detection rates over hundreds of seeds are measured by
+``benchmarks/initializer_detection.py``; here a few seeds check the same things quickly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from autograder.cases import ASSIGNMENTS
+from autograder.cases import initialization as cases
+from autograder.engine.case import Assignment
+from conftest import SOLUTIONS, TEST_SECRET, solution_namespace, write_variant
+from dlcourse.references import initialization as ref
+
+ASSIGNMENT = ASSIGNMENTS["02_initialization"]
+SAMPLER_UNITS = ("gaussian_init", "uniform_init", "truncated_normal", "xavier_uniform", "xavier_normal", "he_normal")
+CONFIG_KEYS = ("mean", "stddev", "minval", "maxval")
+
+
+@pytest.fixture(scope="module")
+def solution():
+    return solution_namespace("02_initialization")
+
+
+def _sampler_cases(hidden=True):
+    return [case for case in ASSIGNMENT.cases if case.unit in SAMPLER_UNITS and (hidden or not case.hidden)]
+
+
+@pytest.fixture(scope="module")
+def sampler_cases():
+    """Every sampler case with its inputs (hidden ones from the test secret) and Keras's distribution."""
+    rows = []
+    for case in _sampler_cases():
+        inputs = case.make_inputs(TEST_SECRET)
+        rows.append((case, inputs, case.reference(**inputs)))
+    return rows
+
+
+def _config(inputs):
+    return {key: inputs[key] for key in CONFIG_KEYS if key in inputs}
+
+
+# ----------------------------------------------------------------------------- fans
+
+SHAPES = [(), (7,), (256, 128), (1, 9), (3, 3, 32, 64), (5, 8, 16), (2, 3, 4, 5, 6), (1, 1, 3, 4), (0, 4)]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_compute_fans_matches_keras(solution, shape):
+    expected = ref.compute_fans(shape)
+    fan_in, fan_out = solution["compute_fans"](shape)
+    assert (fan_in, fan_out) == (int(expected["fan_in"]), int(expected["fan_out"]))
+    assert type(fan_in) is int and type(fan_out) is int
+
+
+def test_compute_fans_reference_is_kerass_own():
+    from keras.src.initializers.random_initializers import compute_fans
+
+    assert compute_fans((3, 3, 32, 64)) == (288, 576)
+    assert ref.compute_fans((3, 3, 32, 64)) == {"fan_in": 288, "fan_out": 576}
+
+
+@pytest.mark.parametrize("shape", [(3, -1), (2.0, 3), "3x3", None, (True, 2)])
+def test_compute_fans_rejects_bad_shapes(solution, shape):
+    with pytest.raises(ValueError, match="shape"):
+        solution["compute_fans"](shape)
+
+
+def test_fan_mistakes_are_named_on_a_conv_kernel():
+    case = next(c for c in ASSIGNMENT.cases if c.unit == "compute_fans" and "conv2d" in c.name)
+    from autograder.engine.compare import recognise_mistake
+
+    inputs = case.make_inputs(None)
+    expected = case.reference(**inputs)
+    found = recognise_mistake(case, inputs, expected, {"fan_in": 32, "fan_out": 64})
+    assert found and "receptive field" in found
+
+
+# ----------------------------------------------------------------------------- distributions
+
+def test_truncated_normal_constants_match_scipy():
+    from scipy.stats import truncnorm
+
+    assert math.isclose(cases.TRUNCATION_STD, truncnorm(-2, 2).std(), rel_tol=1e-12)
+    assert math.isclose(cases._TRUNCATED_KURTOSIS, truncnorm(-2, 2).stats(moments="k") + 3, rel_tol=1e-9)
+    dist = cases.Distribution("truncated_normal", 0.5, 2.0)
+    assert math.isclose(dist.variance, truncnorm(-2, 2, loc=0.5, scale=2.0).var(), rel_tol=1e-12)
+    x = np.linspace(-4, 5, 11)
+    assert np.allclose(dist.cdf(x), truncnorm(-2, 2, loc=0.5, scale=2.0).cdf(x), atol=1e-12)
+
+
+@pytest.mark.parametrize("family", ["normal", "truncated_normal", "uniform"])
+def test_kolmogorov_smirnov_equals_scipys(family):
+    from scipy.stats import kstest
+
+    dist = cases.Distribution(family, 0.3, 1.5)
+    for stretch in (1.0, 1.02, 1.1):
+        values = np.sort(cases.Distribution(family, 0.3, 1.5 * stretch).sample(np.random.default_rng(0), 20000))
+        distance, pvalue = cases.kolmogorov_smirnov(values, dist)
+        expected = kstest(values, dist.cdf)
+        assert math.isclose(distance, expected.statistic, rel_tol=1e-12)
+        if expected.pvalue > 1e-20:
+            assert math.isclose(pvalue, expected.pvalue, rel_tol=1e-9)
+        else:  # the asymptotic value stands in where p is far below any level
+            assert pvalue < 1e-15
+
+
+def test_distribution_of_every_keras_initializer():
+    """The reference's description of each initializer, by Keras's documented formulas."""
+    glorot = ref.initializer_distribution("GlorotUniform", (256, 128))
+    assert glorot["family"] == "uniform" and math.isclose(glorot["high"], math.sqrt(6 / 384))
+    normal = ref.initializer_distribution("GlorotNormal", (3, 3, 32, 64))
+    assert normal["family"] == "truncated_normal"
+    assert math.isclose(normal["scale"], math.sqrt(2 / (288 + 576)) / 0.87962566103423978)
+    he = ref.initializer_distribution("HeNormal", (3, 3, 32, 64))
+    assert math.isclose(he["scale"], math.sqrt(2 / 288) / 0.87962566103423978)
+    random_normal = ref.initializer_distribution("RandomNormal", (4, 4))
+    assert (random_normal["family"], random_normal["loc"], random_normal["scale"]) == ("normal", 0.0, 0.05)
+
+
+@pytest.mark.parametrize("index", range(len(_sampler_cases())))
+def test_kerass_own_samples_pass_the_test(sampler_cases, index):
+    """The graded distribution is the one Keras draws from: Keras's samples pass, for several seeds."""
+    case, inputs, expected = sampler_cases[index]
+    name = ref.KERAS_NAMES[case.unit]
+    for seed in (1, 2):
+        sample = ref.keras_sample(name, inputs["shape"], seed=seed, **_config(inputs))
+        ok, message = case.judge(inputs, expected, {"w": sample}, {})
+        assert ok, f"Keras's own {name} (seed {seed}) fails {case.id}: {message}"
+
+
+def test_keras_truncated_normal_cuts_at_two_stddev():
+    dist = ref.initializer_distribution("HeNormal", (256, 128))
+    sample = ref.keras_sample("HeNormal", (256, 128), seed=0)
+    assert np.abs(sample).max() <= dist["high"] * (1 + 1e-6)
+    assert np.abs(sample).max() > 0.99 * dist["high"]  # the cut is at 2 stddev, not further in
+
+
+@pytest.mark.parametrize("index", range(len(_sampler_cases())))
+def test_solution_samples_pass_and_every_mistake_is_caught_and_named(solution, sampler_cases, index):
+    case, inputs, expected = sampler_cases[index]
+    shape = tuple(inputs["shape"])
+    for seed in (11, 12):
+        sample = solution[case.unit](shape, np.random.default_rng(seed), **_config(inputs))
+        ok, message = case.judge(inputs, expected, {"w": sample}, {})
+        assert ok, message
+    for mistake in cases.SAMPLER_MISTAKES[case.unit]:
+        wrong = mistake.distribution(shape, inputs, expected)
+        if wrong is None:
+            continue
+        sample = wrong.sample(np.random.default_rng(7), shape)
+        ok, message = case.judge(inputs, expected, {"w": sample}, {})
+        assert not ok, f"{case.id}: the mistake {mistake.kind!r} passed"
+        assert mistake.name in message, f"{case.id}: {mistake.kind!r} not named:\n{message}"
+
+
+def test_every_required_mistake_applies_somewhere(sampler_cases):
+    """The issue's five mistakes each change the distribution of at least one public case."""
+    applied = {mistake.kind for case, inputs, expected in sampler_cases if not case.hidden
+               for mistake in cases.SAMPLER_MISTAKES[case.unit]
+               if mistake.distribution(tuple(inputs["shape"]), inputs, expected) is not None}
+    assert {"fan_in for fan_avg", "missing sqrt", "normal for truncated", "std for limit", "wrong conv fans"} <= applied
+
+
+def test_clipping_instead_of_redrawing_is_caught(sampler_cases):
+    case, inputs, expected = next(row for row in sampler_cases if row[0].unit == "xavier_normal" and not row[0].hidden)
+    scale = float(expected["scale"])
+    clipped = np.clip(np.random.default_rng(0).normal(0, scale, size=inputs["shape"]), -2 * scale, 2 * scale)
+    ok, message = case.judge(inputs, expected, {"w": clipped}, {})
+    assert not ok and "Kolmogorov-Smirnov" in message
+
+
+def test_sampler_judge_reports_shape_and_dtype(sampler_cases):
+    case, inputs, expected = sampler_cases[0]
+    ok, message = case.judge(inputs, expected, {"w": np.zeros((2, 2))}, {})
+    assert not ok and "wrong shape" in message
+    ok, message = case.judge(inputs, expected, {"w": np.zeros(inputs["shape"], dtype=int)}, {})
+    assert not ok and "floating point" in message
+
+
+def test_samplers_use_only_their_generator(solution):
+    np.random.seed(0)
+    before = np.random.get_state()[1].copy()
+    for unit in SAMPLER_UNITS:
+        first = solution[unit]((30, 20), np.random.default_rng(5))
+        again = solution[unit]((30, 20), np.random.default_rng(5))
+        assert np.array_equal(first, again) and first.dtype == np.float64 and first.shape == (30, 20)
+    assert np.array_equal(np.random.get_state()[1], before)
+
+
+@pytest.mark.parametrize("call, word", [
+    (lambda s: s["gaussian_init"]((3, 3), np.random.default_rng(0), stddev=0.0), "stddev"),
+    (lambda s: s["truncated_normal"]((3, 3), np.random.default_rng(0), stddev=-1.0), "stddev"),
+    (lambda s: s["uniform_init"]((3, 3), np.random.default_rng(0), minval=1.0, maxval=0.0), "minval"),
+    (lambda s: s["xavier_uniform"]((3, -3), np.random.default_rng(0)), "shape"),
+    (lambda s: s["activation_stats"]("glorot", 3, 8, "tanh", np.random.default_rng(0)), "init"),
+    (lambda s: s["activation_stats"]("he_normal", 0, 8, "tanh", np.random.default_rng(0)), "depth"),
+])
+def test_bad_arguments_raise_value_error_naming_them(solution, call, word):
+    with pytest.raises(ValueError, match=word):
+        call(solution)
+
+
+# ----------------------------------------------------------------------------- the depth experiment
+
+@pytest.fixture(scope="module")
+def stats_cases():
+    rows = []
+    for case in ASSIGNMENT.cases:
+        if case.unit == "activation_stats":
+            inputs = case.make_inputs(TEST_SECRET)
+            rows.append((case, inputs, case.reference(**inputs)))
+    return rows
+
+
+def _stats(solution, inputs, seed, init=None, activation=None):
+    return solution["activation_stats"](init or inputs["init"], inputs["depth"], inputs["width"],
+                                        activation or inputs["activation"], np.random.default_rng(seed),
+                                        inputs["batch_size"])
+
+
+def test_solution_activation_stats_match_keras(solution, stats_cases):
+    for case, inputs, expected in stats_cases:
+        for seed in (1, 2):
+            means, stds = _stats(solution, inputs, seed)
+            ok, message = case.judge(inputs, expected, {"means": means, "stds": stds}, {})
+            assert ok, f"{case.id}: {message}"
+
+
+def test_activation_stats_show_vanishing_and_exploding(stats_cases):
+    """The Keras reference itself: a fixed small scale vanishes under tanh, He explodes without an activation."""
+    by_name = {case.name: expected for case, _, expected in stats_cases}
+    vanishing = by_name["gaussian_init, tanh, 10 layers of 256 (vanishing)"]["stds"]
+    exploding = by_name["he_normal, linear, 8 layers of 128 (exploding)"]["stds"]
+    stable = by_name["he_normal, relu, 10 layers of 256 (stable)"]["stds"]
+    assert vanishing[-1] < 0.15 * vanishing[0]
+    assert exploding[-1] > 8 * exploding[0]
+    assert 0.5 < stable[-1] / stable[0] < 2
+
+
+def test_wrong_activation_stats_are_caught(solution, stats_cases):
+    wrong_init = {"gaussian_init": "xavier_normal", "he_normal": "xavier_normal", "xavier_uniform": "gaussian_init"}
+    for case, inputs, expected in stats_cases:
+        means, stds = _stats(solution, inputs, 3, init=wrong_init.get(inputs["init"], "gaussian_init"))
+        assert not case.judge(inputs, expected, {"means": means, "stds": stds}, {})[0], case.id
+        means, stds = _stats(solution, inputs, 3, activation="linear" if inputs["activation"] != "linear" else "tanh")
+        assert not case.judge(inputs, expected, {"means": means, "stds": stds}, {})[0], case.id
+
+
+# ----------------------------------------------------------------------------- end to end
+
+def test_grading_names_an_untruncated_xavier_normal(grader, tmp_path):
+    """A submission with the textbook (untruncated) Glorot normal loses exactly those cases, with the mistake named."""
+    def edit(notebook):
+        for cell in notebook["cells"]:
+            source = "".join(cell["source"])
+            if "def xavier_normal" in source:
+                source = source.replace("return truncated_normal(shape, rng, 0.0, stddev)",
+                                        "return rng.normal(0.0, stddev * 0.87962566103423978, size=tuple(shape))", 1)
+                cell["source"] = source
+    path = write_variant(tmp_path, SOLUTIONS / "02_initialization.ipynb", edit)
+    assert "rng.normal(0.0, stddev * 0.8796" in json.dumps(json.loads(path.read_text()))
+    subset = Assignment("02_initialization", "subset", tuple(c for c in ASSIGNMENT.cases if c.unit == "xavier_normal"))
+    result = grader.grade(path, subset)
+    assert result.score == 0
+    for row in result.results:
+        assert "untruncated normal with stddev sqrt(2 / (fan_in + fan_out)) (the textbook form)" in \
+            row.verdict.message, row.verdict.message
