@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlcourse.references._keras import keras
-from dlcourse.references.autodiff import to_numpy
+from dlcourse.references.autodiff import to_numpy, value_and_grad
 
 F64 = "float64"
 STEP_VARIANTS = ("alternating", "simultaneous", "discriminator_step_moves_generator",
@@ -99,37 +99,46 @@ def train_step(generator, discriminator, g_weights, d_weights, g_optimizer, d_op
     """
     if variant not in STEP_VARIANTS:
         raise ValueError(f"Expected variant in {STEP_VARIANTS}. Received variant={variant!r}.")
-    g_model, d_model = mlp(generator), mlp(discriminator)  # imports Keras quietly, before TensorFlow
-    import tensorflow as tf  # the reference's automatic differentiation, as in autodiff.py
+    g_model, d_model = mlp(generator), mlp(discriminator)
+    ops = keras().ops
+    g_now = [np.asarray(w, np.float64) for w in g_weights]
+    d_now = [np.asarray(w, np.float64) for w in d_weights]
+    real, noise = np.asarray(real, np.float64), np.asarray(noise, np.float64)
+    split = len(d_now)
 
-    g_model.set_weights([np.asarray(w, np.float64) for w in g_weights])
-    d_model.set_weights([np.asarray(w, np.float64) for w in d_weights])
-    g_opt, d_opt = _optimizer(g_optimizer), _optimizer(d_optimizer)
-    real = tf.constant(np.asarray(real, np.float64))
-    noise = tf.constant(np.asarray(noise, np.float64))
+    def d_objective(*weights):  # the discriminator's loss, as a function of (d weights..., g weights...)
+        fake, _ = g_model.stateless_call(list(weights[split:]), [], noise)
+        logits_real, _ = d_model.stateless_call(list(weights[:split]), [], real)
+        logits_fake, _ = d_model.stateless_call(list(weights[:split]), [], fake)
+        return _discriminator_loss(logits_real, logits_fake)
 
-    def g_objective():
-        logits = d_model(g_model(noise))
+    def g_objective(*weights):  # the generator's loss, as a function of (d weights..., g weights...)
+        fake, _ = g_model.stateless_call(list(weights[split:]), [], noise)
+        logits, _ = d_model.stateless_call(list(weights[:split]), [], fake)
         if variant == "saturating":
-            return -_bce(tf.zeros_like(logits), logits)
+            return -_bce(ops.zeros_like(logits), logits)
         return _generator_loss(logits)
 
-    d_vars = list(d_model.trainable_variables)
-    g_vars = list(g_model.trainable_variables)
     if variant == "simultaneous":
-        with tf.GradientTape() as tape:
-            g_loss = g_objective()
-        g_grads = tape.gradient(g_loss, g_vars)
-    moved = d_vars + (g_vars if variant == "discriminator_step_moves_generator" else [])
-    with tf.GradientTape() as tape:
-        d_loss = _discriminator_loss(d_model(real), d_model(g_model(noise)))
-    d_opt.apply_gradients(zip(tape.gradient(d_loss, moved), moved))
-    moved = g_vars + (d_vars if variant == "generator_step_moves_discriminator" else [])
+        g_loss, g_grads = value_and_grad(g_objective, *d_now, *g_now)
+    d_loss, d_grads = value_and_grad(d_objective, *d_now, *g_now)
+    moves_g = variant == "discriminator_step_moves_generator"
+    moved = _apply(_optimizer(d_optimizer), d_now + (g_now if moves_g else []),
+                   d_grads if moves_g else d_grads[:split])
+    d_now, g_now = moved[:split], (moved[split:] if moves_g else g_now)
     if variant != "simultaneous":
-        with tf.GradientTape() as tape:
-            g_loss = g_objective()
-        g_grads = tape.gradient(g_loss, moved)
-    g_opt.apply_gradients(zip(g_grads, moved))
-    return {"d_loss": to_numpy(d_loss), "g_loss": to_numpy(g_loss),
-            "generator": [np.asarray(w, np.float64) for w in g_model.get_weights()],
-            "discriminator": [np.asarray(w, np.float64) for w in d_model.get_weights()]}
+        g_loss, g_grads = value_and_grad(g_objective, *d_now, *g_now)
+    moves_d = variant == "generator_step_moves_discriminator"
+    moved = _apply(_optimizer(g_optimizer), g_now + (d_now if moves_d else []),
+                   g_grads[split:] + (g_grads[:split] if moves_d else []))
+    g_now, d_now = moved[:len(g_now)], (moved[len(g_now):] if moves_d else d_now)
+    return {"d_loss": d_loss, "g_loss": g_loss, "generator": g_now, "discriminator": d_now}
+
+
+def _apply(optimizer, weights: list, grads: list) -> list:
+    """One ``optimizer`` update of float64 ``weights`` with ``grads``; returns the new weights."""
+    k = keras()
+    variables = [k.Variable(weight, dtype=F64) for weight in weights]
+    optimizer.build(variables)
+    optimizer.apply_gradients(zip([k.ops.convert_to_tensor(grad, dtype=F64) for grad in grads], variables))
+    return [to_numpy(variable.value) for variable in variables]
