@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 
@@ -50,6 +51,20 @@ def test_untouched_assignment_scores_zero_with_not_implemented(grader, name):
     for row in result.units():
         assert row["status"] == "not implemented", row
         assert "not implemented" in row["message"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_unit_has_one_check_cell_carrying_its_points(name):
+    """The contract `dlcourse gradebook` relies on: grade cell `check_<unit>` runs `check(<unit>)` and is
+    worth exactly the points of that unit's cases."""
+    notebook = json.loads((SOLUTIONS / f"{name}.ipynb").read_text())
+    cells = [(cell["metadata"]["nbgrader"], "".join(cell["source"]).strip()) for cell in notebook["cells"]
+             if cell.get("metadata", {}).get("nbgrader", {}).get("grade")]
+    assert all(meta["grade_id"] == f"check_{source.removeprefix('check(').removesuffix(')')}" for meta, source in cells)
+    points = {meta["grade_id"].removeprefix("check_"): meta["points"] for meta, _ in cells}
+    assert len(points) == len(cells)
+    assignment = ASSIGNMENTS[name]
+    assert points == {unit: sum(c.points for c in assignment.cases if c.unit == unit) for unit in assignment.units}
 
 
 def test_unit_names_are_unique_across_the_course():
