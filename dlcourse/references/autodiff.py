@@ -31,6 +31,19 @@ def value_and_grad(function: Callable, *arrays: np.ndarray) -> tuple[np.ndarray,
     return to_numpy(value), [to_numpy(grad) for grad in grads]
 
 
+def layer_backward(layer, weights: list, x: np.ndarray, dout: np.ndarray) -> list[np.ndarray]:
+    """Gradients of ``sum(layer(x) * dout)`` with respect to ``x`` and each of ``weights``, injected with
+    ``stateless_call``; returns ``[dx, dweight, ...]`` (the layer must be built)."""
+    ops = keras().ops
+
+    def objective(x_, *weights_):
+        out, _ = layer.stateless_call(list(weights_), [], x_)
+        return ops.sum(out * dout)
+
+    _, grads = value_and_grad(objective, x, *weights)
+    return grads
+
+
 def _tensorflow(function, arrays):
     import tensorflow as tf
 

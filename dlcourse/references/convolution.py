@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlcourse.references._keras import keras
-from dlcourse.references.autodiff import to_numpy, value_and_grad
+from dlcourse.references.autodiff import layer_backward, to_numpy, value_and_grad
 
 F64 = "float64"
 
@@ -32,13 +32,7 @@ def conv2d_backward(x, w, b, strides, padding, dout) -> dict:
     """Gradients of ``sum(Conv2D(x) * dout)``: ``{"dx": x.shape, "dw": w.shape, "db": b.shape}``."""
     layer = _conv(w, strides, padding)
     layer.build(x.shape)
-    ops = keras().ops
-
-    def objective(x_, w_, b_):
-        out, _ = layer.stateless_call([w_, b_], [], x_)
-        return ops.sum(out * dout)
-
-    _, (dx, dw, db) = value_and_grad(objective, x, w, b)
+    dx, dw, db = layer_backward(layer, [w, b], x, dout)
     return {"dx": dx, "dw": dw, "db": db}
 
 
