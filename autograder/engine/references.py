@@ -1,23 +1,22 @@
 """Reference outputs, computed once per case and inputs, and kept on disk.
 
-The key covers the case, the exact inputs, the source of the modules that define the case and its
-reference, the library versions and the Keras backend, so a cached value is only reused where it
-would be recomputed identically. Files are written by the grader
-only and read back with the same no-pickle format as everything else (``wire``).
+The key covers the case, the exact inputs and the grader's reference fingerprint (the source of
+every reference, case and engine module, the library versions and the Keras backend: see
+``fingerprint.py``), so a cached value is only reused where it would be recomputed identically.
+Files are written by the grader only and read back with the same no-pickle format as everything
+else (``wire``).
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
-import sys
 import tempfile
-from importlib import metadata
 from pathlib import Path
 
 from autograder.engine import wire
 from autograder.engine.case import Case
+from autograder.engine.fingerprint import reference_fingerprint
 
 
 def cache_dir() -> Path:
@@ -26,30 +25,17 @@ def cache_dir() -> Path:
     return Path(root) / "references"
 
 
-def environment_key() -> str:
-    """Library versions and backend: what a reference value depends on besides its inputs."""
-    parts = [os.environ.get("KERAS_BACKEND", "tensorflow")]
-    for package in ("keras", "tensorflow-cpu", "tensorflow", "jax", "torch", "numpy"):
-        try:
-            parts.append(f"{package}={metadata.version(package)}")
-        except metadata.PackageNotFoundError:
-            pass
-    return ";".join(parts)
-
-
 class ReferenceCache:
     """Expected outputs by (case, inputs, environment); in memory and, unless ``folder`` is None, on disk."""
 
     def __init__(self, folder: Path | None = None):
         self.folder = folder
         self._memory: dict[str, dict] = {}
-        self._environment = environment_key()
+        self.fingerprint = reference_fingerprint()
         self.hits = self.misses = 0
 
     def expected(self, case: Case, inputs: dict) -> dict:
-        code = "".join(_source_digest(function.__module__) for function in (case.reference, case.inputs))
-        key = hashlib.sha256(b"\0".join([case.id.encode(), self._environment.encode(), code.encode(),
-                                          wire.encode(inputs)])).hexdigest()
+        key = hashlib.sha256(b"\0".join([case.id.encode(), self.fingerprint.encode(), wire.encode(inputs)])).hexdigest()
         if key in self._memory:
             self.hits += 1
             return self._memory[key]
@@ -69,16 +55,6 @@ class ReferenceCache:
             self.hits += 1
         self._memory[key] = value
         return value
-
-
-@functools.lru_cache(maxsize=None)
-def _source_digest(module_name: str) -> str:
-    """A digest of the module that defines a reference or a case: a changed reference is never served stale."""
-    module = sys.modules.get(module_name)
-    path = getattr(module, "__file__", None)
-    if not path:
-        return module_name
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
