@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 
 from rich.console import Console
-
-MAX_ZIP_BYTES = 512 * 1024 * 1024
-MAX_ZIP_MEMBERS = 10_000
-
 
 def grade(subparsers) -> None:
     parser = subparsers.add_parser("grade", help="grade a notebook, a folder of notebooks, or a zip (all cases)",
@@ -47,6 +41,13 @@ def grade_batch(subparsers) -> None:
     parser.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786")
     parser.add_argument("--no-figures", action="store_true", help="leave heat maps out of the feedback")
     parser.add_argument("--no-sandbox", action="store_true", help=argparse_no_sandbox_help)
+    parser.add_argument("--force", action="store_true",
+                        help="regrade every selected notebook, even those whose record is up to date")
+    parser.add_argument("--student", action="append", metavar="NAME", dest="students",
+                        help="grade only this student (repeatable); the CSV and feedback still cover everyone")
+    parser.add_argument("--worker-cache", metavar="DIR",
+                        help="with --scheduler: the reference cache folder on the workers "
+                             "(default: their $DLCOURSE_CACHE, else ~/.cache/dlcourse)")
     _backend_option(parser)
     parser.set_defaults(func=_run_batch)
 
@@ -69,7 +70,8 @@ def gradescope(subparsers) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     build = actions.add_parser("build", help="write the autograder zip (setup.sh, run_autograder, the package)")
     build.add_argument("--out", type=Path, default=Path("autograder.zip"))
-    build.add_argument("--assignment", help="grade every upload as this assignment (default: recognise it)")
+    build.add_argument("--assignment", required=True, metavar="NAME",
+                       help="the assignment this autograder grades, e.g. 01_backprop (each upload is graded as it)")
     build.set_defaults(func=_run_gradescope)
 
 
@@ -95,28 +97,72 @@ def _progress_bar():
 
 
 def _run_batch(args) -> int:
-    from autograder.course.batch import discover, grade_batch as run_batch
+    from autograder.course.batch import grade_batch as run_batch, survey
     from autograder.engine.secret import grader_secret
 
     _choose_backend(args)
     console = Console()
     if not args.submissions.is_dir():
-        console.print(f"[red]Expected a folder of submissions. Received {args.submissions}[/]")
-        return 2
-    total = len(discover(args.submissions))
+        return fail(f"Expected a folder of submissions. Received {args.submissions}")
+    problem = writable_folder(args.out)
+    if problem:
+        return fail(problem)
+    try:
+        total = len(survey(args.submissions).submissions)
+    except ValueError as error:
+        return fail(str(error))
     with _progress_bar() as bar:
         task = bar.add_task("grading", total=total)
         try:
             report = run_batch(args.submissions, args.out, grader_secret(), workers=args.workers,
                                scheduler=args.scheduler, figures=not args.no_figures,
-                               isolation="none" if args.no_sandbox else None,
+                               isolation="none" if args.no_sandbox else None, force=args.force,
+                               students=args.students, worker_cache=args.worker_cache,
                                progress=lambda n, text: bar.update(task, advance=n, description=text[:40]))
         except ValueError as error:
-            console.print(f"[red]{error}[/]")
-            return 2
+            return fail(str(error))
+        except OSError as error:
+            return fail(f"Expected a writable output folder. Received {args.out} "
+                        f"({error.strerror or error}: {error.filename or ''})")
+    for student, notes in sorted(report.notes.items()):
+        for note in notes:
+            console.print(f"[yellow]{student}: {note}[/]", highlight=False)
+    for name, reason in report.not_graded:
+        console.print(f"[bold red]{name}: not graded: {reason}[/]", highlight=False)
     console.print(f"graded {report.graded}, already up to date {report.skipped}; "
-                  f"wrote {args.out / 'gradebook.csv'}, {args.out / 'feedback'}/, {args.out / 'results'}/")
+                  f"wrote {args.out / 'gradebook.csv'}, {args.out / 'feedback'}/, {args.out / 'results'}/",
+                  highlight=False)
+    if report.not_graded:
+        console.print(f"[bold red]{len(report.not_graded)} notebooks not graded (an infrastructure failure, not a "
+                      "score): run the same command again to retry them[/]", highlight=False)
+        return 1
     return 0
+
+
+def fail(message: str) -> int:
+    """Print one plain line (never wrapped, never a traceback) to stderr; return exit status 2."""
+    print(" ".join(message.split()), file=sys.stderr)
+    return 2
+
+
+def writable_folder(path: Path) -> str | None:
+    """None if ``path`` is (or can be made) a folder we can write in; else a one-line reason."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".dlcourse-probe-"):
+            pass
+    except OSError as error:
+        return f"Expected a writable output folder. Received {path} ({error.strerror or error})"
+    return None
+
+
+def writable_file(path: Path) -> str | None:
+    """None if a file can be written at ``path`` (its folder is created if needed); else a one-line reason."""
+    if path.is_dir():
+        return f"Expected a file path to write. Received a folder: {path}"
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"Expected a writable file path. Received {path} (permission denied)"
+    return writable_folder(path.parent) if str(path.parent) else None
 
 
 def _run_gradebook(args) -> int:
@@ -140,6 +186,13 @@ def _run_gradescope(args) -> int:
     from autograder.course.gradescope import build
     from autograder.engine.secret import grader_secret
 
+    from autograder.cases import ASSIGNMENTS
+
+    if args.assignment not in ASSIGNMENTS:
+        return fail(f"Expected an assignment among {', '.join(ASSIGNMENTS)}. Received {args.assignment!r}.")
+    problem = writable_file(args.out)
+    if problem:
+        return fail(problem)
     root = Path(__file__).resolve().parent.parent
     names = build(root, args.out, grader_secret(), args.assignment)
     print(f"wrote {args.out} ({len(names)} files): upload it as the assignment's autograder on Gradescope")
@@ -162,14 +215,18 @@ def _run(args, public_only: bool) -> int:
     _choose_backend(args)
     console = Console(stderr=False, soft_wrap=False)
     if args.assignment and args.assignment not in ASSIGNMENTS:
-        console.print(f"[red]Expected an assignment among {', '.join(ASSIGNMENTS)}. Received {args.assignment!r}.[/]")
-        return 2
+        return fail(f"Expected an assignment among {', '.join(ASSIGNMENTS)}. Received {args.assignment!r}.")
+    problem = writable_file(args.json) if args.json else None
+    if problem:
+        return fail(problem)
     with tempfile.TemporaryDirectory(prefix="dlcourse-") as scratch:
+        skipped: list[str] = []
         try:
-            notebooks = collect_notebooks(args.path, Path(scratch))
+            notebooks = collect_notebooks(args.path, Path(scratch), skipped)
         except ValueError as error:
-            console.print(f"[red]{error}[/]")
-            return 2
+            return fail(str(error))
+        for note in skipped:
+            console.print(f"[yellow]note: {note}[/]", highlight=False)
         grader = Grader(public_only=public_only, secret=None if public_only else grader_secret(),
                         cache=ReferenceCache(cache_dir()), isolation="none" if args.no_sandbox else None)
         assignment = ASSIGNMENTS.get(args.assignment) if args.assignment else None
@@ -182,53 +239,60 @@ def _run(args, public_only: bool) -> int:
     if len(results) > 1:
         print_summary(results, console)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(gradescope(results), indent=2))
+        try:
+            args.json.write_text(json.dumps(gradescope(results), indent=2))
+        except OSError as error:
+            return fail(f"Expected a writable --json path. Received {args.json} ({error.strerror})")
     if len(results) == 1 and results[0].error:
         return 2
     return 0
 
 
-def collect_notebooks(path: Path, scratch: Path) -> list[tuple[Path, str]]:
+def collect_notebooks(path: Path, scratch: Path, skipped: list[str] | None = None) -> list[tuple[Path, str]]:
     """The notebooks to grade under ``path`` (a notebook, a folder, or a zip unpacked into ``scratch``),
-    each with the name reports give it (its path inside the folder or zip)."""
+    each with the name reports give it (its path inside the folder or zip).
+
+    Args:
+        skipped: where to report odd entries that were left out (a folder named ``x.ipynb``, a dangling
+            link, an unreadable file, a zip that is not one).
+    """
+    from autograder.course.discovery import Submission, UnreadableError, survey, zip_notebooks
+
+    skipped = [] if skipped is None else skipped
     if not path.exists():
         raise ValueError(f"Expected a notebook, a folder or a zip. Received a path that does not exist: {path}")
     if path.is_dir():
-        found = [(p, str(p.relative_to(path))) for p in sorted(path.rglob("*.ipynb"))
-                 if ".ipynb_checkpoints" not in p.parts]
+        found = survey(path)
+        submissions = found.submissions
+        for student, notes in found.notes.items():
+            skipped += [f"{student}: {note}" for note in notes if not note.startswith("nothing to grade")]
+        label = (lambda s: s.label if s.path.parent == path else f"{s.student}/{s.label}")
     elif path.suffix == ".zip":
-        found = _unzip(path, scratch)
+        try:
+            members = zip_notebooks(path)
+        except ValueError as error:
+            raise ValueError(f"Expected a zip archive of notebooks. Received {path}: {error}") from None
+        submissions = [Submission(path, "", member, member) for member in members]
+        label = (lambda s: s.label)
     else:
-        found = [(path, path.name)]
-    if not found:
+        return [(path, path.name)]
+    notebooks = []
+    for index, submission in enumerate(submissions):
+        if submission.member is None:
+            notebooks.append((submission.path, label(submission)))
+            continue
+        try:
+            data = submission.read_bytes()
+        except UnreadableError as error:
+            skipped.append(str(error))
+            continue
+        target = scratch / f"{index:05d}" / submission.name
+        target.parent.mkdir(parents=True)
+        target.write_bytes(data)
+        notebooks.append((target, label(submission)))
+    if not notebooks:
         raise ValueError(f"Expected at least one .ipynb notebook. Received none under {path}")
-    return found
-
-
-def _unzip(path: Path, scratch: Path) -> list[tuple[Path, str]]:
-    """Unpack only the notebooks of a zip, refusing absolute paths, '..' and zip bombs."""
-    try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise ValueError(f"Expected a zip archive. Received a file that is not one: {path}") from None
-    with archive:
-        members = [info for info in archive.infolist() if info.filename.endswith(".ipynb")
-                   and "__MACOSX" not in info.filename and ".ipynb_checkpoints" not in info.filename]
-        if len(members) > MAX_ZIP_MEMBERS or sum(info.file_size for info in members) > MAX_ZIP_BYTES:
-            raise ValueError(f"Expected a zip of at most {MAX_ZIP_MEMBERS} notebooks and "
-                             f"{MAX_ZIP_BYTES // 2**20} MiB. Received {path} with more.")
-        found = []
-        for index, info in enumerate(members):
-            name = Path(info.filename)
-            if name.is_absolute() or ".." in name.parts:
-                continue
-            target = scratch / f"{index:05d}" / name.name
-            target.parent.mkdir(parents=True)
-            with archive.open(info) as source, open(target, "wb") as sink:
-                shutil.copyfileobj(source, sink, length=1 << 20)
-            found.append((target, info.filename))
-    return found
+    return notebooks
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -195,7 +195,7 @@ def test_scores_land_in_nbgraders_gradebook_and_export(tmp_path):
 @pytest.fixture(scope="module")
 def gradescope_zip(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("gradescope") / "autograder.zip"
-    names = build(ROOT, out, TEST_SECRET)
+    names = build(ROOT, out, TEST_SECRET, "01_backprop")
     assert {"setup.sh", "run_autograder", "secret", "package/setup.cfg", "package/autograder/engine/worker.py"} <= set(names)
     assert not [name for name in names if name.startswith(("package/solutions", "package/tests"))]
     return out

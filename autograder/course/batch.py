@@ -1,17 +1,22 @@
 """``dlcourse grade-batch``: grade hundreds of submissions, resumably, on local processes or a Dask cluster.
 
-Layout of ``SUBMISSIONS``: one folder per student (``SUBMISSIONS/<student>/**/*.ipynb``, which also
-matches nbgrader's ``submitted/<student>/<assignment>/``), or notebooks directly inside it (the
-student is then the file's stem). Output in ``DIR``::
+Layout of ``SUBMISSIONS``: see ``discovery.py`` (a folder per student, notebooks and LMS zips inside;
+odd entries are reported, never fatal). Output in ``DIR``::
 
     results/<student>/<notebook path>.json   one record per notebook (Gradescope results inside)
     gradebook.csv                            one row per student, a column per assignment and unit
     feedback/<student>.html                  per-student feedback, with pictures of wrong arrays
 
 Resuming: a record is written atomically when its notebook is graded, and carries the notebook's
-sha256; a rerun skips notebooks whose record matches and regrades the rest. The CSV and the
+sha256 and the grader's fingerprint (code, references, libraries, backend, keyed hash of the secret).
+A rerun skips a notebook whose record has both unchanged and regrades the rest. The CSV and the
 feedback are rebuilt from the records at the end, never appended to, so an interrupted batch that
 is run again ends exactly where an uninterrupted one would: nothing lost, nothing counted twice.
+
+Infrastructure failures are not grades: a notebook the grader cannot read, a sandbox that cannot
+start, a task that dies or raises, are retried, then recorded as "not graded: <reason>" (never as a
+zero) and regraded by the next run. Tasks carry the notebook's bytes, never a path, so a Dask worker
+needs no access to the client's files.
 """
 
 from __future__ import annotations
@@ -22,37 +27,21 @@ import json
 import os
 import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
+from autograder.course.choice import choose
+from autograder.course.discovery import Submission, UnreadableError, discover, survey  # noqa: F401 - API
 from autograder.course.feedback import feedback_html
-from autograder.course.records import file_digest, to_record
+from autograder.course.records import file_digest, not_graded_record, to_record
+
+RETRIES = 2  # extra attempts at a task that failed for a reason that is not the student's
+IN_FLIGHT_PER_WORKER = 4  # tasks (with their notebook bytes) submitted ahead of the workers
 
 
-@dataclass(frozen=True)
-class Submission:
-    path: Path
-    student: str
-    label: str  # the notebook's path inside the student's folder
-
-    @property
-    def record_name(self) -> str:
-        return f"{self.student}/{self.label}.json"
-
-
-def discover(root: Path) -> list[Submission]:
-    """Every notebook under ``root``, with its student (checkpoints skipped)."""
-    found = []
-    for path in sorted(root.rglob("*.ipynb")):
-        relative = path.relative_to(root)
-        if ".ipynb_checkpoints" in relative.parts or any(part.startswith(".") for part in relative.parts):
-            continue
-        if len(relative.parts) == 1:
-            found.append(Submission(path, path.stem, path.name))
-        else:
-            found.append(Submission(path, relative.parts[0], str(Path(*relative.parts[1:]))))
-    return found
+class GradingUnavailable(RuntimeError):
+    """The grader could not grade a notebook (not the student's fault): retried, then "not graded"."""
 
 
 # ----------------------------------------------------------------------------- one task
@@ -60,107 +49,331 @@ def discover(root: Path) -> list[Submission]:
 _GRADER = None
 
 
-def grade_one(path: str, student: str, label: str, digest: str, secret: str, cache: str | None,
-              figures: bool = True, isolation: str | None = None) -> dict:
-    """Grade one notebook and return its record. Runs in a worker process (local or Dask); never raises."""
+def grade_notebook(data: bytes, student: str, label: str, digest: str, secret: str, cache: str | None,
+                   figures: bool = True, isolation: str | None = None, fingerprint: str | None = None) -> dict:
+    """Grade one notebook given as bytes and return its record. Runs in a worker process (local or Dask).
+
+    Args:
+        data: the notebook file's bytes.
+        label: its path inside the student's folder; its last part names the file the grader sees.
+        digest: sha256 of ``data``, kept in the record.
+        cache: the reference cache folder, as the worker sees it (None: the worker's ``$DLCOURSE_CACHE``,
+            else ``~/.cache/dlcourse/references``).
+        fingerprint: the client's grader fingerprint; a worker whose own differs refuses the task.
+
+    Raises:
+        GradingUnavailable: the worker cannot grade (another grader version, no sandbox, a grader error).
+    """
     global _GRADER
+    from autograder.engine.fingerprint import grader_fingerprint
     from autograder.engine.grade import Grader
     from autograder.engine.references import ReferenceCache
 
+    own = grader_fingerprint(secret)
+    if fingerprint is not None and own != fingerprint:
+        raise GradingUnavailable(f"this worker's grader differs from the client's (fingerprint {own[:12]} != "
+                                 f"{fingerprint[:12]}): install the same dlcourse, libraries and KERAS_BACKEND")
+    settings = (secret, cache, isolation)
     try:
-        if _GRADER is None or _GRADER.secret != secret:
-            _GRADER = Grader(secret=secret, cache=ReferenceCache(Path(cache) if cache else None), isolation=isolation)
-        result = _GRADER.grade(Path(path))
-        result.label = label
-        return to_record(result, student, digest, figures)
-    except Exception as error:  # noqa: BLE001 - a broken submission or grader bug must not stop the batch
-        return {"student": student, "submission": label, "sha256": digest, "assignment": None,
-                "error": f"grading failed: {type(error).__name__}: {error}", "units": [], "figures": {},
-                "results": {"score": 0, "max_score": 0, "tests": [], "output": ""}}
+        if _GRADER is None or _GRADER[0] != settings:
+            from autograder.engine.references import cache_dir
+
+            _GRADER = (settings, Grader(secret=secret, cache=ReferenceCache(Path(cache) if cache else cache_dir()),
+                                        isolation=isolation))
+        grader = _GRADER[1]
+        with tempfile.TemporaryDirectory(prefix="dlcourse-task-") as scratch:
+            path = Path(scratch) / (Path(label).name or "notebook.ipynb")
+            path.write_bytes(data)
+            result = grader.grade(path)
+            result.label = label
+            if _sandbox_cannot_start(grader, result):
+                raise GradingUnavailable("the sandboxed worker cannot start on this machine "
+                                         "(an empty notebook cannot be loaded either): see `dlcourse doctor`")
+    except GradingUnavailable:
+        raise
+    except Exception as error:  # noqa: BLE001 - a grader-side error is the grader's failure, not the student's
+        raise GradingUnavailable(f"grader error: {type(error).__name__}: {error}") from None
+    return to_record(result, student, digest, figures, fingerprint=own)
+
+
+def _sandbox_cannot_start(grader, result) -> bool:
+    """True when no case passed because no worker could load, and an empty notebook does not load either."""
+    if result.assignment is None or not result.results or any(item.verdict.passed for item in result.results):
+        return False
+    if not any("could not be loaded" in item.verdict.message for item in result.results):
+        return False
+    from autograder.engine.sandbox import Limits, Sandbox
+    from autograder.engine.session import Failure, WorkerSession
+
+    assignment, case = result.assignment, result.assignment.cases[0]
+    sandbox = Sandbox(frameworks=assignment.frameworks, isolation=grader.isolation,
+                      limits=Limits(memory_bytes=assignment.memory_bytes, processes=assignment.processes,
+                                    cpu_seconds=assignment.cpu_seconds))
+    with WorkerSession(sandbox, []) as session:
+        return isinstance(session.run(case.request(case.make_inputs(grader.secret)), case.timeout), Failure)
+
+
+def grade_one(path: str, student: str, label: str, digest: str, secret: str, cache: str | None,
+              figures: bool = True, isolation: str | None = None) -> dict:
+    """Grade the notebook at ``path`` (kept for callers of the earlier API); never raises."""
+    try:
+        data = Path(path).read_bytes()
+        return grade_notebook(data, student, label, digest, secret, cache, figures, isolation)
+    except (OSError, GradingUnavailable) as error:
+        return not_graded_record(student, label, digest, str(error))
+
+
+def _attempts(task: tuple, retries: int) -> dict:
+    """Run ``grade_notebook(*task)`` up to ``1 + retries`` times (local workers); the last failure is "not graded"."""
+    for attempt in range(retries + 1):
+        try:
+            return grade_notebook(*task)
+        except GradingUnavailable as error:
+            if attempt == retries:
+                return _unavailable(task, str(error))
+    raise AssertionError("unreachable")
+
+
+def _unavailable(task: tuple, reason: str) -> dict:
+    student, label, digest = task[1], task[2], task[3]
+    return not_graded_record(student, label, digest, reason, _assignment_of(label))
+
+
+def _assignment_of(label: str) -> str | None:
+    from autograder.cases import ASSIGNMENTS
+
+    return next((name for name in ASSIGNMENTS if name in Path(label).stem), None)
 
 
 # ----------------------------------------------------------------------------- the batch
 
 @dataclass
 class BatchReport:
+    """What a batch did.
+
+    Attributes:
+        graded: notebooks graded in this run (including those that ended "not graded").
+        skipped: notebooks whose record was up to date.
+        records: the record of every notebook found (graded now, earlier, or not graded).
+        out: the output folder.
+        not_graded: ``[(student/label, reason)]``: regraded by the next run.
+        notes: ``{student: [reason]}``: entries skipped and students with nothing to grade.
+    """
+
     graded: int
     skipped: int
     records: list[dict]
     out: Path
+    not_graded: list[tuple[str, str]] = field(default_factory=list)
+    notes: dict[str, list[str]] = field(default_factory=dict)
 
 
 def grade_batch(root: Path, out: Path, secret: str, workers: int = 1, scheduler: str | None = None,
                 cache: Path | None = None, figures: bool = True, isolation: str | None = None,
-                only_assignment: str | None = None, progress=None) -> BatchReport:
+                only_assignment: str | None = None, progress=None, force: bool = False,
+                students: list[str] | None = None, retries: int = RETRIES,
+                worker_cache: str | None = None) -> BatchReport:
     """Grade every notebook under ``root`` that has no up-to-date record in ``out``; rebuild the outputs.
 
     Args:
         workers: local worker processes (ignored with ``scheduler``).
-        scheduler: address of a Dask scheduler ("tcp://host:8786"); each submission becomes a task.
-        cache: the reference cache folder shared by the workers (default ``out/references``).
+        scheduler: address of a Dask scheduler ("tcp://host:8786"); each submission becomes a task that
+            carries the notebook's bytes.
+        cache: the reference cache folder shared by local workers (default ``out/references``).
         only_assignment: grade only notebooks whose path contains this assignment name.
         progress: a callable ``advance(n, description)``, e.g. a rich progress bar's.
+        force: regrade every selected notebook, even with an up-to-date record.
+        students: grade only these students (the CSV and feedback still cover everyone).
+        retries: extra attempts at a notebook whose grading failed for an infrastructure reason.
+        worker_cache: the reference cache folder as Dask workers see it (default: the worker's own
+            ``$DLCOURSE_CACHE`` or ``~/.cache/dlcourse``); the client's folder is never sent to a cluster.
+
+    Raises:
+        ValueError: bad arguments, an unreadable root, no notebook at all, or an unknown student.
     """
+    from autograder.engine.fingerprint import grader_fingerprint
+
     if workers < 1:
         raise ValueError(f"Expected workers >= 1. Received workers={workers}.")
-    submissions = discover(root)
+    if retries < 0:
+        raise ValueError(f"Expected retries >= 0. Received retries={retries}.")
+    found = survey(root)
+    unknown = sorted(set(students or ()) - set(found.students))
+    if unknown:
+        raise ValueError(f"Expected students found under {root}. Received unknown: {', '.join(unknown)}")
+    submissions = found.submissions
     if only_assignment:
-        submissions = [s for s in submissions if only_assignment in str(s.path.relative_to(root))]
-    if not submissions:
+        submissions = [s for s in submissions if only_assignment in f"{s.student}/{s.label}"]
+    if not submissions and not found.students:
         raise ValueError(f"Expected notebooks under {root}. Received none.")
+    fingerprint = grader_fingerprint(secret)
     results_dir = out / "results"
     cache = cache or out / "references"
     advance = progress or (lambda n, description: None)
     todo, skipped = [], 0
     for submission in submissions:
-        digest = file_digest(submission.path)
-        if _record_is_current(results_dir / submission.record_name, digest):
+        if students and submission.student not in students:
+            continue
+        record_path = results_dir / submission.record_name
+        try:
+            digest = _digest(submission)
+        except UnreadableError:
+            digest = None
+        if not force and digest and _record_is_current(record_path, digest, fingerprint):
             skipped += 1
             advance(1, f"up to date: {submission.student}")
         else:
-            todo.append((submission, digest))
-    arguments = [(str(s.path), s.student, s.label, digest, secret, str(cache), figures, isolation) for s, digest in todo]
-    for record in _run(arguments, workers, scheduler):
+            todo.append(submission)
+    cache_for_tasks = worker_cache if scheduler else str(cache)
+    settings = (secret, cache_for_tasks, figures, isolation, fingerprint)
+    for record in _run(todo, settings, workers, scheduler, retries):
         _write_atomically(results_dir / f"{record['student']}/{record['submission']}.json", json.dumps(record))
-        advance(1, f"graded: {record['student']}")
-    records = [json.loads((results_dir / s.record_name).read_text()) for s in submissions]
-    write_outputs(records, out)
-    return BatchReport(graded=len(todo), skipped=skipped, records=records, out=out)
+        advance(1, f"{'graded' if record['status'] == 'graded' else 'NOT graded'}: {record['student']}")
+    records = []
+    for submission in submissions:
+        record = _read_record(results_dir / submission.record_name)
+        records.append(record or not_graded_record(submission.student, submission.label, None, "not graded yet",
+                                                   _assignment_of(submission.label)))
+    notes = {student: list(texts) for student, texts in found.notes.items()}
+    write_outputs(records, out, found.students, notes)
+    not_graded = [(f"{r['student']}/{r['submission']}", r.get("reason", "")) for r in records
+                  if r.get("status") == "not graded"]
+    return BatchReport(graded=len(todo), skipped=skipped, records=records, out=out, not_graded=not_graded,
+                       notes=notes)
 
 
-def _run(arguments: list[tuple], workers: int, scheduler: str | None):
-    """Yield records as tasks finish, from a Dask cluster, a local process pool, or this process."""
-    if not arguments:
+def _digest(submission: Submission) -> str:
+    if submission.member is None:
+        try:
+            return file_digest(submission.path)
+        except OSError as error:
+            raise UnreadableError(f"cannot read {submission.label}: {error.strerror}") from None
+    import hashlib
+
+    return hashlib.sha256(submission.read_bytes()).hexdigest()
+
+
+def _run(todo: list[Submission], settings: tuple, workers: int, scheduler: str | None, retries: int):
+    """Yield a record per submission as tasks finish: on a Dask cluster, a local process pool, or here.
+
+    Notebook bytes are read just before each task is submitted (at most a few tasks ahead of the
+    workers), so memory stays small however large the batch.
+    """
+    if not todo:
         return
     if scheduler:
-        from distributed import Client, as_completed as dask_completed
-
-        with Client(scheduler) as client:
-            futures = [client.submit(grade_one, *args, pure=False) for args in arguments]
-            for future in dask_completed(futures):
-                yield future.result()
+        yield from _run_dask(todo, settings, scheduler, retries)
         return
+    tasks = (_task(submission, settings) for submission in todo)
     if workers == 1:
-        for args in arguments:
-            yield grade_one(*args)
+        for task in tasks:
+            yield task if isinstance(task, dict) else _attempts(task, retries)
         return
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        for future in as_completed([pool.submit(grade_one, *args) for args in arguments]):
+        pending = {}
+        for task in tasks:
+            if isinstance(task, dict):
+                yield task
+                continue
+            pending[pool.submit(_attempts, task, retries)] = task
+            if len(pending) >= workers * IN_FLIGHT_PER_WORKER:
+                yield from _drain(pending, until=workers)
+        yield from _drain(pending, until=0)
+
+
+def _drain(pending: dict, until: int):
+    """Collect finished local futures until at most ``until`` remain; a dead process is "not graded"."""
+    for future in as_completed(list(pending)):
+        task = pending.pop(future)
+        try:
             yield future.result()
+        except Exception as error:  # noqa: BLE001 - e.g. BrokenProcessPool when a worker process is killed
+            yield _unavailable(task, f"the grading process failed: {type(error).__name__}: {error}")
+        if len(pending) <= until:
+            return
 
 
-def _record_is_current(path: Path, digest: str) -> bool:
+def _run_dask(todo: list[Submission], settings: tuple, scheduler: str, retries: int):
+    from distributed import Client, as_completed as dask_completed
+
+    with Client(scheduler) as client:
+        window = max(1, sum(client.nthreads().values())) * IN_FLIGHT_PER_WORKER
+        tasks = (_task(submission, settings) for submission in todo)
+        futures, by_key = dask_completed(), {}
+
+        def submit_next() -> bool:
+            for task in tasks:
+                if isinstance(task, dict):
+                    ready.append(task)
+                    continue
+                future = client.submit(grade_notebook, *task, pure=False, retries=retries,
+                                       key=f"dlcourse-grade-{task[3][:16]}-{len(by_key)}")
+                by_key[future.key] = task
+                futures.add(future)
+                return True
+            return False
+
+        ready: list[dict] = []
+        while len(by_key) < window and submit_next():
+            pass
+        yield from ready
+        for future in futures:
+            task = by_key[future.key]
+            try:
+                yield future.result()
+            except Exception as error:  # noqa: BLE001 - retries exhausted, a killed worker, a lost task
+                yield _unavailable(task, _dask_reason(error))
+            future.release()
+            ready.clear()
+            submit_next()
+            yield from ready
+
+
+def _dask_reason(error: Exception) -> str:
+    text = str(error)
+    if type(error).__name__ == "GradingUnavailable" or isinstance(error, GradingUnavailable):
+        return text
+    return f"the Dask task failed: {type(error).__name__}: {text}"
+
+
+def _task(submission: Submission, settings: tuple) -> tuple | dict:
+    """The arguments of ``grade_notebook`` for one submission, or its "not graded" record if unreadable."""
+    import hashlib
+
+    secret, cache, figures, isolation, fingerprint = settings
     try:
-        return json.loads(path.read_text()).get("sha256") == digest
+        data = submission.read_bytes()
+    except UnreadableError as error:
+        return not_graded_record(submission.student, submission.label, None, str(error),
+                                 _assignment_of(submission.label))
+    digest = hashlib.sha256(data).hexdigest()
+    return (data, submission.student, submission.label, digest, secret, cache, figures, isolation, fingerprint)
+
+
+def _read_record(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
     except (OSError, ValueError):
-        return False
+        return None
+
+
+def _record_is_current(path: Path, digest: str, fingerprint: str) -> bool:
+    record = _read_record(path)
+    return (isinstance(record, dict) and record.get("status", "graded") == "graded"
+            and record.get("sha256") == digest and record.get("fingerprint") == fingerprint)
 
 
 # ----------------------------------------------------------------------------- outputs
 
-def write_outputs(records: list[dict], out: Path) -> None:
-    """``gradebook.csv`` and ``feedback/<student>.html``, rebuilt from the records."""
-    _write_atomically(out / "gradebook.csv", gradebook_csv(records))
+def write_outputs(records: list[dict], out: Path, students: list[str] | None = None,
+                  notes: dict[str, list[str]] | None = None) -> None:
+    """``gradebook.csv`` and ``feedback/<student>.html``, rebuilt from the records.
+
+    Args:
+        students: every student to list (default: those with a record), so none vanishes.
+        notes: ``{student: [reason]}`` shown in the CSV's ``notes`` column.
+    """
+    _write_atomically(out / "gradebook.csv", gradebook_csv(records, students, notes))
     by_student: dict[str, list[dict]] = {}
     for record in records:
         by_student.setdefault(record["student"], []).append(record)
@@ -168,37 +381,65 @@ def write_outputs(records: list[dict], out: Path) -> None:
         _write_atomically(out / "feedback" / f"{student}.html", feedback_html(student, own))
 
 
-def gradebook_csv(records: list[dict]) -> str:
-    """One row per student; per assignment its total and a column per unit. Best notebook per assignment."""
-    best: dict[tuple[str, str], dict] = {}
+NOT_GRADED = "not graded"
+
+
+def gradebook_csv(records: list[dict], students: list[str] | None = None,
+                  notes: dict[str, list[str]] | None = None) -> str:
+    """One row per student; per assignment its total and a column per unit, and a ``notes`` column.
+
+    The notebook that counts for an assignment follows ``choice.choose`` (the one named after the
+    assignment, else the only one), as nbgrader's gradebook and Gradescope do. An assignment whose
+    notebook was not graded, or is ambiguous, reads "not graded" (and so does the total), with the
+    reason in ``notes``.
+    """
+    notes = {student: list(texts) for student, texts in (notes or {}).items()}
+    by_key: dict[tuple[str, str], list[dict]] = {}
     units: dict[str, list[str]] = {}
-    students = sorted({record["student"] for record in records})
     for record in records:
         assignment = record.get("assignment")
         if not assignment:
+            if record.get("status") == NOT_GRADED:
+                notes.setdefault(record["student"], []).append(f"{record['submission']}: {record['error']}")
             continue
-        key = (record["student"], assignment)
-        if key not in best or record["results"]["score"] > best[key]["results"]["score"]:
-            best[key] = record
+        by_key.setdefault((record["student"], assignment), []).append(record)
+        units.setdefault(assignment, [])
         for row in record["units"]:
-            if row["unit"] not in units.setdefault(assignment, []):
+            if row["unit"] not in units[assignment]:
                 units[assignment].append(row["unit"])
+    everyone = sorted(set(students or ()) | {record["student"] for record in records})
     header = ["student", "total"]
     for assignment in sorted(units):
         header += [assignment] + [f"{assignment}:{unit}" for unit in units[assignment]]
+    header.append("notes")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    for student in students:
-        row, total = [student], 0.0
+    for student in everyone:
+        row, total, complete = [], 0.0, True
         for assignment in sorted(units):
-            record = best.get((student, assignment))
+            candidates = by_key.get((student, assignment), [])
+            chosen, reason = choose(assignment, [record["submission"] for record in candidates])
+            record = next((r for r in candidates if r["submission"] == chosen), None)
+            if candidates and record is None:
+                notes.setdefault(student, []).append(f"{assignment}: {reason}")
+            elif record is not None and record.get("status") == NOT_GRADED:
+                notes.setdefault(student, []).append(f"{record['submission']}: {record['error']}")
+                record = None
+            if candidates and record is None:
+                complete = False
+                row += [NOT_GRADED] + [""] * len(units[assignment])
+                continue
             scores = {unit["unit"]: unit["score"] for unit in record["units"]} if record else {}
-            subtotal = record["results"]["score"] if record else 0.0
+            subtotal = _score(record) if record else 0.0
             total += subtotal
             row += [f"{subtotal:g}"] + [f"{scores.get(unit, 0.0):g}" for unit in units[assignment]]
-        writer.writerow([row[0], f"{total:g}", *row[1:]])
+        writer.writerow([student, f"{total:g}" if complete else NOT_GRADED, *row, "; ".join(notes.get(student, []))])
     return buffer.getvalue()
+
+
+def _score(record: dict) -> float:
+    return record.get("score", record["results"]["score"])
 
 
 def _write_atomically(path: Path, text: str) -> None:

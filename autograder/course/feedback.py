@@ -39,6 +39,7 @@ def _notebook_section(record: dict) -> str:
                     f"{unit['max_score']:g}</td><td class='{status.replace(' ', '')}'>{html.escape(status)}</td>"
                     f"<td>{message}</td></tr>")
     notes = "".join(f"<li>{html.escape(line)}</li>" for line in results.get("output", "").splitlines() if line)
-    return (f"<h2>{title}</h2><p class='total'>{results['score']:g} / {results['max_score']:g} points</p>"
+    return (f"<h2>{title}</h2><p class='total'>{record.get('score', results['score']):g} / "
+            f"{record.get('max_score', results.get('max_score', 0)):g} points</p>"
             "<table><tr><th>unit</th><th>points</th><th>status</th><th>message</th></tr>"
             + "".join(rows) + "</table>" + (f"<ul>{notes}</ul>" if notes else ""))

@@ -53,9 +53,13 @@ PACKAGE_FILES = ("pyproject.toml", "setup.cfg", "README.md")
 PACKAGE_DIRS = ("dlcourse", "autograder")
 
 
-def build(root: Path, out: Path, secret: str, assignment: str | None = None) -> list[str]:
-    """Write the autograder zip to ``out``; return the names it contains."""
-    run = RUN_AUTOGRADER.replace("__ASSIGNMENT__", f"--assignment {assignment}" if assignment else "")
+def build(root: Path, out: Path, secret: str, assignment: str) -> list[str]:
+    """Write the autograder zip for ``assignment`` to ``out``; return the names it contains."""
+    from autograder.cases import ASSIGNMENTS
+
+    if assignment not in ASSIGNMENTS:
+        raise ValueError(f"Expected an assignment among {', '.join(ASSIGNMENTS)}. Received {assignment!r}.")
+    run = RUN_AUTOGRADER.replace("__ASSIGNMENT__", f"--assignment {assignment}")
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         _add_text(archive, "setup.sh", SETUP_SH, executable=True)

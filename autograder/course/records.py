@@ -22,14 +22,24 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def to_record(result: SubmissionResult, student: str, digest: str, figures: bool = True) -> dict:
-    """Everything about one graded notebook, as JSON-ready data (Gradescope's format inside)."""
+def to_record(result: SubmissionResult, student: str, digest: str, figures: bool = True,
+              fingerprint: str | None = None) -> dict:
+    """Everything about one graded notebook, as JSON-ready data (Gradescope's format inside).
+
+    Args:
+        fingerprint: the grader fingerprint it was graded under (``fingerprint.grader_fingerprint``):
+            a batch regrades a record whose fingerprint differs from its own.
+    """
     record = {
         "student": student,
         "submission": result.label,
         "sha256": digest,
+        "fingerprint": fingerprint,
+        "status": "graded",
         "assignment": result.assignment.name if result.assignment else None,
         "error": result.error,
+        "score": result.score,
+        "max_score": result.max_score,
         "units": [{key: row[key] for key in ("unit", "score", "max_score", "status", "message")}
                   for row in result.units()],
         "results": gradescope([result]),
@@ -40,6 +50,18 @@ def to_record(result: SubmissionResult, student: str, digest: str, figures: bool
             if item.verdict.detail is not None and item.case.unit not in record["figures"]:
                 record["figures"][item.case.unit] = heatmap_png(*item.verdict.detail, title=item.case.id)
     return record
+
+
+def not_graded_record(student: str, label: str, digest: str | None, reason: str,
+                      assignment: str | None = None) -> dict:
+    """A notebook the grader could not grade (unreadable, worker or cluster failure): never a final zero.
+
+    It is shown as "not graded: <reason>" and regraded by the next run of the batch.
+    """
+    return {"student": student, "submission": label, "sha256": digest, "fingerprint": None, "status": "not graded",
+            "assignment": assignment, "error": f"not graded: {reason}", "reason": reason, "score": 0.0,
+            "max_score": 0.0, "units": [], "figures": {},
+            "results": {"score": 0.0, "output": f"not graded: {reason}", "tests": []}}
 
 
 def heatmap_png(quantity: str, expected: np.ndarray, received: np.ndarray, title: str) -> str:

@@ -1,0 +1,238 @@
+"""Batch grading an instructor can rerun and trust: fingerprints, discovery, notebook choice, "not graded"."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder.cases import ASSIGNMENTS
+from autograder.course.batch import gradebook_csv, grade_batch
+from autograder.course.choice import choose
+from autograder.course.discovery import survey
+from autograder.engine.fingerprint import code_digest, grader_fingerprint
+from conftest import ASSIGNMENTS_DIR, ROOT, SOLUTIONS, TEST_SECRET
+
+BIN = Path(sys.executable).parent
+BACKPROP = ASSIGNMENTS["01_backprop"]
+
+
+def read_csv(path: Path) -> dict[str, dict]:
+    return {row["student"]: row for row in csv.DictReader(io.StringIO(path.read_text()))}
+
+
+def zip_with(target: Path, members: dict[str, bytes]) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return target
+
+
+# ----------------------------------------------------------------------------- the grader fingerprint
+
+def copy_package(target: Path) -> Path:
+    for folder in ("dlcourse", "autograder"):
+        shutil.copytree(ROOT / folder, target / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+def fingerprints_in(package: Path) -> dict:
+    """The reference-cache key prefix and grader fingerprint computed by a fresh interpreter importing ``package``."""
+    script = ("import json, dlcourse; from autograder.engine.references import ReferenceCache;"
+              "from autograder.engine.fingerprint import grader_fingerprint;"
+              "print(json.dumps({'file': dlcourse.__file__, 'cache': ReferenceCache().fingerprint,"
+              f"'grader': grader_fingerprint({TEST_SECRET!r})}}))")
+    env = {**os.environ, "PYTHONPATH": str(package)}
+    completed = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, cwd=package)
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout.splitlines()[-1])
+
+
+def test_editing_a_reference_function_changes_the_cache_key_and_the_grader_fingerprint(tmp_path):
+    package = copy_package(tmp_path / "copy")
+    assert code_digest(package) == code_digest(ROOT)
+    before = fingerprints_in(package)
+    assert before["file"].startswith(str(package))
+    reference = package / "dlcourse" / "references" / "backprop.py"
+    source = reference.read_text()
+    assert "def " in source
+    reference.write_text(source.replace("def ", "def _unused_helper():\n    return 1\n\n\ndef ", 1))
+    after = fingerprints_in(package)
+    assert code_digest.__wrapped__(package) != code_digest(ROOT)
+    assert after["cache"] != before["cache"] and after["grader"] != before["grader"]
+
+
+def test_the_fingerprint_changes_with_the_secret_and_never_contains_it():
+    one, other = grader_fingerprint(TEST_SECRET), grader_fingerprint(TEST_SECRET + "x")
+    assert one != other and one == grader_fingerprint(TEST_SECRET)
+    assert TEST_SECRET not in one and len(one) == 32
+
+
+# ----------------------------------------------------------------------------- discovery and the CSV
+
+@pytest.fixture(scope="module")
+def classroom(tmp_path_factory) -> Path:
+    """ann: the solution; bob: only an LMS zip; cat: only .py; dan: nothing; eve: odd entries and the
+    untouched assignment; fay: two unnamed notebooks; gus: a corrupt zip member (unreadable)."""
+    root = tmp_path_factory.mktemp("submitted")
+    solution = (SOLUTIONS / "01_backprop.ipynb").read_bytes()
+    (root / "ann").mkdir()
+    (root / "ann" / "01_backprop.ipynb").write_bytes(solution)
+    zip_with(root / "bob" / "submissions.zip", {"bob_123/01_backprop.ipynb": solution, "__MACOSX/._x.ipynb": b""})
+    (root / "cat").mkdir()
+    (root / "cat" / "layers.py").write_text("x = 1\n")
+    (root / "dan").mkdir()
+    (root / "eve" / "01_backprop.ipynb").mkdir(parents=True)
+    (root / "eve" / "old.ipynb").symlink_to(root / "eve" / "missing.ipynb")
+    (root / "eve" / "hw").mkdir()
+    shutil.copy(ASSIGNMENTS_DIR / "01_backprop.ipynb", root / "eve" / "hw" / "01_backprop.ipynb")
+    (root / "fay").mkdir()
+    for name in ("a.ipynb", "b.ipynb"):
+        (root / "fay" / name).write_bytes(solution)
+    os.mkfifo(root / "fay" / "pipe.ipynb")
+    corrupt = zip_with(root / "gus" / "bundle.zip", {"01_backprop.ipynb": solution})
+    data = bytearray(corrupt.read_bytes())
+    where = data.index(b'"cells"')  # stored uncompressed: flip a byte of the member's data, not its header
+    data[where] ^= 0x20
+    corrupt.write_bytes(bytes(data))
+    return root
+
+
+def test_survey_reports_odd_entries_and_keeps_every_student(classroom):
+    found = survey(classroom)
+    assert found.students == ["ann", "bob", "cat", "dan", "eve", "fay", "gus"]
+    labels = {(s.student, s.label) for s in found.submissions}
+    assert labels == {("ann", "01_backprop.ipynb"), ("bob", "submissions.zip/bob_123/01_backprop.ipynb"),
+                      ("eve", "hw/01_backprop.ipynb"), ("fay", "a.ipynb"), ("fay", "b.ipynb"),
+                      ("gus", "bundle.zip/01_backprop.ipynb")}
+    assert found.notes["cat"] == ["nothing to grade: no .ipynb notebook (found 1 .py)"]
+    assert found.notes["dan"] == ["nothing to grade: an empty folder"]
+    assert "skipped 01_backprop.ipynb: a folder, not a notebook" in found.notes["eve"]
+    assert "skipped old.ipynb: a link to nothing" in found.notes["eve"]
+    assert found.notes["fay"] == ["skipped pipe.ipynb: not a regular file"]
+
+
+@pytest.fixture(scope="module")
+def graded(classroom, tmp_path_factory, reference_cache):
+    out = tmp_path_factory.mktemp("graded")
+    return grade_batch(classroom, out, TEST_SECRET, cache=reference_cache.folder, figures=False), out
+
+
+def test_batch_grades_zips_notes_odd_entries_and_never_drops_a_student(graded):
+    report, out = graded
+    rows = read_csv(out / "gradebook.csv")
+    assert sorted(rows) == ["ann", "bob", "cat", "dan", "eve", "fay", "gus"]
+    assert float(rows["ann"]["total"]) == float(rows["bob"]["total"]) == BACKPROP.max_score
+    assert float(rows["eve"]["total"]) == 0 and "a link to nothing" in rows["eve"]["notes"]
+    assert "nothing to grade: no .ipynb notebook" in rows["cat"]["notes"]
+    assert "nothing to grade: an empty folder" in rows["dan"]["notes"]
+
+
+def test_several_candidate_notebooks_are_named_never_summed_nor_the_best_taken(graded):
+    _, out = graded
+    fay = read_csv(out / "gradebook.csv")["fay"]
+    assert fay["01_backprop"] == fay["total"] == "not graded"
+    assert "several notebooks could be 01_backprop (a.ipynb, b.ipynb)" in fay["notes"]
+
+
+def test_an_unreadable_notebook_is_not_graded_never_a_zero_and_is_retried(graded, classroom, reference_cache):
+    report, out = graded
+    gus = read_csv(out / "gradebook.csv")["gus"]
+    assert gus["total"] == gus["01_backprop"] == "not graded"
+    assert "cannot read bundle.zip/01_backprop.ipynb" in gus["notes"]
+    assert [name for name, _ in report.not_graded] == ["gus/bundle.zip/01_backprop.ipynb"]
+    record = json.loads((out / "results" / "gus" / "bundle.zip" / "01_backprop.ipynb.json").read_text())
+    assert record["status"] == "not graded" and record["units"] == []
+    again = grade_batch(classroom, out, TEST_SECRET, cache=reference_cache.folder, figures=False)
+    assert again.graded == 1 and again.skipped == 5  # only the not-graded notebook is tried again
+
+
+def test_records_carry_the_fingerprint_and_a_new_secret_regrades_everything(graded, classroom, reference_cache):
+    _, out = graded
+    record = json.loads((out / "results" / "ann" / "01_backprop.ipynb.json").read_text())
+    assert record["fingerprint"] == grader_fingerprint(TEST_SECRET) and record["status"] == "graded"
+    assert record["score"] == record["max_score"] == BACKPROP.max_score
+    other = grade_batch(classroom, out, TEST_SECRET + "-rotated", cache=reference_cache.folder, figures=False,
+                        students=["ann"])
+    assert other.graded == 1 and other.skipped == 0
+    back = grade_batch(classroom, out, TEST_SECRET, cache=reference_cache.folder, figures=False, students=["ann"])
+    assert back.graded == 1  # graded under the rotated secret: stale again
+    same = grade_batch(classroom, out, TEST_SECRET, cache=reference_cache.folder, figures=False, students=["ann"])
+    assert same.graded == 0 and same.skipped == 1
+    forced = grade_batch(classroom, out, TEST_SECRET, cache=reference_cache.folder, figures=False,
+                         students=["ann", "eve"], force=True)
+    assert forced.graded == 2 and forced.skipped == 0
+    assert sorted(read_csv(out / "gradebook.csv")) == ["ann", "bob", "cat", "dan", "eve", "fay", "gus"]
+
+
+def test_an_unknown_student_is_a_clear_error(classroom, tmp_path):
+    with pytest.raises(ValueError, match="Received unknown: zed"):
+        grade_batch(classroom, tmp_path, TEST_SECRET, students=["zed"])
+
+
+def test_a_grader_failure_is_retried_then_not_graded(tmp_path, reference_cache):
+    """A reference cache that cannot be written (a file where the folder should be) fails every attempt."""
+    root = tmp_path / "submitted"
+    (root / "ann").mkdir(parents=True)
+    shutil.copy(SOLUTIONS / "01_backprop.ipynb", root / "ann" / "01_backprop.ipynb")
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    report = grade_batch(root, tmp_path / "out", TEST_SECRET, cache=blocked, figures=False, retries=1)
+    (name, reason), = report.not_graded
+    assert name == "ann/01_backprop.ipynb" and reason.startswith("grader error: ")
+    row = read_csv(tmp_path / "out" / "gradebook.csv")["ann"]
+    assert row["total"] == "not graded" and "not graded: grader error" in row["notes"]
+    fixed = grade_batch(root, tmp_path / "out", TEST_SECRET, cache=reference_cache.folder, figures=False)
+    assert fixed.graded == 1 and not fixed.not_graded
+    assert float(read_csv(tmp_path / "out" / "gradebook.csv")["ann"]["total"]) == BACKPROP.max_score
+
+
+def test_the_csv_takes_the_notebook_named_after_the_assignment():
+    def record(label, score):
+        return {"student": "s", "submission": label, "assignment": "01_backprop", "status": "graded",
+                "score": score, "units": [], "results": {"score": score}}
+
+    rows = read_csv_text(gradebook_csv([record("draft.ipynb", 38), record("final/01_backprop.ipynb", 12)]))
+    assert rows["s"]["01_backprop"] == "12"
+    assert choose("01_backprop", ["x.ipynb"]) == ("x.ipynb", None)
+    assert choose("01_backprop", [])[0] is None
+
+
+def read_csv_text(text: str) -> dict[str, dict]:
+    return {row["student"]: row for row in csv.DictReader(io.StringIO(text))}
+
+
+# ----------------------------------------------------------------------------- the command line
+
+def dlcourse(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DLCOURSE_SECRET": TEST_SECRET}
+    return subprocess.run([str(BIN / "dlcourse"), *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("command", [
+    ["grade-batch", "{submissions}", "--out", "{blocked}/out"],
+    ["grade", "{notebook}", "--json", "{blocked}/results.json"],
+    ["grade", "{notebook}", "--json", "{folder}"],
+    ["check", "{notebook}", "--json", "{blocked}/results.json"],
+    ["gradescope", "build", "--assignment", "01_backprop", "--out", "{blocked}/autograder.zip"],
+])
+def test_an_unwritable_output_is_exit_2_with_one_line(command, tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    (tmp_path / "sub" / "ann").mkdir(parents=True)
+    shutil.copy(ASSIGNMENTS_DIR / "01_backprop.ipynb", tmp_path / "sub" / "ann" / "01_backprop.ipynb")
+    values = {"submissions": str(tmp_path / "sub"), "blocked": str(blocked), "folder": str(tmp_path),
+              "notebook": str(tmp_path / "sub" / "ann" / "01_backprop.ipynb")}
+    completed = dlcourse(*[part.format(**values) for part in command])
+    output = (completed.stdout + completed.stderr).strip()
+    assert completed.returncode == 2, output
+    assert "Traceback" not in output and len(output.splitlines()) == 1 and output.startswith("Expected"), output
