@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from autograder.engine.case import Assignment, Case, Mistake
+from autograder.engine.probes import rng_probed
 from dlcourse.references import initialization as ref
 
 # Each of the three statistical tests (mean, variance, Kolmogorov-Smirnov) rejects a correct sampler
@@ -460,7 +461,8 @@ def _sampler_case(unit, name, inputs, hidden=False, points=1.0):
 
     def reference(shape, rng, **config):
         return ref.sampler_reference(unit, shape, **{key: config[key] for key in config_keys if key in config})
-    return Case(unit, name, inputs, reference, ("w",), hidden=hidden, points=points, judge=_sampler_judge(unit))
+    return rng_probed(Case(unit, name, inputs, reference, ("w",), hidden=hidden, points=points,
+                           judge=_sampler_judge(unit)), noun="kernel")
 
 
 SAMPLERS = [
@@ -572,8 +574,8 @@ def _judge_stats(inputs, expected, received, timing):
 
 
 def _stats_case(name, inputs, hidden=False):
-    return Case("activation_stats", name, inputs, ref.activation_stats, ("means", "stds"), hidden=hidden,
-                judge=_judge_stats, timeout=30.0)
+    return rng_probed(Case("activation_stats", name, inputs, ref.activation_stats, ("means", "stds"), hidden=hidden,
+                           judge=_judge_stats, timeout=30.0), noun="statistics")
 
 
 STATS = [

@@ -17,6 +17,7 @@ import numpy as np
 
 from autograder.engine.case import Assignment, Case, Mistake
 from autograder.engine.compare import compare_value
+from autograder.engine.probes import same_value
 from dlcourse.references import optimization as ref
 
 # Both sides compute in float64 (see the reference's docstring); what remains is rounding in a
@@ -37,7 +38,8 @@ def _schedule_inputs(step, initial_learning_rate, decay_steps, decay_rate, stair
 
 
 def _random_schedule(rng):
-    return _schedule_inputs(np.sort(rng.integers(0, 5000, size=int(rng.integers(50, 400)))),
+    """Random hyperparameters and steps, in no particular order (a schedule is a function of the step)."""
+    return _schedule_inputs(rng.integers(0, 5000, size=int(rng.integers(50, 400))),
                             float(rng.uniform(0.01, 2.0)), int(rng.integers(1, 500)),
                             float(rng.uniform(0.05, 0.99)), bool(rng.integers(2)))(rng)
 
@@ -100,7 +102,8 @@ def _schedule_cases(unit: str) -> list[Case]:
 
     return [
         case("lr0=0.1, decay_steps=100, decay_rate=0.96, steps 0-1000", _schedule_inputs(steps, 0.1, 100, 0.96, False)),
-        case("the same with staircase=True", _schedule_inputs(steps, 0.1, 100, 0.96, True)),
+        case("the same steps out of order, staircase=True", _schedule_inputs(
+            np.random.default_rng(3).permutation(steps), 0.1, 100, 0.96, True)),
         case(integer_name, integer_case),
         case("a single step (an int): step=250, lr0=0.5, decay_steps=30, decay_rate=0.3",
              _schedule_inputs(250, 0.5, 30, 0.3, False)),
@@ -294,23 +297,57 @@ def _steps_judge(unit: str):
 
     def judge(inputs, expected, received, timing):
         value, want = received["result"], expected["result"]
-        steps = len(want["configs"])
-        if not isinstance(value, dict) or "weights" not in value or "configs" not in value:
-            return False, "the steps driver received no (next_w, config) pairs"
+        problem = _malformed(value, len(want["configs"]))
+        if problem:
+            return False, problem
         weights, configs = value["weights"], value["configs"]
-        if len(weights) != steps or len(configs) != steps:
-            return False, f"expected {steps} steps, received {len(weights)}"
-        if not all(isinstance(config, dict) for config in configs):
-            return False, "config must be a dict (return (next_w, config))"
+        if isinstance(value.get("copy"), dict) and not _malformed(value["copy"], len(want["configs"])):
+            copy = value["copy"]
+            drift = next((k for k in range(len(configs)) if not (same_value(weights[k], copy["weights"][k])
+                                                                 and same_value(configs[k], copy["configs"][k]))), None)
+            if drift is not None:
+                return False, (f"your {unit} keeps state outside `config`: two optimizers stepped on the same weights, "
+                               f"gradients and config gave different results after step {drift + 1} when other "
+                               "optimizers were stepped in between; its result may depend only on (w, dw, config): "
+                               "keep every slot (velocity, moments, step count) in the config it returns")
         problem = _first_difference(want, weights, configs, None)
-        if problem is None:
-            return True, f"{steps} steps agree with keras.optimizers.{keras_name}"
-        message = f"differs from keras.optimizers.{keras_name}: {problem}"
-        variant = matching_variant(unit, inputs, weights, configs)
-        if variant is not None:
-            return False, message + f"\nThis matches a known variant: {variant}."
-        return False, message + f"\nHint: {OPTIMIZER_HINTS[unit]}"
+        if problem is not None:
+            message = f"differs from keras.optimizers.{keras_name}: {problem}"
+            variant = matching_variant(unit, inputs, weights, configs)
+            if variant is not None:
+                return False, message + f"\nThis matches a known variant: {variant}."
+            return False, message + f"\nHint: {OPTIMIZER_HINTS[unit]}"
+        if "partner" in expected:
+            for key in ("partner", "copy"):
+                problem = _malformed(value.get(key), len(want["configs"] if key == "copy" else
+                                                         expected["partner"]["configs"]))
+                if problem:
+                    return False, f"the interleaved optimizers were not all stepped ({key}: {problem})"
+            partner = value["partner"]
+            problem = _first_difference(expected["partner"], partner["weights"], partner["configs"], None)
+            if problem is not None:
+                return False, (f"a second optimizer with its own config, stepped in turn with this one, differs from "
+                               f"keras.optimizers.{keras_name}: {problem} (its config was "
+                               f"{_config_text(inputs['partner']['config'])})")
+        steps = len(want["configs"])
+        return True, f"{steps} steps agree with keras.optimizers.{keras_name}"
     return judge
+
+
+def _malformed(value, steps: int) -> str | None:
+    """Why ``value`` is not ``{"weights": K arrays, "configs": K dicts}`` (None: it is)."""
+    if not isinstance(value, dict) or "weights" not in value or "configs" not in value:
+        return "the steps driver received no (next_w, config) pairs"
+    weights, configs = value["weights"], value["configs"]
+    if len(weights) != steps or len(configs) != steps:
+        return f"expected {steps} steps, received {len(weights)}"
+    if not all(isinstance(config, dict) for config in configs):
+        return "config must be a dict (return (next_w, config))"
+    return None
+
+
+def _config_text(config: dict) -> str:
+    return "{" + ", ".join(f"{key}: {value!r}" for key, value in config.items()) + "}" if config else "{} (defaults)"
 
 
 # ----------------------------------------------------------------------------- optimizer cases
@@ -324,8 +361,21 @@ def _gradients(rng, shape, steps):
 
 def _steps_inputs(shape, config, steps=12):
     def make(rng):
-        return {"w": rng.normal(size=shape), "dws": _gradients(rng, shape, steps), "config": dict(config)}
+        inputs = {"w": rng.normal(size=shape), "dws": _gradients(rng, shape, steps), "config": dict(config)}
+        return {**inputs, "partner": _partner(rng, inputs)}
     return make
+
+
+def _partner(rng, inputs) -> dict:
+    """A second optimizer stepped in turn with the case's own: another shape, other gradients, another config.
+
+    Drawn after the case's own inputs, so those stay what they were; its config changes the learning
+    rate and keeps the case's other settings (the same unit, a separate instance).
+    """
+    shape = tuple(np.shape(inputs["w"]))[::-1] + (2,)
+    steps = len(inputs["dws"]) - 2
+    config = {**inputs["config"], "learning_rate": float(rng.choice([0.002, 0.03, 0.25]))}
+    return {"w": rng.normal(size=shape), "dws": _gradients(rng, shape, steps), "config": config}
 
 
 def _random_steps(unit):
@@ -344,7 +394,11 @@ def _random_steps(unit):
 
 
 def _steps_case(unit, name, inputs, hidden=False, points=1.0):
-    reference = lambda w, dws, config: ref.optimizer_steps(unit, w, dws, config)  # noqa: E731
+    def reference(w, dws, config, partner=None):
+        expected = ref.optimizer_steps(unit, w, dws, config)
+        if partner is not None:
+            expected["partner"] = ref.optimizer_steps(unit, partner["w"], partner["dws"], partner["config"])["result"]
+        return expected
     return Case(unit, name, inputs, reference, ("result",), driver="steps", hidden=hidden, points=points,
                 judge=_steps_judge(unit), rtol=RTOL, atol=ATOL)
 

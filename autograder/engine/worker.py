@@ -95,7 +95,10 @@ def _forward_backward(namespace, request):
                 "message": f"{request['forward']} must return a tuple (out, cache); "
                            f"received {wire._type_name(forward_result)}"}
     value, mutated_dout = _invoke(backward, request["unit"], [("dout", request["dout"]), ("cache", forward_result[1])])
-    return {"status": "ok", "value": value, "mutated": mutated + mutated_dout}
+    reply = {"status": "ok", "value": value, "mutated": mutated + mutated_dout}
+    if request.get("keep_forward"):  # the "rng_probe" driver checks the backward against this forward's output
+        reply["forward"] = forward_result[0]
+    return reply
 
 
 def _numerical_gradient(namespace, request):
@@ -108,28 +111,69 @@ def _numerical_gradient(namespace, request):
 
 
 def _steps(namespace, request):
-    """An optimizer stepped K times: ``w, config = update(w, dws[k], config)``.
+    """Optimizers stepped K times each, interleaved: ``w, config = update(w, dws[k], config)``.
 
-    ``args`` are ``w`` (any shape), ``dws`` (K, *w.shape) and ``config`` (a dict). The value is
-    ``{"weights": (K, *w.shape) array of w after each step, "configs": [config after each step]}``.
+    ``args`` are ``w`` (any shape), ``dws`` (K, *w.shape) and ``config`` (a dict), and optionally
+    ``partner``: ``{"w", "dws", "config"}`` of a second optimizer with its own config. With a partner,
+    three instances are stepped in turn (the primary, the partner, and a copy of the primary one step
+    behind), each call on fresh copies of ``w`` and ``config``: a unit whose result depends on anything
+    but its arguments (state kept outside ``config``) gives the copy other weights than the primary.
+    The value is ``{"weights": (K, *w.shape) array of w after each step, "configs": [config after each
+    step]}`` for the primary, plus ``"partner"`` and ``"copy"`` (the same keys) when a partner was given.
     """
     update = _lookup(namespace, request["unit"])
     args = dict(request["args"])
-    w, config = args["w"], args["config"]
-    weights, configs, mutated = [], [], set()
-    for k, dw in enumerate(args["dws"]):
-        value, changed = _invoke(update, request["unit"], [("w", w), ("dw", dw), ("config", config)])
+    instances = [{"w": args["w"], "dws": args["dws"], "config": args["config"]}]
+    partner = args.get("partner")
+    if partner is not None:
+        instances += [dict(partner), {"w": args["w"], "dws": args["dws"], "config": args["config"]}]
+    order = _interleaving([len(instance["dws"]) for instance in instances])
+    records = [{"weights": [], "configs": []} for _ in instances]
+    mutated = set()
+    for index, k in order:
+        instance, record = instances[index], records[index]
+        w, config = _fresh(instance["w"]), _fresh(instance["config"])
+        value, changed = _invoke(update, request["unit"], [("w", w), ("dw", instance["dws"][k]), ("config", config)])
         mutated.update(changed)
         if not isinstance(value, tuple) or len(value) != 2:
             return {"status": "error", "type": "TypeError", "during": request["unit"], "traceback": "",
                     "message": f"step {k + 1}: {request['unit']} must return (next_w, config); "
                                f"received {wire._type_name(value)}"}
-        w, config = value
-        weights.append(np.array(w, copy=True) if isinstance(w, np.ndarray) else w)
-        configs.append({key: (np.array(item, copy=True) if isinstance(item, np.ndarray) else item)
-                        for key, item in config.items()} if isinstance(config, dict) else config)
-    stacked = np.stack(weights) if all(isinstance(item, np.ndarray) for item in weights) else weights
-    return {"status": "ok", "value": {"weights": stacked, "configs": configs}, "mutated": sorted(mutated)}
+        instance["w"], instance["config"] = value
+        record["weights"].append(_fresh(value[0]))
+        record["configs"].append(_fresh(value[1]))
+    for record in records:
+        if all(isinstance(item, np.ndarray) for item in record["weights"]) and record["weights"]:
+            record["weights"] = np.stack(record["weights"])
+    value = records[0]
+    if partner is not None:
+        value = {**records[0], "partner": records[1], "copy": records[2]}
+    return {"status": "ok", "value": value, "mutated": sorted(mutated)}
+
+
+def _interleaving(counts):
+    """``(instance, step)`` pairs: instances in turn, the third (a copy of the first) one step behind."""
+    order, next_step = [], [0] * len(counts)
+    rounds = max(counts) + 1
+    for _ in range(rounds):
+        for index, count in enumerate(counts):
+            if index == 2 and next_step[0] < 2 and next_step[2] == 0:
+                continue  # the copy starts after the primary's second step
+            if next_step[index] < count:
+                order.append((index, next_step[index]))
+                next_step[index] += 1
+    for index, count in enumerate(counts):  # whatever the lag left over
+        order += [(index, k) for k in range(next_step[index], count)]
+    return order
+
+
+def _fresh(value):
+    """A copy of an array, or of a dict's arrays (so state cannot hide in an object's identity)."""
+    if isinstance(value, np.ndarray):
+        return np.array(value, copy=True)
+    if isinstance(value, dict):
+        return {key: _fresh(item) for key, item in value.items()}
+    return value
 
 
 def _keras_model(namespace, request):
@@ -325,9 +369,35 @@ def _plain(value):
     return array.astype(np.float64) if array.dtype.kind == "f" else array
 
 
+def _rng_probe(namespace, request):
+    """One unit run several times through its own driver, each time with a generator the worker makes.
+
+    ``request["inner"]``: the request the unit's case would send alone; ``request["rng_arg"]``: the name
+    of its generator argument; ``request["runs"]``: ``[[seed, global_seed], ...]``. Before each run
+    NumPy's global state is seeded with ``global_seed``, and the argument becomes
+    ``numpy.random.default_rng(seed)``. The value is ``{"runs": [each run's value], "forward": [each
+    run's forward output, or None], "after": [a draw from each generator after its run]}``: the grader
+    compares them to tell whether the unit uses its generator, and only it.
+    """
+    inner, name = request["inner"], request["rng_arg"]
+    runs, forwards, after, mutated = [], [], [], set()
+    for seed, global_seed in request["runs"]:
+        np.random.seed(int(global_seed))
+        rng = np.random.default_rng(int(seed))
+        args = [(key, rng if key == name else value) for key, value in inner["args"]]
+        reply = run_case(namespace, {**inner, "args": args, "keep_forward": True})
+        if reply.get("status") != "ok":
+            return reply
+        runs.append(reply["value"])
+        forwards.append(reply.get("forward"))
+        mutated.update(reply.get("mutated") or [])
+        after.append(float(rng.random()))
+    return {"status": "ok", "value": {"runs": runs, "forward": forwards, "after": after}, "mutated": sorted(mutated)}
+
+
 _DRIVERS = {"call": _call, "forward_backward": _forward_backward, "numerical_gradient": _numerical_gradient,
             "steps": _steps, "keras_model": _keras_model, "keras_call": _keras_call, "gan_step": _gan_step,
-            "gan_train": _gan_train}
+            "gan_train": _gan_train, "rng_probe": _rng_probe}
 
 
 def cubic_sine(c, d):

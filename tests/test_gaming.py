@@ -1,0 +1,151 @@
+"""Judges that cannot be gamed: code that produces a unit's outcome without its defining behaviour.
+
+Each attack is the solution notebook plus one last cell that redefines one unit with gaming code,
+graded by the real ``Grader`` in the sandbox on that unit's cases (hidden ones included). It must
+score what an empty answer scores there (nothing), with the named message; the solution and a
+correct alternative style keep full marks on the same cases.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import textwrap
+
+import pytest
+
+from autograder.cases import ASSIGNMENTS
+from autograder.engine.grade import Grader
+from autograder.engine.sandbox import bwrap_available
+from conftest import SOLUTIONS, code_cell, write_variant
+
+pytestmark = pytest.mark.skipif(not bwrap_available(), reason="bubblewrap is not available here")
+
+
+def grade_unit(grader: Grader, tmp_path, notebook: str, unit: str, source: str | None = None):
+    """The solution (plus ``source`` as a last cell) graded on ``unit``'s cases only."""
+    assignment = ASSIGNMENTS[notebook]
+    only = dataclasses.replace(assignment, cases=tuple(case for case in assignment.cases if case.unit == unit))
+    extra = [code_cell(textwrap.dedent(source))] if source else []
+    path = write_variant(tmp_path, SOLUTIONS / f"{notebook}.ipynb", lambda nb: nb["cells"].extend(extra))
+    return grader.grade(path, only)
+
+
+def assert_full_marks(result):
+    assert result.score == result.max_score > 0, [r.verdict.message for r in result.results if not r.verdict.passed]
+
+
+def assert_gains_nothing(result, words: str):
+    """Every case of the unit fails (an empty answer's score) and each says why in the named message."""
+    assert result.max_score > 0 and result.score == 0, [r.case.id for r in result.results if r.verdict.passed]
+    for item in result.results:
+        assert words in item.verdict.message, item.verdict.message
+
+
+# ----------------------------------------------------------------------------- 02 samplers and rng
+
+SAMPLER_ATTACKS = {
+    "a fixed seed of its own": ("""
+        def gaussian_init(shape, rng, mean=0.0, stddev=0.05):
+            return np.random.default_rng(1234).normal(mean, stddev, size=tuple(shape))
+        """, "ignores `rng`: two different generators gave the same kernel"),
+    "numpy's global state": ("""
+        def gaussian_init(shape, rng, mean=0.0, stddev=0.05):
+            return np.random.normal(mean, stddev, size=tuple(shape))
+        """, "does not depend on `rng` alone"),
+    "a stored sample replayed": ("""
+        _STORED = {}
+        def gaussian_init(shape, rng, mean=0.0, stddev=0.05):
+            n = int(np.prod(shape))
+            stored = _STORED.setdefault("sample", np.random.default_rng(7).standard_normal(200_000))
+            return mean + stddev * stored[:n].reshape(tuple(shape))
+        """, "ignores `rng`"),
+    "deterministic quantiles of the right distribution": ("""
+        from statistics import NormalDist
+        def gaussian_init(shape, rng, mean=0.0, stddev=0.05):
+            n = int(np.prod(shape))
+            quantiles = NormalDist(mean, stddev).inv_cdf
+            values = np.array([quantiles((k + 0.5) / n) for k in range(n)])
+            return values[np.argsort(np.sin(np.arange(n)))].reshape(tuple(shape))
+        """, "ignores `rng`"),
+    "a generator seeded from rng's state, rng never advanced": ("""
+        def gaussian_init(shape, rng, mean=0.0, stddev=0.05):
+            seed = rng.bit_generator.state["state"]["state"]
+            return np.random.default_rng(seed).normal(mean, stddev, size=tuple(shape))
+        """, "never draws from `rng`"),
+}
+
+
+@pytest.mark.parametrize("attack", list(SAMPLER_ATTACKS))
+def test_samplers_that_ignore_their_rng_gain_nothing(grader, tmp_path, attack):
+    source, words = SAMPLER_ATTACKS[attack]
+    assert_gains_nothing(grade_unit(grader, tmp_path, "02_initialization", "gaussian_init", source), words)
+
+
+def test_samplers_drawing_from_rng_keep_full_marks(grader, tmp_path):
+    assert_full_marks(grade_unit(grader, tmp_path, "02_initialization", "gaussian_init"))
+    alternative = """
+        def gaussian_init(shape, rng, mean=0.0, stddev=0.05):
+            return mean + stddev * rng.standard_normal(size=tuple(shape))
+        """
+    assert_full_marks(grade_unit(grader, tmp_path, "02_initialization", "gaussian_init", alternative))
+    assert_full_marks(grade_unit(grader, tmp_path, "02_initialization", "activation_stats"))
+
+
+def test_activation_stats_on_global_state_gains_nothing(grader, tmp_path):
+    source = """
+        _previous = activation_stats
+        def activation_stats(init, depth, width, activation, rng, batch_size=128):
+            return _previous(init, depth, width, activation, np.random.default_rng(np.random.randint(2**31)),
+                             batch_size)
+        """
+    assert_gains_nothing(grade_unit(grader, tmp_path, "02_initialization", "activation_stats", source),
+                         "does not depend on `rng` alone")
+
+
+# ----------------------------------------------------------------------------- 03 optimizer state
+
+STATE_ATTACKS = {
+    "adam": """
+        _STEPS = {"t": 0}
+        _previous = adam
+        def adam(w, dw, config=None):
+            config = dict(config or {})
+            if "m" not in config:
+                _STEPS["t"] = 0          # a new run starts with an empty config
+            _STEPS["t"] += 1
+            next_w, config = _previous(w, dw, {**config, "t": _STEPS["t"] - 1})
+            return next_w, config
+        """,
+    "sgd_momentum": """
+        _VELOCITY = {}
+        def sgd_momentum(w, dw, config=None):
+            config = with_defaults(config, learning_rate=0.01, momentum=0.9, nesterov=False)
+            if "velocity" not in config:  # one velocity per weight shape, reset when a run starts
+                _VELOCITY[w.shape] = np.zeros_like(w)
+            v = config["momentum"] * _VELOCITY[w.shape] - config["learning_rate"] * dw
+            _VELOCITY[w.shape] = v
+            config["velocity"] = v
+            next_w = w + config["momentum"] * v - config["learning_rate"] * dw if config["nesterov"] else w + v
+            return next_w, config
+        """,
+}
+
+
+@pytest.mark.parametrize("unit", list(STATE_ATTACKS))
+def test_optimizers_with_state_outside_config_gain_nothing(grader, tmp_path, unit):
+    result = grade_unit(grader, tmp_path, "03_optimization", unit, STATE_ATTACKS[unit])
+    assert_gains_nothing(result, "keeps state outside `config`")
+
+
+def test_optimizers_with_all_state_in_config_keep_full_marks(grader, tmp_path):
+    assert_full_marks(grade_unit(grader, tmp_path, "03_optimization", "adam"))
+    alternative = """
+        def adam(w, dw, config=None):
+            c = {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, **(config or {})}
+            t = c.get("t", 0) + 1
+            m = c.get("m", 0.0 * w) + (dw - c.get("m", 0.0 * w)) * (1 - c["beta_1"])
+            v = c.get("v", 0.0 * w) + (dw * dw - c.get("v", 0.0 * w)) * (1 - c["beta_2"])
+            alpha = c["learning_rate"] * np.sqrt(1 - c["beta_2"] ** t) / (1 - c["beta_1"] ** t)
+            return w - alpha * m / (np.sqrt(v) + c["epsilon"]), {**c, "m": m, "v": v, "t": t}
+        """
+    assert_full_marks(grade_unit(grader, tmp_path, "03_optimization", "adam", alternative))
