@@ -149,3 +149,59 @@ def test_optimizers_with_all_state_in_config_keep_full_marks(grader, tmp_path):
             return w - alpha * m / (np.sqrt(v) + c["epsilon"]), {**c, "m": m, "v": v, "t": t}
         """
     assert_full_marks(grade_unit(grader, tmp_path, "03_optimization", "adam", alternative))
+
+
+# ----------------------------------------------------------------------------- 06 dropout
+
+DROPOUT_ATTACKS = {
+    "a fixed mask": ("dropout_forward", """
+        def dropout_forward(x, rate, training, rng):
+            if not training or rate == 0:
+                return x.copy(), (None, 1.0)
+            keep = np.random.default_rng(0).random(x.shape) >= rate
+            return np.where(keep, x / (1 - rate), 0.0), (keep, 1 / (1 - rate))
+        """, "ignores `rng`"),
+    "numpy's global state": ("dropout_forward", """
+        def dropout_forward(x, rate, training, rng):
+            if not training or rate == 0:
+                return x.copy(), (None, 1.0)
+            keep = np.random.random(x.shape) >= rate
+            return np.where(keep, x / (1 - rate), 0.0), (keep, 1 / (1 - rate))
+        """, "does not depend on `rng` alone"),
+    "a new mask drawn in backward": ("dropout_backward", """
+        def dropout_backward(dout, cache):
+            keep, scale = cache
+            if keep is None:
+                return dout.copy()
+            rate = 1 - 1 / scale
+            return np.where(np.random.default_rng(1).random(dout.shape) >= rate, dout * scale, 0.0)
+        """, "does not use the mask of the forward pass"),
+}
+
+
+@pytest.mark.parametrize("attack", list(DROPOUT_ATTACKS))
+def test_dropout_that_does_not_draw_its_mask_from_rng_gains_only_the_deterministic_cases(grader, tmp_path, attack):
+    """Cases without randomness (training=False, rate 0) need no rng: only those may still pass."""
+    unit, source, words = DROPOUT_ATTACKS[attack]
+    result = grade_unit(grader, tmp_path, "06_cnn_architectures", unit, source)
+    random_cases = [r for r in result.results if r.case.driver == "rng_probe"]
+    assert len(random_cases) >= 3
+    for item in random_cases:
+        assert not item.verdict.passed and words in item.verdict.message, item.verdict.message
+    assert result.score == sum(r.case.points for r in result.results if r.case.driver != "rng_probe")
+
+
+def test_dropout_keeps_full_marks(grader, tmp_path):
+    assert_full_marks(grade_unit(grader, tmp_path, "06_cnn_architectures", "dropout_forward"))
+    assert_full_marks(grade_unit(grader, tmp_path, "06_cnn_architectures", "dropout_backward"))
+    alternative = """
+        def dropout_forward(x, rate, training, rng):
+            if not training:
+                return x, None
+            mask = (rng.uniform(size=x.shape) >= rate) / (1 - rate)
+            return x * mask, mask
+
+        def dropout_backward(dout, cache):
+            return dout if cache is None else dout * cache
+        """
+    assert_full_marks(grade_unit(grader, tmp_path, "06_cnn_architectures", "dropout_backward", alternative))

@@ -16,6 +16,7 @@ import numpy as np
 
 from autograder.engine.case import Assignment, Case, Mistake
 from autograder.engine.compare import compare_value, describe
+from autograder.engine.probes import rng_probed
 from dlcourse import datasets
 from dlcourse.references import cnn as ref
 
@@ -41,8 +42,9 @@ def _dropout_inputs(shape, rate, training, backward=False):
 
 
 def _random_dropout(backward):
+    """A random rate and a shape of at least 160 values (two masks of a correct dropout never coincide)."""
     def make(rng):
-        shape = tuple(int(v) for v in rng.integers(2, 12, size=int(rng.integers(2, 5))))
+        shape = (int(rng.integers(20, 41)),) + tuple(int(v) for v in rng.integers(8, 13, size=int(rng.integers(1, 4))))
         return _dropout_inputs(shape, round(float(rng.uniform(0.1, 0.9)), 2), True, backward)(rng)
     return make
 
@@ -107,16 +109,39 @@ DROPOUT_CASES = (
     ("rate 0, training", (10, 10), 0.0, True),
 )
 
+def _backward_uses_forward_mask(inputs, out, received) -> str | None:
+    """dx must pass dout exactly where the same call's forward kept a value (the mask is drawn once)."""
+    dx, x, dout = received.get("dx"), inputs["x"], inputs["dout"]
+    if not (isinstance(out, np.ndarray) and isinstance(dx, np.ndarray) and out.shape == dx.shape == x.shape):
+        return None  # the value checks say what is wrong
+    live = (x != 0) & (dout != 0)
+    if np.array_equal((out != 0) & live, (dx != 0) & live):
+        return None
+    return ("your dropout_backward does not use the mask of the forward pass: dx is non-zero where "
+            "dropout_forward dropped the value, or zero where it kept it (keep the mask in the cache and "
+            "reuse it; draw no new one)")
+
+
+def _probed_dropout(case: Case) -> Case:
+    """Training with 0 < rate: the mask must come from ``rng`` alone (and backward from that mask)."""
+    inputs = case.make_inputs("probe") if case.hidden else case.make_inputs(None)
+    if not inputs["training"] or inputs["rate"] == 0:
+        return case
+    check = _backward_uses_forward_mask if case.unit == "dropout_backward" else None
+    return rng_probed(case, noun="output" if case.unit == "dropout_forward" else "gradient", check=check)
+
+
 DROPOUT = []
 for backward_pass, unit in ((False, "dropout_forward"), (True, "dropout_backward")):
     reference = ref.dropout_backward if backward_pass else ref.dropout_forward
     outputs = ("dx",) if backward_pass else ("out", "cache")
     common = dict(driver="forward_backward", forward="dropout_forward") if backward_pass else {}
     judge = _judge_dropout_backward if backward_pass else _judge_dropout_forward
-    DROPOUT += [Case(unit, name, _dropout_inputs(shape, rate, training, backward_pass), reference, outputs,
-                     points=0.5, judge=judge, **common) for name, shape, rate, training in DROPOUT_CASES]
-    DROPOUT.append(Case(unit, "random rate and shape", _random_dropout(backward_pass), reference, outputs, points=1.0,
-                        hidden=True, judge=judge, **common))
+    DROPOUT += [_probed_dropout(Case(unit, name, _dropout_inputs(shape, rate, training, backward_pass), reference,
+                                     outputs, points=0.5, judge=judge, **common))
+                for name, shape, rate, training in DROPOUT_CASES]
+    DROPOUT.append(_probed_dropout(Case(unit, "random rate and shape", _random_dropout(backward_pass), reference,
+                                        outputs, points=1.0, hidden=True, judge=judge, **common)))
 
 
 # ----------------------------------------------------------------------------- augmentation

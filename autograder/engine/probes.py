@@ -9,10 +9,10 @@ that the worker runs three times (the "rng_probe" driver, ``worker.py``):
 2. with ``default_rng(seed)`` again, the global state seeded with ``GLOBAL_SEEDS[1]``;
 3. with ``default_rng(other seed)``, the global state as in 1.
 
-Runs 1 and 2 must give the same result (nothing but the generator decides it), runs 1 and 3
-different ones (the generator is used), and the generator must have been advanced (a draw from it
-after the call is not the first draw of a fresh generator). Then run 1 is judged as the case
-always judged it. Everything here runs in the grader; the worker only reports values.
+Runs 1 and 2 must give the same result (nothing but the generator decides it), a unit-specific
+check of run 1 must hold (dropout_backward uses its forward's mask), runs 1 and 3 must differ (the
+generator is used), and the generator must have been advanced (a draw from it after the call is
+not the first draw of a fresh generator). Then run 1 is judged as the case always judged it. Everything here runs in the grader; the worker only reports values.
 """
 
 from __future__ import annotations
@@ -66,16 +66,16 @@ def rng_probed(case: Case, arg: str = "rng", noun: str = "result", check: RunChe
             return False, (f"your {case.unit} does not depend on `{arg}` alone: the same generator state gave a "
                            f"different {noun} once numpy's global state changed (draw only from `{arg}`: no "
                            "np.random.* functions, no generator or counter of your own)")
+        if check is not None:
+            problem = check(inputs, (probe.get("forward") or [None])[0], first)
+            if problem:
+                return False, problem
         if same_value(first, other):
             return False, (f"your {case.unit} ignores `{arg}`: two different generators gave the same {noun} "
                            f"(draw every random number from `{arg}`, e.g. {arg}.normal(...))")
         if after[0] == float(np.random.default_rng(seed).random()):
             return False, (f"your {case.unit} never draws from `{arg}`: the generator was not advanced "
                            f"(draw every random number from `{arg}` itself)")
-        if check is not None:
-            problem = check(inputs, (probe.get("forward") or [None])[0], first)
-            if problem:
-                return False, problem
         reply = {"status": "ok", "value": runs[0], "mutated": []}
         verdict = compare_judge(case, inputs, lambda: expected, reply, timing)
         return verdict.passed, _without_unit(case, verdict.message)
