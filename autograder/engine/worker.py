@@ -381,17 +381,21 @@ def _rng_probe(namespace, request):
     """
     inner, name = request["inner"], request["rng_arg"]
     runs, forwards, after, mutated = [], [], [], set()
-    for seed, global_seed in request["runs"]:
-        np.random.seed(int(global_seed))
-        rng = np.random.default_rng(int(seed))
-        args = [(key, rng if key == name else value) for key, value in inner["args"]]
-        reply = run_case(namespace, {**inner, "args": args, "keep_forward": True})
-        if reply.get("status") != "ok":
-            return reply
-        runs.append(reply["value"])
-        forwards.append(reply.get("forward"))
-        mutated.update(reply.get("mutated") or [])
-        after.append(float(rng.random()))
+    saved = np.random.get_state()  # a live check() in a notebook leaves the student's global state as it was
+    try:
+        for seed, global_seed in request["runs"]:
+            np.random.seed(int(global_seed))
+            rng = np.random.default_rng(int(seed))
+            args = [(key, rng if key == name else value) for key, value in inner["args"]]
+            reply = run_case(namespace, {**inner, "args": args, "keep_forward": True})
+            if reply.get("status") != "ok":
+                return reply
+            runs.append(reply["value"])
+            forwards.append(reply.get("forward"))
+            mutated.update(reply.get("mutated") or [])
+            after.append(float(rng.random()))
+    finally:
+        np.random.set_state(saved)
     return {"status": "ok", "value": {"runs": runs, "forward": forwards, "after": after}, "mutated": sorted(mutated)}
 
 
