@@ -1,10 +1,20 @@
-"""How a worker process is started: inside bubblewrap, or, where that is impossible, loudly without.
+"""How a worker process is started, at one of two isolation levels, and what each level enforces.
 
-With bubblewrap (``bwrap``) the worker sees a minimal read-only filesystem: ``/usr``, the Python
-interpreter's own prefix with its site-packages hidden, the two worker files, and NumPy. It has no
-network, its own PID/IPC/UTS namespaces, a small private ``/tmp``, no capabilities, and, when the
-grader runs as root, a real unprivileged uid (so ``RLIMIT_NPROC`` holds; see GRADING.md). The
-resource limits are applied by ``prlimit`` before ``bwrap`` starts, so they cover everything inside.
+``bwrap`` (first choice): bubblewrap gives the worker a minimal read-only filesystem (``/usr``, the
+interpreter's prefix with its site-packages hidden, the worker's files, and the student runtime's
+packages bound one by one: see ``runtime.py``), no network, its own PID/IPC/UTS namespaces, a small
+private ``/tmp`` and no capabilities.
+
+``fallback`` (where namespaces are unavailable: Docker's default seccomp profile, Gradescope, most
+Kubernetes pods): the worker runs from the assembled runtime folder, with a private scratch folder
+as its only writable place, under the confinement of ``confine.py`` (Landlock, seccomp,
+``no_new_privs``), each layer detected at start-up.
+
+At both levels, when the grader is root, the worker switches for real to an unprivileged uid of its
+own (``setpriv``: it needs only CAP_SETUID/CAP_SETGID, no namespace), so ``RLIMIT_NPROC`` holds and
+the grader's files (0600/0700) are out of reach; when a session ends every process of that uid is
+killed, including any that left the process group with ``setsid`` (``kill_uid``). The resource
+limits are applied by ``prlimit`` before anything else starts, so they cover everything inside.
 
 Start-up is a few milliseconds; NumPy's import (about 0.1 s) is the main cost of a worker.
 """
@@ -12,21 +22,26 @@ Start-up is a few milliseconds; NumPy's import (about 0.1 s) is the main cost of
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
-import sysconfig
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy
+from autograder.engine import runtime
 
 ENGINE_DIR = Path(__file__).resolve().parent
-WORKER_FILES = ("worker.py", "wire.py")
+WORKER_FILES = runtime.WORKER_FILES
 FIRST_UID = 61000
 UID_SLOTS = 256
-FRAMEWORK_PACKAGES = ("tensorflow", "keras", "jax", "jaxlib", "torch", "tf_keras", "flax", "optax")
+LEVELS = ("auto", "bwrap", "fallback")
+SYSTEM_READ = ("/usr", "/bin", "/lib", "/lib64", "/sbin", "/etc/ld.so.cache", "/etc/ld.so.conf",
+               "/etc/ld.so.conf.d", "/proc", "/sys", "/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")
 
 
 @dataclass(frozen=True)
@@ -40,14 +55,30 @@ class Limits:
     tmp_bytes: int = 64 * 1024**2
 
 
+def resolve_isolation(requested: str | None = None) -> str:
+    """``bwrap`` or ``fallback``: the level asked for (argument, else ``$DLCOURSE_ISOLATION``, else
+    ``auto``), with ``auto`` meaning bubblewrap where it can create its namespaces."""
+    value = (requested or os.environ.get("DLCOURSE_ISOLATION") or "auto").strip().lower()
+    if value == "none":  # the former --no-sandbox
+        value = "fallback"
+    if value not in LEVELS:
+        raise ValueError(f"Expected isolation among {', '.join(LEVELS)}. Received {value!r}.")
+    if value == "auto":
+        return "bwrap" if bwrap_available() else "fallback"
+    if value == "bwrap" and not bwrap_available():
+        raise ValueError("Expected bubblewrap to work here (isolation 'bwrap'), but it cannot create its "
+                         "namespaces on this machine: use --isolation auto or fallback (`dlcourse doctor` says why).")
+    return value
+
+
 @dataclass
 class Sandbox:
     """Builds worker command lines for one kind of assignment.
 
     Args:
-        frameworks: whether Keras and its backends are importable (only the Keras assignments).
+        frameworks: whether Keras and its backend are importable (only the Keras assignments).
         limits: resource limits per worker.
-        isolation: "bwrap", or "none" (resource limits only); default: bwrap when it works.
+        isolation: "auto", "bwrap" or "fallback"; default: ``$DLCOURSE_ISOLATION``, else auto.
     """
 
     frameworks: bool = False
@@ -55,25 +86,18 @@ class Sandbox:
     isolation: str | None = None
 
     def __post_init__(self):
-        if self.isolation is None:
-            self.isolation = "bwrap" if bwrap_available() else "none"
-        if self.isolation not in ("bwrap", "none"):
-            raise ValueError(f"Expected isolation 'bwrap' or 'none'. Received isolation={self.isolation!r}.")
+        self.isolation = resolve_isolation(self.isolation)
 
     @property
     def missing_protections(self) -> list[str]:
-        """What this sandbox cannot enforce, for the report (empty when fully protected)."""
-        missing = []
-        if self.isolation == "none":
-            missing.append("no bubblewrap: student code can read and write this machine's files and use the network")
-            if not self.frameworks:
-                missing.append("no bubblewrap: the deep-learning frameworks can be imported by student code")
-        if os.geteuid() != 0:
-            missing.append("not root: the worker keeps your uid, so the process limit (fork bombs) is not enforced")
-        return missing
+        """What this sandbox cannot enforce here, for every report (empty when fully protected)."""
+        from autograder.engine.protections import missing
 
-    def command(self, reply_fd: int, uid: int | None) -> list[str]:
-        """The argv that starts a worker replying on ``reply_fd`` as ``uid`` (None: keep ours)."""
+        return missing(self)
+
+    def command(self, reply_fd: int, uid: int | None, scratch: Path) -> list[str]:
+        """The argv that starts a worker replying on ``reply_fd`` as ``uid`` (None: keep ours),
+        writing only into ``scratch``."""
         limits = self.limits
         prlimit = [
             "prlimit", f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 5}", f"--as={limits.memory_bytes}",
@@ -82,21 +106,37 @@ class Sandbox:
         if uid is not None:
             prlimit.append(f"--nproc={limits.processes}")
         python_args = ["-I", "-S", "-B", "-X", "utf8"]
-        if self.isolation == "none":
-            script = str(ENGINE_DIR / "worker.py")
-            return [*prlimit, "--", _real_python(), *python_args, script, str(reply_fd), *self._paths_host()]
         drop = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
                 "--bounding-set=-all", "--no-new-privs"] if uid is not None else []
+        if self.isolation == "fallback":
+            built = runtime.build(self.frameworks)
+            config = {"path": [str(built.worker.parent), str(built.lib)],
+                      "read": [str(built.root), *SYSTEM_READ], "write": [str(scratch)]}
+            return [*prlimit, "--", *drop, str(built.python), *python_args, str(built.worker), str(reply_fd),
+                    json.dumps(config)]
+        config = {"path": ["/grader", "/grader/lib"], "read": ["/grader", str(Path(sys.base_prefix).resolve()),
+                                                               *SYSTEM_READ],
+                  "write": ["/tmp"]}
         return [*prlimit, "--", *self._bwrap(), *drop, _real_python(), *python_args, "/grader/worker.py",
-                str(reply_fd), "/grader/lib"]
+                str(reply_fd), json.dumps(config)]
 
-    def environment(self) -> dict[str, str]:
+    def environment(self, scratch: Path | None = None) -> dict[str, str]:
         """A clean environment: nothing that tells the grader apart from the student's own check."""
         env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1",
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0",
                "TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0", "KERAS_BACKEND": "tensorflow",
                "CUDA_VISIBLE_DEVICES": ""}
+        if self.isolation == "fallback" and scratch is not None:
+            env.update(HOME=str(scratch), TMPDIR=str(scratch),
+                       LD_LIBRARY_PATH=str(runtime.build(self.frameworks).library_path))
         return env
+
+    def scratch(self, uid: int | None) -> Path:
+        """A fresh private folder, the only place a fallback worker may write (owned by ``uid``)."""
+        folder = Path(tempfile.mkdtemp(prefix="dlcourse-worker-"))
+        if uid is not None:
+            os.chown(folder, uid, uid)
+        return folder
 
     # ------------------------------------------------------------------------- details
 
@@ -126,30 +166,16 @@ class Sandbox:
                  "--perms", "0755", "--dir", "/grader", "--perms", "0755", "--dir", "/grader/lib"]
         for name in WORKER_FILES:
             args += ["--ro-bind", str(ENGINE_DIR / name), f"/grader/{name}"]
-        if self.frameworks:
-            args += ["--ro-bind", sysconfig.get_paths()["purelib"], "/grader/lib"]
-        else:
-            for path in _numpy_paths():
-                args += ["--ro-bind", str(path), f"/grader/lib/{path.name}"]
+        for entry in runtime.entries(self.frameworks):
+            args += ["--ro-bind", str(entry.path), f"/grader/lib/{entry.name}"]
         args += ["--chdir", "/tmp", "--clearenv"]
         for key, value in self.environment().items():
             args += ["--setenv", key, value]
         return args + ["--"]
 
-    def _paths_host(self) -> list[str]:
-        if self.frameworks:
-            return [sysconfig.get_paths()["purelib"]]
-        return [str(path.parent) for path in _numpy_paths()[:1]]
-
 
 def _real_python() -> str:
     return str(Path(getattr(sys, "_base_executable", sys.executable)).resolve())
-
-
-def _numpy_paths() -> list[Path]:
-    package = Path(numpy.__file__).resolve().parent
-    libs = package.parent / "numpy.libs"
-    return [package] + ([libs] if libs.is_dir() else [])
 
 
 def _site_directories(prefix: Path) -> list[str]:
@@ -159,6 +185,52 @@ def _site_directories(prefix: Path) -> list[str]:
                   Path("/usr/local/lib") / version / "dist-packages", Path("/usr/local/lib") / version / "site-packages",
                   Path("/usr/lib") / version / "site-packages"]
     return [str(path) for path in candidates if path.is_dir() and not path.is_symlink()]
+
+
+def processes_of(uid: int) -> list[int]:
+    """Live (not zombie) processes whose real, effective or saved uid is ``uid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("State", "").strip().startswith("Z"):
+            continue
+        if str(uid) in fields.get("Uid", "").split()[:3]:
+            found.append(int(entry.name))
+    return found
+
+
+def kill_uid(uid: int, seconds: float = 10.0) -> bool:
+    """Kill every process of ``uid`` (one that called ``setsid`` too); True once none is left.
+
+    ``kill(-1, SIGKILL)`` sent as that uid reaches all of them at once, so a fork racing the sweep
+    is caught on the next round. Only for uids leased to workers: they run nothing else.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        pids = processes_of(uid)
+        if not pids:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "kill", "-KILL", "-1"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.01)
+
+
+def remove_scratch(folder: Path | None) -> None:
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def bwrap_available() -> bool:

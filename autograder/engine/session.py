@@ -2,6 +2,8 @@
 
 If a case hangs, crashes the worker, or breaks the protocol, that case fails and the worker is
 killed; the next case starts a fresh worker. So one bad unit never costs the rest of a submission.
+Closing a session kills every process of the worker's uid (a daemon that called ``setsid`` too)
+and removes its scratch folder, before anything is scored or written.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from autograder.engine import wire
-from autograder.engine.sandbox import Sandbox, UidLease
+from autograder.engine.sandbox import Sandbox, UidLease, kill_uid, remove_scratch
 
 LOAD_TIMEOUT = 60.0
 MAX_REPLY_BYTES = 64 * 1024 * 1024
@@ -46,12 +49,13 @@ class WorkerSession:
     _process: subprocess.Popen | None = None
     _reply_fd: int | None = None
     _lease: UidLease | None = None
+    _scratch: Path | None = None
     _output: bytearray = field(default_factory=bytearray)
 
     def run(self, request: dict, timeout: float) -> dict | Failure:
         """Send one case; return the worker's plain reply, or a ``Failure``."""
         if self._process is None:
-            started = self._start()
+            started = self._start(self.cells)
             if isinstance(started, Failure):
                 return started
         started = time.monotonic()
@@ -59,6 +63,13 @@ class WorkerSession:
         self.last_seconds = time.monotonic() - started
         if isinstance(reply, Failure) or (reply.get("status") == "error" and reply.get("type") != "NotImplementedError"):
             self.close()  # the next case gets a clean worker: no leftover processes, patches or exhausted limits
+        return reply
+
+    def probe(self) -> dict | Failure:
+        """Start a worker without student code and ask what confinement it applied to itself."""
+        self.close()
+        reply = self._start(None)
+        self.close()
         return reply
 
     def close(self) -> None:
@@ -70,8 +81,12 @@ class WorkerSession:
             os.close(self._reply_fd)
             self._reply_fd = None
         if self._lease is not None:
+            if self._lease.uid is not None and not kill_uid(self._lease.uid):
+                raise RuntimeError(f"processes of sandbox uid {self._lease.uid} survive SIGKILL; grading stopped")
             self._lease.__exit__(None, None, None)
             self._lease = None
+        remove_scratch(self._scratch)
+        self._scratch = None
 
     def __enter__(self):
         return self
@@ -81,18 +96,23 @@ class WorkerSession:
 
     # ------------------------------------------------------------------------- details
 
-    def _start(self) -> dict | Failure:
+    def _start(self, cells: list | None = None) -> dict | Failure:
         self._lease = UidLease()
         uid = self._lease.__enter__()
+        if uid is not None:
+            kill_uid(uid)  # a leased uid runs nothing else: whatever is left from a crashed grader goes
+        self._scratch = self.sandbox.scratch(uid)
         read_end, write_end = os.pipe()
         try:
             self._process = subprocess.Popen(
-                self.sandbox.command(write_end, uid), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, pass_fds=(write_end,), env=self.sandbox.environment(),
-                start_new_session=True)
+                self.sandbox.command(write_end, uid, self._scratch), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, pass_fds=(write_end,), env=self.sandbox.environment(self._scratch),
+                cwd=self._scratch, start_new_session=True)
         finally:
             os.close(write_end)
         self._reply_fd = read_end
+        if cells is None:
+            return self._exchange({"op": "probe"}, LOAD_TIMEOUT)
         loaded = self._exchange({"op": "load", "cells": self.cells}, LOAD_TIMEOUT)
         if isinstance(loaded, Failure):
             self.close()

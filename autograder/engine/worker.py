@@ -19,8 +19,16 @@ import os
 import sys
 import traceback
 
-if __name__ == "__main__":  # started as a script with -I: find ``wire`` and NumPy on our own
-    sys.path[:0] = [os.path.dirname(os.path.abspath(__file__)), *sys.argv[2:]]
+CONFINEMENT: dict = {}  # layers applied at start-up, before any student code: see confine.py
+
+if __name__ == "__main__":  # started as a script with -I -S: find ``wire`` and NumPy, then confine ourselves
+    import json
+
+    _SETTINGS = json.loads(sys.argv[2])
+    sys.path[:0] = [os.path.dirname(os.path.abspath(__file__)), *_SETTINGS["path"]]
+    import confine
+
+    CONFINEMENT = confine.apply(_SETTINGS["read"] + _SETTINGS["path"], _SETTINGS["write"])
 
 import numpy as np  # noqa: E402
 
@@ -502,7 +510,9 @@ def main() -> None:
         if payload is None:
             return
         request = wire.decode(payload)
-        if request["op"] == "load":
+        if request["op"] == "probe":  # asked before any student code is loaded (see protections.py)
+            reply = {"status": "ok", "layers": CONFINEMENT, "uid": os.getuid()}
+        elif request["op"] == "load":
             loaded = load(request["cells"])
             namespace = loaded["namespace"]
             reply = {"status": "ok", "problems": loaded["problems"], "unavailable": loaded["unavailable"]}

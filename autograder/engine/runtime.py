@@ -1,0 +1,220 @@
+"""The student runtime: the only Python packages a sandboxed worker can see.
+
+A worker needs the interpreter's standard library, NumPy, the confinement library (``pyseccomp``)
+and, for the Keras assignments, Keras with its backend. Nothing else: never ``dlcourse``,
+``autograder``, nbgrader, the cases, the references or the solutions. The set is resolved from
+package metadata (each distribution's ``Requires-Dist`` closure and its ``RECORD`` of installed
+files), so it is the same whether the grader was installed editable, as a wheel, or by the
+Gradescope ``setup.sh``; a whole site-packages folder is never exposed.
+
+With bubblewrap the resolved entries are bound one by one into the sandbox (``entries``). Without
+namespaces they are assembled once per machine into a runtime folder (hard links, else copies)
+that an unprivileged uid can read: the interpreter's prefix with its standard library (site-packages
+left out), the packages, and the worker's own files (``build``).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import sys
+import sysconfig
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+
+ENGINE_DIR = Path(__file__).resolve().parent
+WORKER_FILES = ("worker.py", "wire.py", "confine.py")
+BASE_DISTRIBUTIONS = ("numpy", "pyseccomp")
+FRAMEWORK_DISTRIBUTIONS = ("keras",)
+BACKEND_DISTRIBUTIONS = {"tensorflow": ("tensorflow-cpu", "tensorflow"), "jax": ("jax", "jaxlib"),
+                         "torch": ("torch",)}
+NEVER_EXPOSED = frozenset({"dlcourse", "autograder", "nbgrader", "solutions", "assignments"})
+STDLIB_LEFT_OUT = frozenset({"site-packages", "test", "idlelib", "tkinter", "turtledemo", "ensurepip"})
+
+
+class RuntimeError_(Exception):
+    """The student runtime cannot be assembled (a distribution is missing or would expose the grader)."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One top-level item of site-packages that the worker may see: ``numpy/``, ``numpy.libs/``, ..."""
+
+    name: str
+    path: Path
+
+
+def distributions(frameworks: bool) -> list[metadata.Distribution]:
+    """The installed distributions a worker needs, with everything they require (extras left out)."""
+    wanted = list(BASE_DISTRIBUTIONS)
+    if frameworks:
+        backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+        wanted += list(FRAMEWORK_DISTRIBUTIONS)
+        wanted += [name for name in BACKEND_DISTRIBUTIONS.get(backend, ()) if _installed(name)][:2]
+    environment = default_environment() | {"extra": ""}
+    found: dict[str, metadata.Distribution] = {}
+    while wanted:
+        name = _normalize(wanted.pop())
+        if name in found:
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            if name in (_normalize(item) for item in BASE_DISTRIBUTIONS + FRAMEWORK_DISTRIBUTIONS):
+                raise RuntimeError_(f"the student runtime needs {name}, which is not installed") from None
+            continue  # an optional requirement of another platform
+        found[name] = dist
+        for text in dist.requires or ():
+            requirement = Requirement(text)
+            if requirement.marker is None or requirement.marker.evaluate(environment):
+                wanted.append(requirement.name)
+    return [found[name] for name in sorted(found)]
+
+
+def entries(frameworks: bool) -> list[Entry]:
+    """The top-level files and folders of those distributions, from their ``RECORD``s."""
+    found: dict[str, Entry] = {}
+    for dist in distributions(frameworks):
+        site = Path(dist.locate_file("")).resolve()
+        for item in dist.files or ():
+            parts = Path(item).parts
+            if not parts or parts[0] in ("..", "__pycache__") or parts[0].endswith(".pth"):
+                continue
+            top = parts[0]
+            if top.split(".")[0] in NEVER_EXPOSED:
+                raise RuntimeError_(f"{dist.metadata['Name']} installs {top}, which the worker must never see")
+            path = site / top
+            if top not in found and (path.is_dir() or path.is_file()):
+                found[top] = Entry(top, path)
+    return [found[name] for name in sorted(found)]
+
+
+def runtime_root() -> Path:
+    """``$DLCOURSE_RUNTIME``; else, for root, ``/var/cache/dlcourse/runtime`` (readable by the
+    sandbox uids); else the user's cache folder."""
+    if os.environ.get("DLCOURSE_RUNTIME"):
+        return Path(os.environ["DLCOURSE_RUNTIME"])
+    if os.geteuid() == 0:
+        return Path("/var/cache/dlcourse/runtime")
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("dlcourse")) / "runtime"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """An assembled runtime folder: ``python/`` (interpreter and stdlib), ``lib/`` (packages),
+    ``worker/`` (the worker's files)."""
+
+    root: Path
+
+    @property
+    def python(self) -> Path:
+        return self.root / "python" / "bin" / Path(_real_python()).name
+
+    @property
+    def library_path(self) -> Path:
+        return self.root / "python" / "lib"
+
+    @property
+    def lib(self) -> Path:
+        return self.root / "lib"
+
+    @property
+    def worker(self) -> Path:
+        return self.root / "worker" / "worker.py"
+
+
+def build(frameworks: bool) -> Runtime:
+    """The runtime folder for this interpreter, these distributions and these worker files
+    (assembled on first use, shared by every grader process of the machine)."""
+    parts = [_real_python(), sys.version]
+    parts += [f"{dist.metadata['Name']}=={dist.version}" for dist in distributions(frameworks)]
+    parts += [hashlib.sha256((ENGINE_DIR / name).read_bytes()).hexdigest() for name in WORKER_FILES]
+    key = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
+    root = runtime_root()
+    target = root / key
+    if (target / ".complete").is_file():
+        return Runtime(target)
+    _make_readable_dirs(root)
+    with open(root / f".{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (target / ".complete").is_file():
+            staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
+            os.chmod(staging, 0o755)
+            _assemble(staging, frameworks)
+            (staging / ".complete").write_text("\n".join(parts) + "\n")
+            shutil.rmtree(target, ignore_errors=True)
+            os.rename(staging, target)
+    return Runtime(target)
+
+
+def _assemble(staging: Path, frameworks: bool) -> None:
+    prefix = Path(sys.base_prefix).resolve()
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    python = Path(_real_python())
+    _link(python, staging / "python" / "bin" / python.name)
+    for library in (prefix / "lib").glob("libpython*.so*"):
+        _link(library, staging / "python" / "lib" / library.name)
+    stdlib = Path(sysconfig.get_paths()["stdlib"]).resolve()
+    for item in stdlib.iterdir():
+        if item.name not in STDLIB_LEFT_OUT and not item.name.startswith("config-"):
+            _link(item, staging / "python" / "lib" / version / item.name)
+    (staging / "python" / "lib" / version / "site-packages").mkdir(parents=True, exist_ok=True)
+    for entry in entries(frameworks):
+        _link(entry.path, staging / "lib" / entry.name)
+    for name in WORKER_FILES:
+        _link(ENGINE_DIR / name, staging / "worker" / name, copy=True)
+    for folder, subfolders, _ in os.walk(staging):
+        os.chmod(folder, 0o755)
+
+
+def _link(source: Path, target: Path, copy: bool = False) -> None:
+    """Hard-link a file or a tree (copy where links cannot cross file systems), readable by all."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        shutil.copytree(source, target, symlinks=True, copy_function=_link_file,
+                        ignore=shutil.ignore_patterns("__pycache__") if copy else None)
+    elif copy:
+        shutil.copy2(source, target)
+    else:
+        _link_file(source.resolve(), target)
+
+
+def _link_file(source, target) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+    if not os.stat(target).st_mode & 0o004:
+        shutil.copy2(source, str(target) + ".tmp")
+        os.chmod(str(target) + ".tmp", os.stat(source).st_mode | 0o444)
+        os.replace(str(target) + ".tmp", target)
+
+
+def _make_readable_dirs(root: Path) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    os.chmod(root, 0o755)
+
+
+def _installed(name: str) -> bool:
+    try:
+        metadata.distribution(name)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def _normalize(name: str) -> str:
+    return name.lower().replace("_", "-")
+
+
+def _real_python() -> str:
+    return str(Path(getattr(sys, "_base_executable", sys.executable)).resolve())
