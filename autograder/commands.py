@@ -10,6 +10,9 @@ from pathlib import Path
 
 from rich.console import Console
 
+from autograder.doctor import choose_isolation, isolation_option
+
+
 def grade(subparsers) -> None:
     parser = subparsers.add_parser("grade", help="grade a notebook, a folder of notebooks, or a zip (all cases)",
                                    description="Grade submissions with every case, hidden ones included. Exits 0 "
@@ -40,7 +43,7 @@ def grade_batch(subparsers) -> None:
     parser.add_argument("--workers", type=int, default=1, metavar="N", help="local worker processes (default 1)")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786")
     parser.add_argument("--no-figures", action="store_true", help="leave heat maps out of the feedback")
-    parser.add_argument("--no-sandbox", action="store_true", help=argparse_no_sandbox_help)
+    isolation_option(parser)
     parser.add_argument("--force", action="store_true",
                         help="regrade every selected notebook, even those whose record is up to date")
     parser.add_argument("--student", action="append", metavar="NAME", dest="students",
@@ -62,6 +65,7 @@ def gradebook(subparsers) -> None:
     parser.add_argument("assignment", help="the assignment name, e.g. 01_backprop")
     parser.add_argument("--workers", type=int, default=1, metavar="N")
     parser.add_argument("--scheduler", metavar="ADDRESS")
+    isolation_option(parser)
     parser.set_defaults(func=_run_gradebook)
 
 
@@ -87,9 +91,6 @@ def _choose_backend(args) -> None:
         os.environ["KERAS_BACKEND"] = args.backend
 
 
-argparse_no_sandbox_help = "run student code without bubblewrap (resource limits only; reports say what is missing)"
-
-
 def _progress_bar():
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -102,6 +103,10 @@ def _run_batch(args) -> int:
 
     _choose_backend(args)
     console = Console()
+    problem = choose_isolation(args)
+    if problem:
+        console.print(f"[red]{problem}[/]")
+        return 2
     if not args.submissions.is_dir():
         return fail(f"Expected a folder of submissions. Received {args.submissions}")
     problem = writable_folder(args.out)
@@ -116,8 +121,7 @@ def _run_batch(args) -> int:
         try:
             report = run_batch(args.submissions, args.out, grader_secret(), workers=args.workers,
                                scheduler=args.scheduler, figures=not args.no_figures,
-                               isolation="none" if args.no_sandbox else None, force=args.force,
-                               students=args.students, worker_cache=args.worker_cache,
+                               force=args.force, students=args.students, worker_cache=args.worker_cache,
                                progress=lambda n, text: bar.update(task, advance=n, description=text[:40]))
         except ValueError as error:
             return fail(str(error))
@@ -170,6 +174,10 @@ def _run_gradebook(args) -> int:
     from autograder.engine.secret import grader_secret
 
     console = Console()
+    problem = choose_isolation(args)
+    if problem:
+        console.print(f"[red]{problem}[/]")
+        return 2
     try:
         report, problems = grade_course(args.course, args.assignment, grader_secret(), workers=args.workers,
                                         scheduler=args.scheduler)
@@ -202,7 +210,7 @@ def _run_gradescope(args) -> int:
 def _common(parser) -> None:
     parser.add_argument("--assignment", help="grade as this assignment (default: from the notebook)")
     _backend_option(parser)
-    parser.add_argument("--no-sandbox", action="store_true", help=argparse_no_sandbox_help)
+    isolation_option(parser)
 
 
 def _run(args, public_only: bool) -> int:
@@ -214,6 +222,10 @@ def _run(args, public_only: bool) -> int:
 
     _choose_backend(args)
     console = Console(stderr=False, soft_wrap=False)
+    problem = choose_isolation(args)
+    if problem:
+        console.print(f"[red]{problem}[/]")
+        return 2
     if args.assignment and args.assignment not in ASSIGNMENTS:
         return fail(f"Expected an assignment among {', '.join(ASSIGNMENTS)}. Received {args.assignment!r}.")
     problem = writable_file(args.json) if args.json else None
@@ -228,7 +240,7 @@ def _run(args, public_only: bool) -> int:
         for note in skipped:
             console.print(f"[yellow]note: {note}[/]", highlight=False)
         grader = Grader(public_only=public_only, secret=None if public_only else grader_secret(),
-                        cache=ReferenceCache(cache_dir()), isolation="none" if args.no_sandbox else None)
+                        cache=ReferenceCache(cache_dir()))
         assignment = ASSIGNMENTS.get(args.assignment) if args.assignment else None
         results = []
         for notebook, label in notebooks:

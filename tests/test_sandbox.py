@@ -22,10 +22,9 @@ from autograder.cases.backprop import ASSIGNMENT
 from autograder.engine import wire
 from autograder.engine.case import Assignment
 from autograder.engine.grade import Grader
-from autograder.engine.sandbox import Sandbox, UidLease, bwrap_available
-from conftest import SOLUTIONS, TEST_SECRET, code_cell, write_variant
+from autograder.engine.sandbox import Sandbox, UidLease
+from conftest import SOLUTIONS, TEST_SECRET, code_cell, require_bwrap, write_variant
 
-pytestmark = pytest.mark.skipif(not bwrap_available(), reason="bubblewrap is not available here")
 
 TARGET = "binary_crossentropy"
 SOLUTION = SOLUTIONS / "01_backprop.ipynb"
@@ -36,10 +35,13 @@ QUICK = Assignment("01_backprop", "Backpropagation, without the MLP units",
                    tuple(case for case in ASSIGNMENT.cases if case.unit not in ("mlp_loss_and_grads", "train_mlp")))
 
 
-@pytest.fixture(scope="module")
-def quick_grader(reference_cache) -> Grader:
-    """Hidden cases included; hangs cost 2 s per case instead of 10."""
-    return Grader(secret=TEST_SECRET, cache=reference_cache, max_timeout=2.0)
+@pytest.fixture(scope="module", params=["bwrap", "fallback"])
+def quick_grader(request, reference_cache) -> Grader:
+    """Hidden cases included; hangs cost 2 s per case instead of 10. Every attack runs at both
+    isolation levels: bubblewrap, and the fallback used where namespaces are unavailable."""
+    if request.param == "bwrap":
+        require_bwrap()
+    return Grader(secret=TEST_SECRET, cache=reference_cache, max_timeout=2.0, isolation=request.param)
 
 
 def attack(tmp_path: Path, source: str) -> Path:
