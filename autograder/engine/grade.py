@@ -14,6 +14,7 @@ from autograder.cases import ASSIGNMENTS, identify
 from autograder.engine.case import Assignment, Case
 from autograder.engine.compare import Verdict, judge
 from autograder.engine.extract import NotebookError, read_notebook
+from autograder.engine.protections import missing, summary
 from autograder.engine.references import ReferenceCache
 from autograder.engine.sandbox import Limits, Sandbox
 from autograder.engine.session import WorkerSession
@@ -73,7 +74,7 @@ class Grader:
         public_only: grade only the public cases (a student's own check).
         secret: seed material for hidden cases (required unless ``public_only``).
         cache: where references are kept.
-        isolation: "bwrap" or "none"; default: bwrap when it works here.
+        isolation: "auto", "bwrap" or "fallback"; default: ``$DLCOURSE_ISOLATION``, else auto.
         max_timeout: caps every case's wall-clock timeout (tests of hanging code use a short one).
     """
 
@@ -108,7 +109,8 @@ class Grader:
                           limits=Limits(memory_bytes=assignment.memory_bytes, processes=assignment.processes,
                                         cpu_seconds=assignment.cpu_seconds))
         result = SubmissionResult(notebook.path, assignment)
-        result.notices += [f"sandbox: {text}" for text in sandbox.missing_protections]
+        result.notices.append(f"sandbox: {summary(sandbox)}")
+        result.notices += [f"sandbox, missing: {text}" for text in missing(sandbox)]
         result.notices += [f"could not parse {text}" for text in notebook.problems]
         earlier: dict[str, float] = {}
         with WorkerSession(sandbox, notebook.cells) as session:

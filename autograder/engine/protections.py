@@ -40,8 +40,8 @@ def protections(sandbox) -> list[Protection]:
                    "is written" if root else "without a uid of its own, a process that calls setsid can "
                                              "outlive grading"),
         Protection("student runtime", True,
-                   "only NumPy" + (", Keras and its backend" if sandbox.frameworks else "") +
-                   " are importable: resolved from package metadata, never the grader's packages"),
+                   "only NumPy" + (", Keras and its backend are" if sandbox.frameworks else " is") +
+                   " importable: resolved from package metadata, never the grader's packages"),
         Protection("no_new_privs", layers.get("no_new_privs", "").startswith("on"),
                    layers.get("no_new_privs", "not probed")),
         Protection("seccomp: no sockets", layers.get("seccomp", "").startswith("on"),
@@ -77,6 +77,12 @@ def missing(sandbox) -> list[str]:
         if not found["seccomp: no sockets"].active and not _landlock_net(found):
             lines.append(f"no network filter: student code can open sockets ({found['seccomp: no sockets'].detail})")
     return lines
+
+
+def summary(sandbox) -> str:
+    """One line for reports: the level and the protections in force."""
+    active = [item.name for item in protections(sandbox) if item.active]
+    return f"isolation {sandbox.isolation}; in force: {', '.join(active)}"
 
 
 def _landlock_net(found) -> bool:
