@@ -122,6 +122,7 @@ def _run_batch(args) -> int:
             report = run_batch(args.submissions, args.out, grader_secret(), workers=args.workers,
                                scheduler=args.scheduler, figures=not args.no_figures,
                                force=args.force, students=args.students, worker_cache=args.worker_cache,
+                               isolation=os.environ.get("DLCOURSE_ISOLATION"),
                                progress=lambda n, text: bar.update(task, advance=n, description=text[:40]))
         except ValueError as error:
             return fail(str(error))
