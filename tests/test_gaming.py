@@ -205,3 +205,21 @@ def test_dropout_keeps_full_marks(grader, tmp_path):
             return dout if cache is None else dout * cache
         """
     assert_full_marks(grade_unit(grader, tmp_path, "06_cnn_architectures", "dropout_backward", alternative))
+
+
+# ----------------------------------------------------------------------------- 09 discriminator loss
+
+def test_discriminator_loss_over_the_concatenated_batch_gains_nothing(grader, tmp_path):
+    """Twice the cross-entropy of the concatenated batch equals the loss only when both halves have one size."""
+    source = """
+        def discriminator_loss(logits_real, logits_fake):
+            logits = keras.ops.concatenate([logits_real, logits_fake])
+            labels = keras.ops.concatenate([keras.ops.ones_like(logits_real), keras.ops.zeros_like(logits_fake)])
+            return 2 * keras.losses.BinaryCrossentropy(from_logits=True)(labels, logits)
+        """
+    result = grade_unit(grader, tmp_path, "09_gan", "discriminator_loss", source)
+    assert result.max_score > 0 and result.score == 0
+    for item in result.results:
+        if not item.case.hidden:
+            assert "concatenated" in item.verdict.message, item.verdict.message
+    assert_full_marks(grade_unit(grader, tmp_path, "09_gan", "discriminator_loss"))

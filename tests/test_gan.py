@@ -78,6 +78,8 @@ def test_solution_losses_pass_hidden_cases_for_several_secrets(solution, run):
                 assert verdict.passed, verdict.message
 
 
+MODERATE = {"discriminator_loss": "8 real and 5 generated", "generator_loss": "8 moderate"}
+
 NAIVE_LOSSES = """
 def discriminator_loss(logits_real, logits_fake):
     return -keras.ops.mean(keras.ops.log(keras.ops.sigmoid(logits_real))) - keras.ops.mean(
@@ -92,7 +94,7 @@ def generator_loss(logits_fake):
 def test_log_of_sigmoid_passes_moderate_logits_and_fails_at_100_without_crashing(solution, run):
     naive = variant(solution, NAIVE_LOSSES)
     for unit in ("discriminator_loss", "generator_loss"):
-        assert run(naive, case_named(unit, "8 moderate")).passed
+        assert run(naive, case_named(unit, MODERATE[unit])).passed
         verdict = run(naive, case_named(unit, "logits of +-100"))
         assert not verdict.passed and verdict.status == "failed"
         assert "from_logits=True" in verdict.message
@@ -119,7 +121,17 @@ def test_log_of_sigmoid_passes_moderate_logits_and_fails_at_100_without_crashing
      "    logits = keras.ops.concatenate([logits_real, logits_fake])\n"
      "    labels = keras.ops.concatenate([keras.ops.ones_like(logits_real), keras.ops.zeros_like(logits_fake)])\n"
      "    return keras.losses.BinaryCrossentropy(from_logits=True)(labels, logits)",
-     "discriminator_loss", "averaged"),
+     "discriminator_loss", "one cross-entropy over the concatenated"),
+    ("def discriminator_loss(logits_real, logits_fake):\n"
+     "    logits = keras.ops.concatenate([logits_real, logits_fake])\n"
+     "    labels = keras.ops.concatenate([keras.ops.ones_like(logits_real), keras.ops.zeros_like(logits_fake)])\n"
+     "    return 2 * keras.losses.BinaryCrossentropy(from_logits=True)(labels, logits)",
+     "discriminator_loss", "twice one cross-entropy"),
+    ("def discriminator_loss(logits_real, logits_fake):\n"
+     "    bce = keras.losses.BinaryCrossentropy(from_logits=True)\n"
+     "    return 0.5 * (bce(keras.ops.ones_like(logits_real), logits_real)\n"
+     "                  + bce(keras.ops.zeros_like(logits_fake), logits_fake))",
+     "discriminator_loss", "halves are averaged"),
     ("def discriminator_loss(logits_real, logits_fake):\n"
      "    bce = keras.losses.BinaryCrossentropy()\n"
      "    sigmoid = lambda z: 1 / (1 + keras.ops.exp(-z))\n"
@@ -128,7 +140,7 @@ def test_log_of_sigmoid_passes_moderate_logits_and_fails_at_100_without_crashing
      "discriminator_loss", "from_logits=False"),
 ])
 def test_loss_mistakes_are_named(solution, run, source, unit, named):
-    case = case_named(unit, "logits of +-100" if "from_logits=False" in named else "8 moderate")
+    case = case_named(unit, "logits of +-100" if "from_logits=False" in named else MODERATE[unit])
     verdict = run(variant(solution, source), case)
     assert not verdict.passed
     assert "known mistake" in verdict.message and named in verdict.message, verdict.message

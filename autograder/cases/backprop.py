@@ -31,6 +31,7 @@ def _dense_inputs(n, d, m, backward=False):
 def _random_dense(backward):
     def make(rng):
         n, d, m = (int(v) for v in rng.integers(1, 9, size=3))
+        n = max(n, 2)  # a batch: summing over it and averaging differ only when N > 1
         return _dense_inputs(n, d, m, backward)(rng)
     return make
 
@@ -114,7 +115,7 @@ def _bce_inputs(n, scale, extremes=()):
 
 
 def _random_bce(rng):
-    return _bce_inputs(int(rng.integers(1, 40)), 4.0)(rng)
+    return _bce_inputs(int(rng.integers(2, 40)), 4.0)(rng)
 
 
 def _per_example_mistake(name):
@@ -142,7 +143,7 @@ def _sce_inputs(n, c, scale, shift=0.0):
 
 
 def _random_sce(rng):
-    return _sce_inputs(int(rng.integers(1, 30)), int(rng.integers(2, 12)), 3.0)(rng)
+    return _sce_inputs(int(rng.integers(2, 30)), int(rng.integers(2, 12)), 3.0)(rng)
 
 
 SCE_HINT = "subtract each row's maximum before exponentiating; the gradient is (softmax - onehot) / N"
@@ -207,7 +208,7 @@ def _mlp_inputs(n, sizes):
 def _random_mlp(rng):
     depth = int(rng.integers(2, 5))
     sizes = [int(v) for v in rng.integers(2, 10, size=depth + 1)]
-    return _mlp_inputs(int(rng.integers(1, 20)), sizes)(rng)
+    return _mlp_inputs(int(rng.integers(2, 20)), sizes)(rng)
 
 
 MLP = [

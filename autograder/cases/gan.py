@@ -76,14 +76,19 @@ def _logits(n, scale, extremes=()):
     return make
 
 
-def _d_inputs(n, scale, extremes=()):
+def _d_inputs(n_real, n_fake, scale, extremes=()):
+    """Real and generated batches of different sizes: one cross-entropy over their concatenation weights
+    each half by its size, which only equals the mean of the two halves' means when the sizes agree."""
     def make(rng):
-        return {"logits_real": _logits(n, scale, extremes)(rng), "logits_fake": _logits(n, scale, extremes[::-1])(rng)}
+        return {"logits_real": _logits(n_real, scale, extremes)(rng),
+                "logits_fake": _logits(n_fake, scale, extremes[::-1])(rng)}
     return make
 
 
 def _random_d(rng):
-    return _d_inputs(int(rng.integers(1, 40)), 5.0)(rng)
+    n_real = int(rng.integers(2, 40))
+    n_fake = int(rng.integers(2, 39))
+    return _d_inputs(n_real, n_fake + (n_fake >= n_real), 5.0)(rng)  # never the same size
 
 
 def _g_inputs(n, scale, extremes=()):
@@ -93,7 +98,7 @@ def _g_inputs(n, scale, extremes=()):
 
 
 def _random_g(rng):
-    return _g_inputs(int(rng.integers(1, 40)), 5.0)(rng)
+    return _g_inputs(int(rng.integers(2, 40)), 5.0)(rng)
 
 
 EXTREMES = (100.0, -100.0, 100.0, -100.0)
@@ -104,12 +109,25 @@ LOSS_HINT = ("use keras.losses.BinaryCrossentropy(from_logits=True) on the logit
 D_MISTAKES = (
     Mistake("the labels are swapped: real data has label 1 and generated data label 0",
             lambda i, e: {"loss": _bce(0, i["logits_real"]) + _bce(1, i["logits_fake"])}),
-    Mistake("the two halves are averaged (the mean over a concatenated batch); the loss is their sum, "
-            "BCE(1, real) + BCE(0, fake) = -V(D, G)", lambda i, e: {"loss": 0.5 * e["loss"]}),
+    Mistake("the two halves are averaged; the loss is their sum, BCE(1, real) + BCE(0, fake) = -V(D, G)",
+            lambda i, e: {"loss": 0.5 * e["loss"]}),
+    Mistake("one cross-entropy over the concatenated real and generated batch: it weights each half by its "
+            "size; the loss is BCE(1, real) + BCE(0, fake), each a mean over its own batch",
+            lambda i, e: {"loss": _concatenated(i)}),
+    Mistake("twice one cross-entropy over the concatenated real and generated batch: that equals the loss only "
+            "when both batches have the same size; the loss is BCE(1, real) + BCE(0, fake), each a mean over "
+            "its own batch", lambda i, e: {"loss": 2 * _concatenated(i)}),
     Mistake("probabilities were passed with from_logits=False: Keras clips them to [1e-7, 1 - 1e-7], which "
             "caps each term near 16; pass the logits with from_logits=True",
             lambda i, e: {"loss": _clipped_bce(1, i["logits_real"]) + _clipped_bce(0, i["logits_fake"])}),
 )
+
+def _concatenated(inputs) -> float:
+    """BCE over the concatenated batch, labels 1 for the real logits and 0 for the generated ones."""
+    real, fake = np.asarray(inputs["logits_real"]).reshape(-1), np.asarray(inputs["logits_fake"]).reshape(-1)
+    labels = np.concatenate([np.ones_like(real), np.zeros_like(fake)])
+    return _bce(labels, np.concatenate([real, fake]))
+
 
 G_MISTAKES = (
     Mistake("this is the saturating loss mean(log(1 - D(G(z)))) of the minimax game; the non-saturating "
@@ -122,9 +140,10 @@ G_MISTAKES = (
 )
 
 LOSSES = [
-    Case("discriminator_loss", "8 moderate logits each", _d_inputs(8, 2.0), ref.discriminator_loss, ("loss",),
-         driver="keras_call", mistakes=D_MISTAKES, hint=LOSS_HINT, timeout=30.0, **LOSS_TOLERANCE),
-    Case("discriminator_loss", "logits of +-100", _d_inputs(6, 2.0, EXTREMES), ref.discriminator_loss, ("loss",),
+    Case("discriminator_loss", "8 real and 5 generated moderate logits", _d_inputs(8, 5, 2.0), ref.discriminator_loss,
+         ("loss",), driver="keras_call", mistakes=D_MISTAKES, hint=LOSS_HINT, timeout=30.0, **LOSS_TOLERANCE),
+    Case("discriminator_loss", "logits of +-100, 6 real and 9 generated", _d_inputs(6, 9, 2.0, EXTREMES),
+         ref.discriminator_loss, ("loss",),
          driver="keras_call", mistakes=D_MISTAKES, hint=LOSS_HINT, timeout=30.0, **LOSS_TOLERANCE),
     Case("discriminator_loss", "random batch", _random_d, ref.discriminator_loss, ("loss",), driver="keras_call",
          hidden=True, timeout=30.0, **LOSS_TOLERANCE),

@@ -171,6 +171,7 @@ def _step_inputs(n, d, h, backward=False):
 def _random_step(backward):
     def make(rng):
         n, d, h = (int(v) for v in rng.integers(1, 8, size=3))
+        n = max(n, 2)  # a batch: summing over it and averaging differ only when N > 1
         return _step_inputs(n, d, h, backward)(rng)
     return make
 
@@ -217,6 +218,7 @@ def _sequence_inputs(n, t, d, h, backward=False):
 def _random_sequence(backward, lengths=(1, 51)):
     def make(rng):
         n, d, h = (int(v) for v in rng.integers(1, 7, size=3))
+        n = max(n, 2)
         return _sequence_inputs(n, int(rng.integers(*lengths)), d, h, backward)(rng)
     return make
 

@@ -102,7 +102,7 @@ def _random_pool(backward):
         padding = str(rng.choice(["valid", "same"]))
         pool = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
         strides = None if rng.random() < 0.3 else (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
-        shape = (int(rng.integers(1, 4)), int(rng.integers(max(pool), 10)), int(rng.integers(max(pool), 10)),
+        shape = (int(rng.integers(2, 4)), int(rng.integers(max(pool), 10)), int(rng.integers(max(pool), 10)),
                  int(rng.integers(1, 4)))
         values = str(rng.choice(["normal", "ties", "negative"]))
         return _pool_inputs(shape, pool, strides, padding, values, backward)(rng)

@@ -107,6 +107,7 @@ def _step_inputs(n, d, h, backward=False):
 def _random_step(backward):
     def make(rng):
         n, d, h = (int(v) for v in rng.integers(1, 9, size=3))
+        n = max(n, 2)  # a batch: summing over it and averaging differ only when N > 1
         return _step_inputs(n, d, h, backward)(rng)
     return make
 
@@ -150,6 +151,7 @@ def _sequence_inputs(n, t, d, h, backward=False):
 def _random_sequence(backward, lengths=(1, 51)):
     def make(rng):
         n, d, h = (int(v) for v in rng.integers(1, 8, size=3))
+        n = max(n, 2)
         return _sequence_inputs(n, int(rng.integers(*lengths)), d, h, backward)(rng)
     return make
 
@@ -197,6 +199,7 @@ def _distance_inputs(n, t, d, h):
 
 def _random_distance(rng):
     n, d, h = (int(v) for v in rng.integers(1, 7, size=3))
+    n = max(n, 2)
     return _distance_inputs(n, int(rng.integers(2, 31)), d, h)(rng)
 
 
