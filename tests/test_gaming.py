@@ -223,3 +223,50 @@ def test_discriminator_loss_over_the_concatenated_batch_gains_nothing(grader, tm
         if not item.case.hidden:
             assert "concatenated" in item.verdict.message, item.verdict.message
     assert_full_marks(grade_unit(grader, tmp_path, "09_gan", "discriminator_loss"))
+
+
+# ----------------------------------------------------------------------------- 04 speed
+
+SPEED_ATTACKS = {
+    "a naive unit that sleeps on large inputs": """
+        import time
+        _loops = conv2d_forward
+        def conv2d_forward(x, w, b, strides=1, padding="valid"):
+            if x.size > 10_000:
+                time.sleep(3)
+            return _loops(x, w, b, strides, padding)
+        def conv2d_forward_fast(x, w, b, strides=1, padding="valid"):
+            return _loops(x, w, b, strides, padding)
+        """,
+    "timed inputs answered from a cache": """
+        _ANSWERS = {}
+        def conv2d_forward_fast(x, w, b, strides=1, padding="valid"):
+            key = (x.tobytes(), w.tobytes(), b.tobytes(), str(strides), padding)
+            if key not in _ANSWERS:
+                _ANSWERS[key] = conv2d_forward(x, w, b, strides, padding)
+            return _ANSWERS[key]
+        """,
+}
+
+
+def _timed_only():
+    assignment = ASSIGNMENTS["04_convolution"]
+    timed = tuple(case for case in assignment.cases
+                  if case.unit in ("conv2d_forward", "conv2d_forward_fast") and case.name.startswith("timed"))
+    return dataclasses.replace(assignment, cases=timed)
+
+
+@pytest.mark.parametrize("attack", list(SPEED_ATTACKS))
+def test_loops_do_not_earn_the_speed_points(grader, tmp_path, attack):
+    """Timed against the grader's own vectorized convolution on fresh inputs, not against the naive unit."""
+    source = textwrap.dedent(SPEED_ATTACKS[attack])
+    path = write_variant(tmp_path, SOLUTIONS / "04_convolution.ipynb", lambda nb: nb["cells"].append(code_cell(source)))
+    result = grader.grade(path, _timed_only())
+    last = result.results[-1]
+    assert last.case.unit == "conv2d_forward_fast" and last.case.name.endswith("(run 3 of 3)")
+    assert not last.verdict.passed and "too slow" in last.verdict.message, last.verdict.message
+
+
+def test_vectorized_convolution_keeps_its_speed_points(grader, tmp_path):
+    path = write_variant(tmp_path, SOLUTIONS / "04_convolution.ipynb", lambda nb: None)
+    assert_full_marks(grader.grade(path, _timed_only()))

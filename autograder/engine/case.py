@@ -8,6 +8,7 @@ in a student's notebook (public cases, in the student's own kernel).
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -48,6 +49,9 @@ class Case:
         timeout: wall-clock seconds for the call.
         hint: shown when the case fails (the common mistake, where it is not detected exactly).
         mistakes: wrong answers recognised and named.
+        fresh: inputs are drawn anew on every grading (from the OS's randomness as well as the seed), so
+            they cannot be recognised and answered from a table; the reference is then computed afresh too
+            and kept nowhere (a timed case whose reference is timed on the same inputs).
         judge: replaces the elementwise comparison: ``(inputs, expected, received, timing) -> (ok, message)``;
             ``received`` maps output names to values, ``timing`` is ``{"seconds": this case's wall time,
             "earlier": {case id: seconds}}`` for the cases already run on this submission (measured by
@@ -71,6 +75,7 @@ class Case:
     mistakes: tuple[Mistake, ...] = ()
     judge: Callable[[dict, dict, dict, dict], tuple[bool, str]] | None = None
     extra: Callable[[dict], dict] | None = None
+    fresh: bool = False
 
     @property
     def id(self) -> str:
@@ -81,6 +86,8 @@ class Case:
         if self.hidden and secret is None:
             raise ValueError(f"hidden case {self.id!r} needs the grader's secret")
         material = self.id if not self.hidden else f"{secret}\0{self.id}"
+        if self.fresh:
+            material += f"\0{os.urandom(16).hex()}"
         seed = int.from_bytes(hashlib.sha256(material.encode()).digest()[:8], "big")
         return self.inputs(np.random.default_rng(seed))
 

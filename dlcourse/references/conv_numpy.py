@@ -1,0 +1,76 @@
+"""A vectorized NumPy ``Conv2D``: the grader's yardstick for the speed of a student's fast convolution.
+
+The timed cases of assignment 04 compare a student's ``conv2d_*_fast`` with this code, run and
+timed in the grader on the same fresh inputs (``timed_forward``, ``timed_backward``): a fast unit
+must be within a factor of it, however slow the student's naive unit is. Its values equal Keras's
+``Conv2D`` (TensorFlow's "same" padding: the extra row or column after), which
+``tests/test_convolution.py`` checks against the Keras reference. NumPy only: no framework import.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+TIMING_REPEATS = 3
+
+
+def _pair(value) -> tuple[int, int]:
+    return (int(value), int(value)) if np.ndim(value) == 0 else (int(value[0]), int(value[1]))
+
+
+def pads(size: int, kernel: int, stride: int, padding: str) -> tuple[int, int]:
+    """Zeros before and after one axis: none for "valid"; TensorFlow's split (extra after) for "same"."""
+    if padding == "valid":
+        return 0, 0
+    total = max((-(-size // stride) - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+def _windows(x, w, strides, padding):
+    """Padded input and its windows (N, H_out, W_out, C, kh, kw), with the pads used."""
+    (sh, sw), (kh, kw) = _pair(strides), w.shape[:2]
+    pad_h, pad_w = pads(x.shape[1], kh, sh, padding), pads(x.shape[2], kw, sw, padding)
+    padded = np.pad(x, ((0, 0), pad_h, pad_w, (0, 0)))
+    windows = sliding_window_view(padded, (kh, kw), axis=(1, 2))[:, ::sh, ::sw]
+    return padded, windows, pad_h, pad_w
+
+
+def conv2d_forward(x, w, b, strides=1, padding="valid") -> dict:
+    """``out`` (N, H_out, W_out, F) of ``x`` (N, H, W, C), ``w`` (kh, kw, C, F), ``b`` (F,)."""
+    _, windows, _, _ = _windows(x, w, strides, padding)
+    return {"out": np.tensordot(windows, w, axes=([3, 4, 5], [2, 0, 1])) + b}
+
+
+def conv2d_backward(x, w, b, strides, padding, dout) -> dict:
+    """Gradients of ``sum(conv2d_forward(x, w, b) * dout)``: ``{"dx", "dw", "db"}``."""
+    (sh, sw), (kh, kw) = _pair(strides), w.shape[:2]
+    padded, windows, pad_h, pad_w = _windows(x, w, strides, padding)
+    h_out, w_out = dout.shape[1:3]
+    dw = np.tensordot(windows, dout, axes=([0, 1, 2], [0, 1, 2])).transpose(1, 2, 0, 3)
+    dpadded = np.zeros_like(padded)
+    for i in range(kh):  # one matrix product per kernel tap, every output position at once
+        for j in range(kw):
+            dpadded[:, i:i + sh * h_out:sh, j:j + sw * w_out:sw, :] += dout @ w[i, j].T
+    dx = dpadded[:, pad_h[0]:padded.shape[1] - pad_h[1], pad_w[0]:padded.shape[2] - pad_w[1], :]
+    return {"dx": dx, "dw": dw, "db": dout.sum(axis=(0, 1, 2))}
+
+
+def _timed(function, **inputs) -> dict:
+    """``function(**inputs)`` and ``"reference_seconds"``: its best wall time of ``TIMING_REPEATS`` runs."""
+    best = np.inf
+    for _ in range(TIMING_REPEATS):
+        started = time.perf_counter()
+        result = function(**inputs)
+        best = min(best, time.perf_counter() - started)
+    return {**result, "reference_seconds": float(best)}
+
+
+def timed_forward(x, w, b, strides=1, padding="valid") -> dict:
+    return _timed(conv2d_forward, x=x, w=w, b=b, strides=strides, padding=padding)
+
+
+def timed_backward(x, w, b, strides, padding, dout) -> dict:
+    return _timed(conv2d_backward, x=x, w=w, b=b, strides=strides, padding=padding, dout=dout)
