@@ -77,6 +77,14 @@ def gradescope(subparsers) -> None:
     build.add_argument("--assignment", required=True, metavar="NAME",
                        help="the assignment this autograder grades, e.g. 01_backprop (each upload is graded as it)")
     build.set_defaults(func=_run_gradescope)
+    grade_upload = actions.add_parser("grade", help="grade one upload as exactly one notebook (run_autograder runs this)")
+    grade_upload.add_argument("submission", type=Path, help="the upload's folder (/autograder/submission)")
+    grade_upload.add_argument("--assignment", required=True, metavar="NAME")
+    grade_upload.add_argument("--json", type=Path, required=True, metavar="FILE", help="where results.json goes")
+    grade_upload.set_defaults(func=_run_gradescope_grade)
+    warm = actions.add_parser("warm", help="compute the assignment's references into $DLCOURSE_CACHE (setup.sh runs this)")
+    warm.add_argument("--assignment", required=True, metavar="NAME")
+    warm.set_defaults(func=_run_gradescope_warm)
 
 
 def _backend_option(parser) -> None:
@@ -208,6 +216,53 @@ def _run_gradescope(args) -> int:
     return 0
 
 
+def _run_gradescope_grade(args) -> int:
+    from autograder.cases import ASSIGNMENTS
+    from autograder.course.gradescope import grade_upload
+    from autograder.engine.fingerprint import grader_fingerprint
+    from autograder.engine.grade import Grader
+    from autograder.engine.references import ReferenceCache, cache_dir
+    from autograder.engine.report import print_result
+    from autograder.engine.secret import grader_secret
+
+    if args.assignment not in ASSIGNMENTS:
+        return fail(f"Expected an assignment among {', '.join(ASSIGNMENTS)}. Received {args.assignment!r}.")
+    problem = writable_file(args.json)
+    if problem:
+        return fail(problem)
+    secret = grader_secret()
+    grader = Grader(secret=secret, cache=ReferenceCache(cache_dir()))
+    results, graded = grade_upload(args.submission, args.assignment, grader)
+    results["extra_data"] = {"fingerprint": grader_fingerprint(secret), "references_computed": grader.cache.misses}
+    console = Console(soft_wrap=True)
+    for result in graded:
+        print_result(result, console)
+    if not graded:
+        console.print(results["output"], highlight=False)
+    try:
+        args.json.write_text(json.dumps(results, indent=2))
+    except OSError as error:
+        return fail(f"Expected a writable --json path. Received {args.json} ({error.strerror})")
+    return 0
+
+
+def _run_gradescope_warm(args) -> int:
+    from autograder.cases import ASSIGNMENTS
+    from autograder.course.gradescope import warm
+    from autograder.engine.references import ReferenceCache, cache_dir
+    from autograder.engine.secret import grader_secret
+
+    if args.assignment not in ASSIGNMENTS:
+        return fail(f"Expected an assignment among {', '.join(ASSIGNMENTS)}. Received {args.assignment!r}.")
+    folder = cache_dir()
+    problem = writable_folder(folder)
+    if problem:
+        return fail(problem)
+    computed = warm(args.assignment, grader_secret(), ReferenceCache(folder))
+    print(f"computed {computed} references of {args.assignment} into {folder}")
+    return 0
+
+
 def _common(parser) -> None:
     parser.add_argument("--assignment", help="grade as this assignment (default: from the notebook)")
     _backend_option(parser)
@@ -262,50 +317,10 @@ def _run(args, public_only: bool) -> int:
 
 
 def collect_notebooks(path: Path, scratch: Path, skipped: list[str] | None = None) -> list[tuple[Path, str]]:
-    """The notebooks to grade under ``path`` (a notebook, a folder, or a zip unpacked into ``scratch``),
-    each with the name reports give it (its path inside the folder or zip).
+    """The notebooks under ``path`` with the names reports give them: see ``discovery.notebooks_in``."""
+    from autograder.course.discovery import notebooks_in
 
-    Args:
-        skipped: where to report odd entries that were left out (a folder named ``x.ipynb``, a dangling
-            link, an unreadable file, a zip that is not one).
-    """
-    from autograder.course.discovery import Submission, UnreadableError, survey, zip_notebooks
-
-    skipped = [] if skipped is None else skipped
-    if not path.exists():
-        raise ValueError(f"Expected a notebook, a folder or a zip. Received a path that does not exist: {path}")
-    if path.is_dir():
-        found = survey(path)
-        submissions = found.submissions
-        for student, notes in found.notes.items():
-            skipped += [f"{student}: {note}" for note in notes if not note.startswith("nothing to grade")]
-        label = (lambda s: s.label if s.path.parent == path else f"{s.student}/{s.label}")
-    elif path.suffix == ".zip":
-        try:
-            members = zip_notebooks(path)
-        except ValueError as error:
-            raise ValueError(f"Expected a zip archive of notebooks. Received {path}: {error}") from None
-        submissions = [Submission(path, "", member, member) for member in members]
-        label = (lambda s: s.label)
-    else:
-        return [(path, path.name)]
-    notebooks = []
-    for index, submission in enumerate(submissions):
-        if submission.member is None:
-            notebooks.append((submission.path, label(submission)))
-            continue
-        try:
-            data = submission.read_bytes()
-        except UnreadableError as error:
-            skipped.append(str(error))
-            continue
-        target = scratch / f"{index:05d}" / submission.name
-        target.parent.mkdir(parents=True)
-        target.write_bytes(data)
-        notebooks.append((target, label(submission)))
-    if not notebooks:
-        raise ValueError(f"Expected at least one .ipynb notebook. Received none under {path}")
-    return notebooks
+    return notebooks_in(path, scratch, skipped)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -28,7 +28,7 @@ def test_grade_solution_writes_gradescope_results_with_full_marks(tmp_path):
     completed = run("grade", SOLUTIONS / "01_backprop.ipynb", "--json", out)
     assert completed.returncode == 0, completed.stderr
     results = json.loads(out.read_text())
-    assert results["score"] == results["max_score"] == ASSIGNMENT.max_score
+    assert results["score"] == sum(test["max_score"] for test in results["tests"]) == ASSIGNMENT.max_score
     assert {"score", "execution_time", "output", "visibility", "stdout_visibility", "tests"} <= set(results)
     for test in results["tests"]:
         assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(test)
@@ -42,7 +42,7 @@ def test_grade_untouched_assignment_scores_zero_and_still_exits_zero(tmp_path):
     completed = run("grade", ASSIGNMENTS_DIR / "01_backprop.ipynb", "--json", out)
     assert completed.returncode == 0
     results = json.loads(out.read_text())
-    assert results["score"] == 0 and results["max_score"] == ASSIGNMENT.max_score
+    assert results["score"] == 0 and sum(test["max_score"] for test in results["tests"]) == ASSIGNMENT.max_score
     assert all("not implemented" in test["output"] for test in results["tests"])
 
 

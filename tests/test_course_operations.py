@@ -17,7 +17,6 @@ import pytest
 
 from autograder.cases import ASSIGNMENTS
 from autograder.course.batch import discover, grade_batch
-from autograder.course.gradescope import build, unpack
 from conftest import ASSIGNMENTS_DIR, EXAMPLES, ROOT, SOLUTIONS, TEST_SECRET
 
 BIN = Path(sys.executable).parent
@@ -107,18 +106,6 @@ def test_kill_9_in_the_middle_then_resume_equals_an_uninterrupted_run(tmp_path, 
     assert not list(interrupted.rglob("*.part"))
 
 
-def test_batch_on_a_dask_cluster_of_separate_processes_matches_local(batch, classroom, tmp_path, reference_cache):
-    distributed = pytest.importorskip("distributed")
-    _, local_out = batch
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        report = grade_batch(classroom, tmp_path / "dask", TEST_SECRET, scheduler=cluster.scheduler_address,
-                             cache=reference_cache.folder)
-        with distributed.Client(cluster) as client:
-            worker_pids = set(client.run(os.getpid).values())
-    assert report.graded == 4 and len(worker_pids) == 2 and os.getpid() not in worker_pids
-    assert (tmp_path / "dask" / "gradebook.csv").read_text() == (local_out / "gradebook.csv").read_text()
-
-
 def test_discover_takes_the_student_from_the_first_folder():
     found = discover(EXAMPLES)
     assert [(s.student, s.label) for s in found] == [("buggy", "01_backprop.ipynb"), ("cheat", "01_backprop.ipynb"),
@@ -188,40 +175,3 @@ def test_scores_land_in_nbgraders_gradebook_and_export(tmp_path):
     rows = {row["student_id"]: row for row in read_csv(tmp_path / "grades.csv")}
     assert float(rows["alice"]["raw_score"]) == BACKPROP.max_score and float(rows["bob"]["raw_score"]) == 0
     assert (course / "feedback" / "alice" / "01_backprop" / "01_backprop.html").is_file()
-
-
-# ----------------------------------------------------------------------------- Gradescope
-
-@pytest.fixture(scope="module")
-def gradescope_zip(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("gradescope") / "autograder.zip"
-    names = build(ROOT, out, TEST_SECRET, "01_backprop")
-    assert {"setup.sh", "run_autograder", "secret", "package/setup.cfg", "package/autograder/engine/worker.py"} <= set(names)
-    assert not [name for name in names if name.startswith(("package/solutions", "package/tests"))]
-    return out
-
-
-def run_autograder(root: Path) -> dict:
-    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "DLCOURSE_BIN": str(BIN / "dlcourse")}
-    env.pop("DLCOURSE_SECRET", None)
-    completed = subprocess.run([str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True,
-                               timeout=600)
-    assert completed.returncode == 0, completed.stderr
-    return json.loads((root / "results" / "results.json").read_text())
-
-
-def test_gradescope_autograder_grades_a_fake_autograder_tree(gradescope_zip, tmp_path):
-    unpack(gradescope_zip, tmp_path / "source")
-    (tmp_path / "submission").mkdir()
-    shutil.copy(SOLUTIONS / "01_backprop.ipynb", tmp_path / "submission" / "01_backprop.ipynb")
-    results = run_autograder(tmp_path)
-    assert results["score"] == BACKPROP.max_score and len(results["tests"]) == len(BACKPROP.cases)
-    assert all(test["status"] == "passed" for test in results["tests"])
-
-
-def test_gradescope_autograder_explains_an_upload_it_cannot_grade(gradescope_zip, tmp_path):
-    unpack(gradescope_zip, tmp_path / "source")
-    (tmp_path / "submission").mkdir()
-    (tmp_path / "submission" / "answers.pdf").write_bytes(b"%PDF-1.4")
-    results = run_autograder(tmp_path)
-    assert results["score"] == 0 and "upload your .ipynb notebook" in results["output"]

@@ -120,6 +120,51 @@ def discover(root: Path) -> list[Submission]:
     return survey(root).submissions
 
 
+def notebooks_in(path: Path, scratch: Path, skipped: list[str] | None = None) -> list[tuple[Path, str]]:
+    """The notebooks to grade under ``path`` (a notebook, a folder, or a zip unpacked into ``scratch``),
+    each with the name reports give it (its path inside the folder or zip).
+
+    Args:
+        skipped: where to report odd entries that were left out (a folder named ``x.ipynb``, a dangling
+            link, an unreadable file, a zip that is not one).
+    """
+    skipped = [] if skipped is None else skipped
+    if not path.exists():
+        raise ValueError(f"Expected a notebook, a folder or a zip. Received a path that does not exist: {path}")
+    if path.is_dir():
+        found = survey(path)
+        submissions = found.submissions
+        for student, notes in found.notes.items():
+            skipped += [f"{student}: {note}" for note in notes if not note.startswith("nothing to grade")]
+        label = (lambda s: s.label if s.path.parent == path else f"{s.student}/{s.label}")
+    elif path.suffix == ".zip":
+        try:
+            members = zip_notebooks(path)
+        except ValueError as error:
+            raise ValueError(f"Expected a zip archive of notebooks. Received {path}: {error}") from None
+        submissions = [Submission(path, "", member, member) for member in members]
+        label = (lambda s: s.label)
+    else:
+        return [(path, path.name)]
+    notebooks = []
+    for index, submission in enumerate(submissions):
+        if submission.member is None:
+            notebooks.append((submission.path, label(submission)))
+            continue
+        try:
+            data = submission.read_bytes()
+        except UnreadableError as error:
+            skipped.append(str(error))
+            continue
+        target = scratch / f"{index:05d}" / submission.name
+        target.parent.mkdir(parents=True)
+        target.write_bytes(data)
+        notebooks.append((target, label(submission)))
+    if not notebooks:
+        raise ValueError(f"Expected at least one .ipynb notebook. Received none under {path}")
+    return notebooks
+
+
 def _walk(folder: Path, student: str, found: Discovery) -> list[Submission]:
     own = []
     for directory, subfolders, files in os.walk(folder, onerror=lambda error: found.note(

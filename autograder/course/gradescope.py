@@ -1,31 +1,46 @@
-"""``dlcourse gradescope build``: a Gradescope autograder zip that grades with dlcourse's sandbox.
+"""``dlcourse gradescope build``: a Gradescope autograder zip for one assignment, grading in dlcourse's sandbox.
 
-The zip holds ``setup.sh`` (installs Python 3.11, bubblewrap and the pinned package), ``run_autograder``
-(grades ``/autograder/submission`` into ``/autograder/results/results.json``), the package source
+The zip holds ``setup.sh`` (installs Python 3.11, bubblewrap and the pinned package, then computes
+every reference into the cache), ``run_autograder`` (grades ``/autograder/submission`` into
+``/autograder/results/results.json`` with ``dlcourse gradescope grade``), the package source
 (``dlcourse/`` and ``autograder/``, never ``solutions/``) and the course secret for hidden cases.
 Students never see the zip.
+
+An upload is graded as exactly one notebook (``choice.choose``): the one named after the assignment,
+else the only notebook. Several candidates, none, or a notebook whose metadata names another
+assignment score 0 with a message saying so; nothing is ever summed.
 """
 
 from __future__ import annotations
 
-import os
 import stat
+import tempfile
 import zipfile
 from pathlib import Path
 
+from autograder.course.choice import choose
+
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when the autograder image is built (Ubuntu 22.04 base image).
+# AUTOGRADER_ROOT, DLCOURSE_VENV and DLCOURSE_SKIP_SYSTEM=1 (skip apt) exist for testing.
 set -euo pipefail
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq software-properties-common bubblewrap >/dev/null
-if ! command -v python3.11 >/dev/null; then
-  add-apt-repository -y ppa:deadsnakes/ppa >/dev/null && apt-get update -qq
-  apt-get install -y -qq python3.11 python3.11-venv >/dev/null
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+VENV="${DLCOURSE_VENV:-/opt/dlcourse}"
+export TF_CPP_MIN_LOG_LEVEL=2 TF_ENABLE_ONEDNN_OPTS=0
+if [ "${DLCOURSE_SKIP_SYSTEM:-0}" != 1 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq software-properties-common bubblewrap >/dev/null
+  if ! command -v python3.11 >/dev/null; then
+    add-apt-repository -y ppa:deadsnakes/ppa >/dev/null && apt-get update -qq
+    apt-get install -y -qq python3.11 python3.11-venv >/dev/null
+  fi
 fi
-python3.11 -m venv /opt/dlcourse
-/opt/dlcourse/bin/pip install --quiet --upgrade pip
-/opt/dlcourse/bin/pip install --quiet /autograder/source/package
+python3.11 -m venv "$VENV"
+"$VENV/bin/pip" install --quiet "$ROOT/source/package"
+# Compute every reference now, into the cache run_autograder reads: the first student pays nothing extra.
+DLCOURSE_SECRET="$(cat "$ROOT/source/secret")" DLCOURSE_CACHE="$ROOT/source/cache" \\
+  "$VENV/bin/dlcourse" gradescope warm --assignment __ASSIGNMENT__
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -34,9 +49,11 @@ set -uo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 DLCOURSE="${DLCOURSE_BIN:-/opt/dlcourse/bin/dlcourse}"
 mkdir -p "$ROOT/results"
+export TF_CPP_MIN_LOG_LEVEL=2 TF_ENABLE_ONEDNN_OPTS=0
 export DLCOURSE_SECRET="$(cat "$ROOT/source/secret")"
 export DLCOURSE_CACHE="$ROOT/source/cache"
-"$DLCOURSE" grade "$ROOT/submission" --json "$ROOT/results/results.json" __ASSIGNMENT__ > "$ROOT/results/log.txt" 2>&1
+"$DLCOURSE" gradescope grade "$ROOT/submission" --assignment __ASSIGNMENT__ --json "$ROOT/results/results.json" \\
+  > "$ROOT/results/log.txt" 2>&1
 status=$?
 if [ $status -ne 0 ] || [ ! -s "$ROOT/results/results.json" ]; then
   python3 - "$ROOT/results/log.txt" "$ROOT/results/results.json" <<'PY'
@@ -59,10 +76,10 @@ def build(root: Path, out: Path, secret: str, assignment: str) -> list[str]:
 
     if assignment not in ASSIGNMENTS:
         raise ValueError(f"Expected an assignment among {', '.join(ASSIGNMENTS)}. Received {assignment!r}.")
-    run = RUN_AUTOGRADER.replace("__ASSIGNMENT__", f"--assignment {assignment}")
+    run = RUN_AUTOGRADER.replace("__ASSIGNMENT__", assignment)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        _add_text(archive, "setup.sh", SETUP_SH, executable=True)
+        _add_text(archive, "setup.sh", SETUP_SH.replace("__ASSIGNMENT__", assignment), executable=True)
         _add_text(archive, "run_autograder", run, executable=True)
         _add_text(archive, "secret", secret + "\n")
         for name in PACKAGE_FILES:
@@ -82,13 +99,64 @@ def _add_text(archive: zipfile.ZipFile, name: str, text: str, executable: bool =
     archive.writestr(info, text)
 
 
-def unpack(zip_path: Path, target: Path) -> None:
-    """Unpack like Gradescope does (into ``source/``), keeping the executable bits."""
-    with zipfile.ZipFile(zip_path) as archive:
-        for info in archive.infolist():
-            path = target / info.filename
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(archive.read(info))
-            mode = (info.external_attr >> 16) & 0o777
-            if mode:
-                os.chmod(path, mode)
+# ----------------------------------------------------------------------------- on Gradescope
+
+def grade_upload(submission: Path, assignment_name: str, grader) -> tuple[dict, list]:
+    """Gradescope's ``results.json`` for one upload, graded as exactly one notebook of ``assignment_name``.
+
+    Args:
+        submission: the upload's folder (``/autograder/submission``).
+        assignment_name: the assignment this autograder grades.
+        grader: an ``engine.grade.Grader`` with the course secret.
+
+    Returns:
+        ``(results, graded)``: the results dict, and the ``SubmissionResult`` list (empty when refused).
+    """
+    from autograder.cases import ASSIGNMENTS
+    from autograder.course.discovery import notebooks_in
+    from autograder.engine.extract import NotebookError, read_notebook
+    from autograder.engine.report import gradescope
+
+    assignment = ASSIGNMENTS[assignment_name]
+    with tempfile.TemporaryDirectory(prefix="dlcourse-upload-") as scratch:
+        skipped: list[str] = []
+        try:
+            notebooks = dict((label, path) for path, label in notebooks_in(submission, Path(scratch), skipped))
+        except ValueError:
+            notebooks = {}
+        if not notebooks:
+            found = sorted(p.name for p in submission.rglob("*") if p.is_file())[:10] if submission.is_dir() else []
+            return _refusal(f"No .ipynb notebook in your upload (found: {', '.join(found) or 'nothing'}): "
+                            f"upload your .ipynb notebook, {assignment_name}.ipynb."), []
+        chosen, reason = choose(assignment_name, list(notebooks))
+        if chosen is None:
+            return _refusal(f"Not graded: {reason}."), []
+        path = notebooks[chosen]
+        try:
+            tagged = read_notebook(path).metadata.get("dlcourse", {})
+        except NotebookError:
+            tagged = {}
+        other = tagged.get("assignment") if isinstance(tagged, dict) else None
+        if other in ASSIGNMENTS and other != assignment_name:
+            return _refusal(f"{chosen} is the notebook of {other} (its metadata says so), and this autograder "
+                            f"grades {assignment_name}: upload your {assignment_name}.ipynb."), []
+        result = grader.grade(path, assignment)
+        result.label = chosen
+        results = gradescope([result])
+    if skipped:
+        results["output"] = "\n".join([results["output"], *[f"note: {note}" for note in skipped]]).strip()
+    return results, [result]
+
+
+def _refusal(message: str) -> dict:
+    return {"score": 0.0, "output": message, "visibility": "visible", "stdout_visibility": "hidden", "tests": []}
+
+
+def warm(assignment_name: str, secret: str, cache) -> int:
+    """Compute the reference of every case of the assignment into ``cache``; return how many were computed."""
+    from autograder.cases import ASSIGNMENTS
+
+    before = cache.misses
+    for case in ASSIGNMENTS[assignment_name].cases:
+        cache.expected(case, case.make_inputs(secret))
+    return cache.misses - before

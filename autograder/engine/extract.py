@@ -14,7 +14,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024
+MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024  # of cell source: outputs and attachments are dropped first
+MAX_FILE_BYTES = 256 * 1024 * 1024  # of the file as uploaded, outputs included
 MAX_CELLS = 5000
 _KEPT = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _NO_RUN = (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.Lambda, ast.ListComp, ast.SetComp,
@@ -51,8 +52,14 @@ def read_notebook(path: str | Path) -> Notebook:
         size = path.stat().st_size
     except OSError as error:
         raise NotebookError(f"cannot read {path.name}: {error.strerror}") from None
-    if size > MAX_NOTEBOOK_BYTES:
-        raise NotebookError(f"{path.name} is {size / 2**20:.0f} MiB, over the {MAX_NOTEBOOK_BYTES // 2**20} MiB limit")
+    if size > MAX_FILE_BYTES:
+        raise NotebookError(f"{path.name} is {size / 2**20:.0f} MiB, over the {MAX_FILE_BYTES // 2**20} MiB limit "
+                            "for a notebook file (clear its outputs and submit it again)")
+    with open(path, "rb") as stream:  # refuse what cannot be a notebook before reading it whole
+        start = stream.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not start.startswith(b"{"):
+        raise NotebookError(f"{path.name} ({size / 2**20:.1f} MiB) is not valid notebook JSON: "
+                            "it does not start with '{'")
     text = path.read_bytes().decode("utf-8", errors="replace")
     try:
         document = json.loads(text)
@@ -65,6 +72,15 @@ def read_notebook(path: str | Path) -> Notebook:
         raise NotebookError(f"{path.name} has no list of cells: is it a Jupyter notebook?")
     if len(raw_cells) > MAX_CELLS:
         raise NotebookError(f"{path.name} has {len(raw_cells)} cells, over the limit of {MAX_CELLS}")
+    del text
+    for cell in raw_cells:  # outputs never count toward the limit, and are never looked at
+        if isinstance(cell, dict):
+            cell.pop("outputs", None)
+            cell.pop("attachments", None)
+    source_bytes = sum(len(_source(cell).encode("utf-8", "replace")) for cell in raw_cells)
+    if source_bytes > MAX_NOTEBOOK_BYTES:
+        raise NotebookError(f"{path.name} holds {source_bytes / 2**20:.0f} MiB of cell source, over the "
+                            f"{MAX_NOTEBOOK_BYTES // 2**20} MiB limit (outputs do not count)")
     metadata = document.get("metadata") if isinstance(document.get("metadata"), dict) else {}
     notebook = Notebook(path=path, metadata=metadata)
     for index, cell in enumerate(raw_cells, start=1):

@@ -45,7 +45,12 @@ def print_summary(results: list[SubmissionResult], console: Console) -> None:
 
 
 def gradescope(results: list[SubmissionResult]) -> dict:
-    """Gradescope's results format for one submission (which may hold several notebooks)."""
+    """Gradescope's results format for one submission (which may hold several notebooks).
+
+    Only keys of Gradescope's specification: top level ``score``, ``execution_time``, ``output``,
+    ``visibility``, ``stdout_visibility``, ``tests`` (no top-level ``max_score``: Gradescope takes the
+    maximum from the assignment's settings and each test's ``max_score``).
+    """
     tests, output, seconds = [], [], 0.0
     several = len(results) > 1
     for result in results:
@@ -67,7 +72,6 @@ def gradescope(results: list[SubmissionResult]) -> dict:
             })
     return {
         "score": sum(test["score"] for test in tests),
-        "max_score": sum(test["max_score"] for test in tests),
         "execution_time": round(seconds, 2),
         "output": "\n".join(output),
         "visibility": "visible",

@@ -1,0 +1,101 @@
+"""Gradescope: one notebook per upload, never a sum; the right assignment only; Gradescope's results format.
+
+The end-to-end tests run the real path: ``gradescope build`` -> unzip -> ``setup.sh`` (fresh venv,
+non-editable install, references precomputed) -> ``run_autograder`` in a simulated ``/autograder``
+(see ``gradescope_harness.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import jsonschema
+import pytest
+
+from autograder.cases import ASSIGNMENTS
+from autograder.course.gradescope import build, grade_upload
+from conftest import ASSIGNMENTS_DIR, ROOT, SOLUTIONS, TEST_SECRET
+from gradescope_harness import RESULTS_SCHEMA, gradescope_autograder, validate_results  # noqa: F401 - fixture
+
+BACKPROP = ASSIGNMENTS["01_backprop"]
+SOLUTION = SOLUTIONS / "01_backprop.ipynb"
+
+
+# ----------------------------------------------------------------------------- the schema and the rule (in-process)
+
+def test_the_schema_rejects_a_top_level_max_score_and_bad_values():
+    validate_results({"score": 1.0, "tests": [{"score": 1.0, "max_score": 1.0, "status": "passed"}]})
+    for bad in ({"score": 1.0, "max_score": 2.0, "tests": []}, {"score": 1.0, "visibility": "sometimes"},
+                {"tests": [{"max_score": 1.0}]}, {"score": 1.0, "tests": [{"score": 1, "status": "ok"}]}):
+        with pytest.raises(jsonschema.ValidationError):
+            validate_results(bad)
+
+
+@pytest.mark.parametrize("upload, expect", [
+    ({"01_backprop.ipynb": SOLUTION, "draft.ipynb": ASSIGNMENTS_DIR / "01_backprop.ipynb"}, "full"),
+    ({"work/answer.ipynb": SOLUTION}, "full"),
+    ({"a.ipynb": SOLUTION, "b.ipynb": SOLUTION}, "several notebooks could be 01_backprop (a.ipynb, b.ipynb)"),
+    ({"03_optimization.ipynb": SOLUTIONS / "03_optimization.ipynb"}, "is the notebook of 03_optimization"),
+    ({"01_backprop.ipynb": SOLUTIONS / "03_optimization.ipynb"}, "is the notebook of 03_optimization"),
+    ({"answers.pdf": b"%PDF-1.4"}, "upload your .ipynb notebook"),
+])
+def test_an_upload_is_graded_as_exactly_one_notebook(upload, expect, tmp_path, grader):
+    for name, content in upload.items():
+        target = tmp_path / "submission" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content if isinstance(content, bytes) else content.read_bytes())
+    results, graded = grade_upload(tmp_path / "submission", "01_backprop", grader)
+    validate_results(results)
+    if expect == "full":
+        assert len(graded) == 1 and results["score"] == BACKPROP.max_score == sum(
+            test["max_score"] for test in results["tests"])
+    else:
+        assert results["score"] == 0 and not graded and expect in results["output"], results["output"]
+
+
+def test_build_refuses_an_unknown_assignment(tmp_path):
+    with pytest.raises(ValueError, match="Expected an assignment among"):
+        build(ROOT, tmp_path / "a.zip", TEST_SECRET, "99_nothing")
+
+
+def test_the_zip_names_its_assignment_and_carries_no_solutions(tmp_path):
+    names = build(ROOT, tmp_path / "a.zip", TEST_SECRET, "01_backprop")
+    assert not [name for name in names if name.startswith(("package/solutions", "package/tests"))]
+    with zipfile.ZipFile(tmp_path / "a.zip") as archive:
+        run = archive.read("run_autograder").decode()
+        setup = archive.read("setup.sh").decode()
+    assert "gradescope grade" in run and "--assignment 01_backprop" in run
+    assert "gradescope warm --assignment 01_backprop" in setup
+
+
+# ----------------------------------------------------------------------------- end to end, as on Gradescope
+
+@pytest.mark.slow
+def test_a_solution_scores_full_marks_and_the_first_student_pays_no_references(gradescope_autograder, tmp_path):
+    print(f"setup.sh (fresh venv, non-editable install, references): {gradescope_autograder.setup_seconds:.0f} s")
+    site = list(gradescope_autograder.venv.glob("lib/python*/site-packages/autograder/engine/grade.py"))
+    assert site, "the package must be installed into the venv's site-packages, not linked to the source"
+    assert "computed" in gradescope_autograder.setup_log
+    results = gradescope_autograder.run({"01_backprop.ipynb": SOLUTION}, tmp_path)
+    log = results.pop("_log")
+    validate_results(results)
+    assert results["score"] == BACKPROP.max_score and len(results["tests"]) == len(BACKPROP.cases), log
+    assert all(test["status"] == "passed" for test in results["tests"])
+    assert results["extra_data"]["references_computed"] == 0, log
+    hidden = [test for test in results["tests"] if "hidden" in test["tags"]]
+    assert hidden and all(test["visibility"] == "after_due_date" for test in hidden)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("upload, message", [
+    ({"a.ipynb": SOLUTION, "b.ipynb": SOLUTION}, "several notebooks could be 01_backprop"),
+    ({"01_backprop.ipynb": SOLUTIONS / "03_optimization.ipynb"}, "is the notebook of 03_optimization"),
+    ({"answers.pdf": b"%PDF-1.4"}, "upload your .ipynb notebook"),
+])
+def test_uploads_that_cannot_count_score_zero_with_a_message(upload, message, gradescope_autograder, tmp_path):
+    results = gradescope_autograder.run(upload, tmp_path)
+    results.pop("_log")
+    validate_results(results)
+    assert results["score"] == 0 and results["tests"] == [] and message in results["output"]
+    assert json.dumps(results).count("max_score") == 0
