@@ -22,7 +22,12 @@ def main(argv: list[str] | None = None) -> int:
     for entry in sorted(entry_points(group="dlcourse.commands"), key=lambda e: e.name):
         entry.load()(subparsers)
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except OSError as error:  # an output path that cannot be written (or read): one line, never a traceback
+        where = f": {error.filename}" if error.filename else ""
+        print(f"dlcourse {args.command}: {error.strerror or error}{where}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -152,6 +152,7 @@ def test_an_unreadable_notebook_is_not_graded_never_a_zero_and_is_retried(graded
     assert [name for name, _ in report.not_graded] == ["gus/bundle.zip/01_backprop.ipynb"]
     record = json.loads((out / "results" / "gus" / "bundle.zip" / "01_backprop.ipynb.json").read_text())
     assert record["status"] == "not graded" and record["units"] == []
+    assert "Not graded: cannot read bundle.zip/01_backprop.ipynb" in (out / "feedback" / "gus.html").read_text()
     again = grade_batch(classroom, out, TEST_SECRET, cache=reference_cache.folder, figures=False)
     assert again.graded == 1 and again.skipped == 5  # only the not-graded notebook is tried again
 
@@ -224,6 +225,8 @@ def dlcourse(*args: str) -> subprocess.CompletedProcess:
     ["grade", "{notebook}", "--json", "{folder}"],
     ["check", "{notebook}", "--json", "{blocked}/results.json"],
     ["gradescope", "build", "--assignment", "01_backprop", "--out", "{blocked}/autograder.zip"],
+    ["gradescope", "grade", "{submissions}", "--assignment", "01_backprop", "--json", "{blocked}/results.json"],
+    ["release", "--assignments", "{blocked}/assignments"],
 ])
 def test_an_unwritable_output_is_exit_2_with_one_line(command, tmp_path):
     blocked = tmp_path / "a-file"
@@ -235,4 +238,5 @@ def test_an_unwritable_output_is_exit_2_with_one_line(command, tmp_path):
     completed = dlcourse(*[part.format(**values) for part in command])
     output = (completed.stdout + completed.stderr).strip()
     assert completed.returncode == 2, output
-    assert "Traceback" not in output and len(output.splitlines()) == 1 and output.startswith("Expected"), output
+    assert "Traceback" not in output and len(output.splitlines()) == 1, output
+    assert output.startswith(("Expected", "dlcourse release: Not a directory")), output

@@ -26,7 +26,8 @@ def feedback_html(student: str, records: list[dict]) -> str:
 def _notebook_section(record: dict) -> str:
     title = html.escape(f"{record['submission']} ({record.get('assignment') or 'unrecognised'})")
     if record.get("error"):
-        return f"<h2>{title}</h2><p class='error'>Not graded: {html.escape(record['error'])}</p>"
+        text = record["error"] if record["error"].startswith("not graded") else f"not graded: {record['error']}"
+        return f"<h2>{title}</h2><p class='error'>{html.escape(text[0].upper() + text[1:])}</p>"
     results = record["results"]
     rows = []
     for unit in record["units"]:
