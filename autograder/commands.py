@@ -56,16 +56,28 @@ def grade_batch(subparsers) -> None:
 
 
 def gradebook(subparsers) -> None:
-    parser = subparsers.add_parser("gradebook", help="grade an nbgrader course's submissions into its gradebook",
-                                   description="Grade COURSE/submitted/*/ASSIGNMENT/ with dlcourse, write the "
-                                               "scores into COURSE/gradebook.db through nbgrader's API (so "
-                                               "`nbgrader export` and the formgrader show them), and write "
-                                               "feedback to COURSE/feedback/.")
-    parser.add_argument("course", type=Path, help="the nbgrader course folder")
-    parser.add_argument("assignment", help="the assignment name, e.g. 01_backprop")
-    parser.add_argument("--workers", type=int, default=1, metavar="N")
-    parser.add_argument("--scheduler", metavar="ADDRESS")
+    parser = subparsers.add_parser(
+        "gradebook", help="grade an nbgrader course's submissions into its gradebook (replaces nbgrader autograde)",
+        usage="dlcourse gradebook [-h] [COURSE] ASSIGNMENT [--student S ...] [--force] [--feedback] "
+              "[--workers N] [--scheduler ADDRESS] [--backend B] [--isolation LEVEL]",
+        description="In place of `nbgrader autograde`: grade submitted/*/ASSIGNMENT/ of the nbgrader course in "
+                    "COURSE (default: the current folder, as nbgrader does) with dlcourse's sandboxed grader, and "
+                    "write autograded/, the scores, timestamps and late penalties through nbgrader's own classes "
+                    "and the course's nbgrader_config.py. The formgrader, manual grading, `nbgrader export`, "
+                    "generate_feedback and release_feedback then work as after `nbgrader autograde`. A rerun "
+                    "regrades only students whose notebooks, timestamp, grading cases or grader changed.")
+    parser.add_argument("where", nargs="+", metavar="[COURSE] ASSIGNMENT",
+                        help="the course folder (optional) and the assignment id")
+    parser.add_argument("--student", action="append", metavar="S", dest="students",
+                        help="grade only this student (repeatable); named students are always regraded")
+    parser.add_argument("--force", action="store_true", help="regrade students whose grades are up to date")
+    parser.add_argument("--feedback", action="store_true",
+                        help="also write dlcourse's HTML feedback to feedback/<student>/ASSIGNMENT/ (ready for "
+                             "`nbgrader release_feedback`; `nbgrader generate_feedback` then skips those students)")
+    parser.add_argument("--workers", type=int, default=1, metavar="N", help="local worker processes (default 1)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786")
     isolation_option(parser)
+    _backend_option(parser)
     parser.set_defaults(func=_run_gradebook)
 
 
@@ -179,23 +191,28 @@ def writable_file(path: Path) -> str | None:
 
 
 def _run_gradebook(args) -> int:
-    from autograder.course.nbgrader_course import grade_course
+    from autograder.course.nbgrader_course import grade_course, print_rows
     from autograder.engine.secret import grader_secret
 
+    _choose_backend(args)
     console = Console()
     problem = choose_isolation(args)
     if problem:
-        console.print(f"[red]{problem}[/]")
-        return 2
-    try:
-        report, problems = grade_course(args.course, args.assignment, grader_secret(), workers=args.workers,
-                                        scheduler=args.scheduler)
-    except ValueError as error:
-        console.print(f"[red]{error}[/]")
-        return 2
-    for problem in problems:
-        console.print(f"[yellow]note: {problem}[/]")
-    console.print(f"recorded {len(report.records)} notebooks of {args.assignment} in {args.course / 'gradebook.db'}")
+        return fail(problem)
+    if len(args.where) > 2:
+        return fail(f"Expected [COURSE] ASSIGNMENT. Received {len(args.where)} arguments: {' '.join(args.where)}")
+    course, assignment = (Path(args.where[0]), args.where[1]) if len(args.where) == 2 else (Path.cwd(), args.where[0])
+    with _progress_bar() as bar:
+        task = bar.add_task("grading", total=None)
+        try:
+            rows = grade_course(course, assignment, grader_secret(), students=args.students, force=args.force,
+                                workers=args.workers, scheduler=args.scheduler, feedback=args.feedback,
+                                isolation=os.environ.get("DLCOURSE_ISOLATION"),
+                                progress=lambda n, text: bar.update(task, advance=n, description=text[:40]))
+        except ValueError as error:
+            bar.stop()
+            return fail(str(error))
+    print_rows(rows, assignment, console)
     return 0
 
 

@@ -158,7 +158,7 @@ def test_scores_land_in_nbgraders_gradebook_and_export(tmp_path):
         notebook = source / ("01_backprop" if source != SOLUTIONS else "") / "01_backprop.ipynb"
         shutil.copy(notebook, target / "01_backprop.ipynb")
         (target / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
-    completed = subprocess.run([str(BIN / "dlcourse"), "gradebook", str(course), "01_backprop"],
+    completed = subprocess.run([str(BIN / "dlcourse"), "gradebook", str(course), "01_backprop", "--feedback"],
                                env={**os.environ, "DLCOURSE_SECRET": TEST_SECRET}, capture_output=True, text=True)
     assert completed.returncode == 0, completed.stdout + completed.stderr
 

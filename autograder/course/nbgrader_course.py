@@ -1,54 +1,339 @@
-"""Scores into nbgrader's gradebook, through nbgrader's own API, so `nbgrader export` and the formgrader show them.
+"""``dlcourse gradebook``: grade an nbgrader course's submissions with dlcourse, in place of ``nbgrader autograde``.
 
-Each solution notebook has one locked nbgrader grade cell per unit, ``check_<unit>``, worth the
-unit's points; ``nbgrader generate_assignment`` stores those cells in the gradebook. Here each
-cell's ``auto_score`` is set to the unit's score from dlcourse's sandboxed grading, instead of
-from ``nbgrader autograde`` (which runs the tests inside the student's own kernel, where they can
-be patched: see GRADING.md).
+The pipeline, for one assignment:
+
+    load_course          the course's nbgrader configuration, read as nbgrader's apps read it
+    plan                 who needs grading: new or changed notebooks, a new grader fingerprint,
+                         a student named with --student, everyone with --force
+    grade_batch          dlcourse's sandboxed grading of those notebooks (local workers or Dask)
+    autograde_student    nbgrader's own Autograde converter writes autograded/<student>/<assignment>/,
+                         records the submission and its timestamp, saves the scores and applies the
+                         course's late-submission plugin (see ``nbgrader_autograded``)
+    rows                 one summary row per student, read back from nbgrader's gradebook
+
+What was graded, and under which grader fingerprint, is kept in ``<root>/dlcourse/<assignment>/``
+(``state/<student>.json`` beside the batch records), so a rerun regrades exactly the students whose
+notebooks, timestamp, grading cases or grader changed. Afterwards nbgrader's own
+``generate_feedback``, ``release_feedback`` and ``fetch_feedback`` work unchanged.
 """
 
 from __future__ import annotations
 
+import json
+import warnings
+import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.course.batch import BatchReport, grade_batch
+from sqlalchemy.exc import SAWarning
+
+from autograder.course.batch import grade_batch
 from autograder.course.feedback import feedback_html
+from autograder.course.nbgrader_config import Course, load_course
+from autograder.course.records import file_digest
 
 
-def grade_course(course: Path, assignment: str, secret: str, workers: int = 1, scheduler: str | None = None,
-                 progress=None) -> tuple[BatchReport, list[str]]:
-    """Grade ``course/submitted/*/<assignment>/`` and record the scores; return the batch and any problems."""
-    submitted = course / "submitted"
-    if not submitted.is_dir():
-        raise ValueError(f"Expected an nbgrader course folder with submitted/. Received {course}")
-    report = grade_batch(submitted, course / "dlcourse" / assignment, secret, workers=workers,
-                         scheduler=scheduler, only_assignment=assignment, progress=progress)
-    problems = write_gradebook(course, assignment, report.records)
-    for record in report.records:
-        target = course / "feedback" / record["student"] / assignment / f"{Path(record['submission']).stem}.html"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(feedback_html(record["student"], [record]), encoding="utf-8")
-    return report, problems
+@dataclass
+class Row:
+    """One student's line in the summary.
+
+    Attributes:
+        status: "regraded", "up to date", "scored 0" or "not graded".
+        score: the score after the late penalty (None when the gradebook has none).
+        seconds_late: how late the submission was, per the gradebook's due date and extensions.
+        penalty: the late-submission penalty the course's plugin assigned.
+        notes: one line each: what went wrong, or what nbgrader said about this student.
+    """
+
+    student: str
+    status: str
+    score: float | None = None
+    max_score: float | None = None
+    seconds_late: float = 0.0
+    penalty: float = 0.0
+    notes: list[str] = field(default_factory=list)
 
 
-def write_gradebook(course: Path, assignment: str, records: list[dict]) -> list[str]:
-    """Set ``auto_score`` of each ``check_<unit>`` grade cell from the records; return what did not fit."""
-    from nbgrader.api import Gradebook, MissingEntry
+@dataclass
+class Plan:
+    """What to do with one student's submission folder."""
 
-    problems = []
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        for record in records:
-            student, notebook = record["student"], Path(record["submission"]).stem
-            gradebook.update_or_create_student(student)
-            gradebook.update_or_create_submission(assignment, student)
-            for unit in record["units"]:
-                try:
-                    grade = gradebook.find_grade(f"check_{unit['unit']}", notebook, assignment, student)
-                except MissingEntry:
-                    problems.append(f"{student}: no grade cell check_{unit['unit']} in {assignment}/{notebook}")
-                    continue
-                grade.auto_score = float(unit["score"])
+    student: str
+    folder: Path
+    notebooks: list[Path] = field(default_factory=list)  # readable notebooks the gradebook knows
+    state: dict = field(default_factory=dict)
+    previous: dict | None = None
+    problem: str | None = None  # not graded at all
+    regrade: bool = False
+    unreadable: list[tuple[Path, str]] = field(default_factory=list)  # scored 0
+    notes: list[str] = field(default_factory=list)
+
+
+def grade_course(folder: Path, assignment: str, secret: str, students: list[str] | None = None,
+                 force: bool = False, workers: int = 1, scheduler: str | None = None, feedback: bool = False,
+                 isolation: str | None = None, progress=None) -> list[Row]:
+    """Grade ``assignment`` of the nbgrader course in ``folder``; return one row per student.
+
+    Args:
+        folder: the course folder (where ``nbgrader_config.py`` is).
+        assignment: the assignment id in nbgrader's gradebook.
+        secret: the grader's secret (hidden cases).
+        students: grade only these students (always regraded); default: everyone who submitted.
+        force: regrade even students whose grades are up to date.
+        workers: local grading processes; ignored with ``scheduler`` (a Dask address).
+        feedback: also write dlcourse's HTML feedback into nbgrader's ``feedback/`` layout.
+        isolation: the sandbox ("bwrap" or "none"); default: bwrap when it works.
+        progress: ``advance(n, description)``, e.g. a rich progress bar's.
+
+    Raises:
+        CourseConfigError: the configuration, database or assignment cannot be used (nothing changed).
+    """
+    from autograder.engine.fingerprint import grader_fingerprint
+
+    warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own session warnings, not the user's
+    course = load_course(folder, assignment)
+    out = course.root / "dlcourse" / assignment
+    fingerprint = grader_fingerprint(secret)
+    plans = plan(course, assignment, out, fingerprint, students, force)
+    records = _grade_notebooks([p for p in plans if p.regrade and p.notebooks and not p.unreadable], out, secret,
+                               workers, scheduler, isolation, progress)
+    return [_finish(course, assignment, item, out, records, feedback) for item in plans]
+
+
+# ----------------------------------------------------------------------------- planning
+
+def plan(course: Course, assignment: str, out: Path, fingerprint: str, students: list[str] | None,
+         force: bool) -> list[Plan]:
+    """One ``Plan`` per submission folder (or per student named), each with its current and previous state."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.utils import parse_utc
+
+    api = NbGraderAPI(coursedir=course.coursedir, parent=course.app)
+    submitted = sorted(api.get_submitted_students(assignment))
+    excluded = set(filter(None, course.coursedir.student_id_exclude.split(",")))
+    autograded = api.get_autograded_students(assignment)
+    with course.gradebook() as gradebook:
+        known = {notebook.name for notebook in gradebook.find_assignment(assignment).notebooks}
+        enrolled = {student.id for student in gradebook.students}
+    create_student = course.app.config.get("Autograde", {}).get("create_student", True)
+    names = students if students else [s for s in submitted if s not in excluded]
+    plans = []
+    for student in names:
+        folder = course.submission_folder(student, assignment)
+        item = Plan(student, folder)
+        plans.append(item)
+        if not folder.is_dir():
+            item.problem = f"no submission folder {folder}"
+            continue
+        if student not in enrolled and not create_student:
+            item.problem = (f"not a student of the gradebook (Autograde.create_student is False): add them with "
+                            f"`nbgrader db student add {student}`")
+            continue
+        found = sorted(path for path in folder.glob("*.ipynb") if path.is_file())
+        for path in found:
+            if path.stem not in known:
+                item.notes.append(f"skipped {path.name}: not a notebook of {assignment} "
+                                  f"(expected {', '.join(sorted(n + '.ipynb' for n in known))})")
+        found = [path for path in found if path.stem in known]
+        if not found:
+            item.problem = (f"no notebook in {folder} (expected "
+                            f"{', '.join(sorted(n + '.ipynb' for n in known))})")
+            continue
+        timestamp = _read_timestamp(folder)
+        if timestamp:
+            try:
+                parse_utc(timestamp)
+            except (ValueError, OverflowError):
+                item.problem = f"timestamp.txt holds {timestamp[:40]!r}, not a time"
+                continue
+        for path in found:
+            reason = _unreadable(path)
+            if reason:
+                item.unreadable.append((path, reason))
+            else:
+                item.notebooks.append(path)
+        item.state = {"fingerprint": fingerprint, "timestamp": timestamp,
+                      "notebooks": {path.name: file_digest(path) for path in found}}
+        item.previous = _read_json(out / "state" / f"{student}.json")
+        item.regrade = bool(force or students or item.previous != item.state
+                            or (student not in autograded and not item.unreadable))
+    return plans
+
+
+def _read_timestamp(folder: Path) -> str | None:
+    try:
+        return (folder / "timestamp.txt").read_text(encoding="utf-8").strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why nbgrader could not read this notebook, or None."""
+    import nbformat
+
+    try:
+        nbformat.read(str(path), as_version=4)
+    except Exception as error:  # noqa: BLE001 - nbformat raises many kinds for a broken file
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return f"{path.name} is not a readable notebook ({first[:120]})"
+    return None
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+# ----------------------------------------------------------------------------- grading
+
+def _grade_notebooks(todo: list[Plan], out: Path, secret: str, workers: int, scheduler: str | None,
+                     isolation: str | None, progress) -> dict[tuple[str, str], dict]:
+    """Grade the planned students' notebooks with ``grade_batch``; ``{(student, notebook id): record}``.
+
+    The batch reads a mirror, ``out/submissions/<student>/<notebook>.ipynb`` (so any nbgrader directory
+    structure works), and regrades exactly the planned students (``force`` and ``students``).
+    """
+    if not todo:
+        return {}
+    inbox = out / "submissions"
+    for item in todo:
+        mirror = inbox / item.student
+        if mirror.is_dir():
+            shutil.rmtree(mirror)
+        mirror.mkdir(parents=True)
+        for path in item.notebooks:
+            shutil.copyfile(path, mirror / path.name)
+    planned = [item.student for item in todo]
+    report = grade_batch(inbox, out, secret, workers=workers, scheduler=scheduler, isolation=isolation,
+                         progress=progress, force=True, students=planned)
+    return {(record["student"], Path(record["submission"]).stem): record for record in report.records
+            if record["student"] in planned}
+
+
+def _not_graded_reason(record: dict) -> str | None:
+    """Why a record is not a grade (the grader failed, not the student), or None for a grade."""
+    if record.get("status") == "not graded":
+        return f"not graded: {record.get('reason') or record.get('error') or 'grader failure'}"
+    return None
+
+
+# ----------------------------------------------------------------------------- nbgrader side
+
+def _finish(course: Course, assignment: str, item: Plan, out: Path, records: dict, feedback: bool) -> Row:
+    """Write the student's grades (if planned) and return their row, read back from the gradebook."""
+    from nbgrader.converters import NbGraderException
+
+    row = Row(item.student, "up to date", notes=list(item.notes))
+    if item.problem:
+        row.status, row.notes = "not graded", row.notes + [item.problem]
+        return row
+    if item.regrade and item.unreadable:
+        _score_unreadable(course, assignment, item)
+        row.status = "scored 0"
+        row.notes += [reason for _, reason in item.unreadable]
+        _write_state(out, item)
+    elif item.regrade:
+        own = {path.stem: records.get((item.student, path.stem)) for path in item.notebooks}
+        missing = [name for name, record in own.items() if record is None]
+        failures = [_not_graded_reason(record) for record in own.values() if record is not None]
+        failures = [reason for reason in failures if reason]
+        if missing or failures:
+            row.status = "not graded"
+            row.notes += failures + [f"no dlcourse result for {name}.ipynb" for name in missing]
+            return row
+        logged = len(course.messages)
+        unchanged = bool(item.previous) and item.previous.get("notebooks") == item.state["notebooks"]
+        try:
+            from autograder.course.nbgrader_autograded import autograde_student
+
+            row.notes += autograde_student(course, assignment, item.student, own, unchanged)
+        except NbGraderException:
+            said = [line.split(": ", 1)[1] for line in course.messages[logged:]
+                    if line.startswith("ERROR") and "Traceback" not in line and "error processing" not in line
+                    and "see the" not in line.lower()]
+            row.status = "not graded"
+            row.notes.append("nbgrader: " + (said[0].splitlines()[0] if said else "autograde failed"))
+            return row
+        row.status = "regraded"
+        _write_state(out, item)
+        for record in own.values():
             if record.get("error"):
-                problems.append(f"{student}: {record['error']}")
+                row.notes.append(record["error"])
+        if feedback:
+            _write_feedback(course, assignment, item.student, own)
+    _read_scores(course, assignment, row)
+    return row
+
+
+def _score_unreadable(course: Course, assignment: str, item: Plan) -> None:
+    """0 for every grade cell of a notebook nbgrader cannot read; the submission and its timestamp recorded."""
+    with course.gradebook() as gradebook:
+        gradebook.update_or_create_student(item.student)
+        options = {"timestamp": item.state["timestamp"]} if item.state.get("timestamp") else {}
+        gradebook.update_or_create_submission(assignment, item.student, **options)
+        for path, _ in item.unreadable:
+            notebook = gradebook.find_submission_notebook(path.stem, assignment, item.student)
+            for grade in notebook.grades:
+                grade.auto_score = 0.0
+                grade.needs_manual_grade = False
         gradebook.db.commit()
-    return problems
+
+
+def _write_state(out: Path, item: Plan) -> None:
+    from autograder.course.batch import _write_atomically
+
+    _write_atomically(out / "state" / f"{item.student}.json", json.dumps(item.state, indent=1))
+
+
+def _read_scores(course: Course, assignment: str, row: Row) -> None:
+    from nbgrader.api import MissingEntry
+
+    with course.gradebook() as gradebook:
+        try:
+            submission = gradebook.find_submission(assignment, row.student)
+        except MissingEntry:
+            return
+        row.penalty = float(submission.late_submission_penalty or 0.0)
+        row.score = float(submission.score) - row.penalty
+        row.max_score = float(submission.max_score)
+        row.seconds_late = float(submission.total_seconds_late or 0.0)
+
+
+def _write_feedback(course: Course, assignment: str, student: str, records: dict) -> None:
+    """dlcourse's HTML feedback as ``feedback/<student>/<assignment>/<notebook>.html``, ready for release_feedback."""
+    target = course.feedback_folder(student, assignment)
+    source = course.autograded_folder(student, assignment)
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("timestamp.txt", "submission_secret.txt"):
+        if (source / name).is_file():
+            shutil.copyfile(source / name, target / name)
+    for notebook, record in records.items():
+        (target / f"{notebook}.html").write_text(feedback_html(student, [record]), encoding="utf-8")
+
+
+def print_rows(rows: list[Row], assignment: str, console) -> None:
+    """The summary table: student, score, late, status; then each note on its own line."""
+    from rich.table import Table
+
+    table = Table(title=f"{assignment}: {len(rows)} students")
+    for column in ("student", "score", "late", "status"):
+        table.add_column(column)
+    for row in rows:
+        score = f"{row.score:g} / {row.max_score:g}" if row.score is not None else "-"
+        late = ""
+        if row.seconds_late > 0:
+            late = f"{_duration(row.seconds_late)} late" + (f", penalty {row.penalty:g}" if row.penalty else "")
+        table.add_row(row.student, score, late, row.status)
+    console.print(table)
+    for row in rows:
+        for note in row.notes:
+            console.print(f"{row.student}: {note}", markup=False, highlight=False)
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.2g} s"

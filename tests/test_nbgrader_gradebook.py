@@ -1,0 +1,409 @@
+"""``dlcourse gradebook`` in a real nbgrader course, in place of ``nbgrader autograde``.
+
+One course for the module, built with nbgrader's own CLI and exchange in a temporary folder:
+``generate_assignment``, ``release_assignment``, students who ``fetch_assignment`` and ``submit``
+(nbgrader's exchange classes, in-process), ``collect``; then ``dlcourse gradebook``. Scores and
+late penalties are read back through ``nbgrader export`` and nbgrader's ``Gradebook``; a Jupyter
+server with nbgrader's formgrader is driven over HTTP; feedback goes through
+``generate_feedback`` / ``release_feedback`` / ``fetch_feedback``.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import datetime
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.cases import ASSIGNMENTS
+from conftest import EXAMPLES, SOLUTIONS, TEST_SECRET
+
+pytestmark = pytest.mark.slow
+
+BIN = Path(sys.executable).parent
+NAME = "01_backprop"
+COURSE_ID = "dl101"
+BACKPROP = ASSIGNMENTS[NAME]
+ANSWER_ID = "explain_vanishing"
+ANSWER_POINTS = 2.0
+ON_TIME = ("ada", "ben", "cat", "dan", "eve", "gus", "hal", "ivy", "jon")
+LATE = "fay"
+ROSTER = [s for s in (*ON_TIME, LATE) if s != "jon"]  # jon is not in the gradebook
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def env() -> dict:
+    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DLCOURSE_SECRET": TEST_SECRET,
+            "TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0"}
+
+
+def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
+    completed = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=env(), capture_output=True,
+                               text=True, timeout=300)
+    assert completed.returncode == 0, f"nbgrader {' '.join(args)}:\n{completed.stdout}\n{completed.stderr}"
+    return completed
+
+
+def gradebook_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "dlcourse"), "gradebook", *args], cwd=cwd, env=env(), capture_output=True,
+                          text=True, timeout=600)
+
+
+def config_text(root: Path, exchange: Path, db: Path) -> str:
+    return (f"c = get_config()\n"
+            f"c.CourseDirectory.root = {str(root)!r}\n"
+            f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
+            f"c.CourseDirectory.db_url = 'sqlite:///{db}'\n"
+            f"c.Exchange.root = {str(exchange)!r}\n"
+            "c.Autograde.create_student = False\n"
+            "c.LateSubmissionPlugin.penalty_method = 'zero'\n")
+
+
+def source_notebook() -> nbformat.NotebookNode:
+    """The solution of 01, plus a written answer (nbgrader markdown cell: solution + grade, no test)."""
+    notebook = nbformat.read(str(SOLUTIONS / f"{NAME}.ipynb"), as_version=4)
+    question = nbformat.v4.new_markdown_cell("**Written answer.** Why do deep sigmoid networks learn slowly "
+                                             "in their first layers?")
+    answer = nbformat.v4.new_markdown_cell("Each layer multiplies the gradient by sigmoid' <= 1/4, so it "
+                                           "shrinks geometrically on its way back.")
+    answer.metadata["nbgrader"] = {"grade": True, "solution": True, "locked": False, "points": ANSWER_POINTS,
+                                   "grade_id": ANSWER_ID, "schema_version": 3, "task": False}
+    notebook.cells[-1:-1] = [question, answer]
+    return notebook
+
+
+def cells_by_id(notebook) -> dict:
+    return {cell.metadata["nbgrader"]["grade_id"]: cell for cell in notebook.cells if "grade_id" in
+            cell.metadata.get("nbgrader", {})}
+
+
+def with_code_from(released, source: Path):
+    """The released notebook with every solution cell's code taken from ``source`` (by grade_id)."""
+    notebook = copy.deepcopy(released)
+    donor = cells_by_id(nbformat.read(str(source), as_version=4))
+    for grade_id, cell in cells_by_id(notebook).items():
+        if cell.metadata["nbgrader"].get("solution") and cell.cell_type == "code":
+            cell.source = donor[grade_id].source
+    return notebook
+
+
+def student_work(student: str, released) -> nbformat.NotebookNode | str | None:
+    """What each student hands in (None: the notebook deleted; a str: bytes that are not a notebook)."""
+    complete = with_code_from(released, SOLUTIONS / f"{NAME}.ipynb")
+    if student in ("ada", "fay", "jon"):
+        return complete
+    if student == "ben":
+        return copy.deepcopy(released)
+    if student == "cat":
+        return with_code_from(released, EXAMPLES / "buggy" / f"{NAME}.ipynb")
+    if student == "dan":  # deleted a check cell
+        complete.cells = [c for c in complete.cells if c.metadata.get("nbgrader", {}).get("grade_id")
+                          != "check_relu_forward"]
+        return complete
+    if student == "eve":  # renamed a check cell's grade_id and rewrote it
+        cell = cells_by_id(complete)["check_dense_forward"]
+        cell.metadata["nbgrader"]["grade_id"] = "my_check"
+        cell.source = "print('all tests passed')"
+        return complete
+    if student == "gus":
+        cells_by_id(complete)[ANSWER_ID].source = "The derivative of the sigmoid is small."
+        return complete
+    if student == "hal":
+        return None
+    if student == "ivy":
+        return "{ this is not a notebook"
+    raise AssertionError(student)
+
+
+def student_config(config, home: Path):
+    """The course config as a student's machine has it: their own nbgrader cache."""
+    own = copy.deepcopy(config)
+    own.Exchange.cache = str(home / ".nbgrader_cache")
+    return own
+
+
+def fetch_and_submit(config, student: str, home: Path) -> None:
+    """The student's side, with nbgrader's exchange: fetch_assignment, edit, submit."""
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.exchange.default import ExchangeFetchAssignment, ExchangeSubmit
+
+    home.mkdir(parents=True)
+    config = student_config(config, home)
+    for action in (ExchangeFetchAssignment, ExchangeSubmit):
+        coursedir = CourseDirectory(config=config)
+        coursedir.assignment_id, coursedir.student_id = NAME, student
+        if action is ExchangeSubmit:
+            path = home / NAME / f"{NAME}.ipynb"
+            work = student_work(student, nbformat.read(str(path), as_version=4))
+            if work is None:
+                path.unlink()
+            elif isinstance(work, str):
+                path.write_text(work)
+            else:
+                nbformat.write(work, str(path))
+        exchange = action(coursedir=coursedir, authenticator=Authenticator(config=config), config=config)
+        exchange.assignment_dir = str(home)
+        exchange.start()
+
+
+def read_csv(path: Path) -> dict[str, dict]:
+    return {row["student_id"]: row for row in csv.DictReader(io.StringIO(path.read_text()))}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# ----------------------------------------------------------------------------- the course
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """The course after students submitted and the instructor ran ``dlcourse gradebook 01_backprop``."""
+    from nbgrader.api import Gradebook
+    from traitlets.config import Config, PyFileConfigLoader
+
+    base = tmp_path_factory.mktemp("nbgrader")
+    root, exchange = base / "course", base / "exchange"
+    db = root / "grades" / "course.db"  # not the default gradebook.db: the config must be read
+    (root / "source" / NAME).mkdir(parents=True)
+    db.parent.mkdir()
+    exchange.mkdir()
+    (root / "nbgrader_config.py").write_text(config_text(root, exchange, db))
+    nbformat.write(source_notebook(), str(root / "source" / NAME / f"{NAME}.ipynb"))
+    nbgrader(root, "generate_assignment", NAME)
+    nbgrader(root, "release_assignment", NAME)
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    with Gradebook(f"sqlite:///{db}", COURSE_ID) as gradebook:
+        for student in ROSTER:
+            gradebook.update_or_create_student(student)
+    for student in ON_TIME:
+        fetch_and_submit(config, student, base / "home" / student)
+    due = datetime.datetime.now(datetime.timezone.utc)
+    time.sleep(0.05)
+    fetch_and_submit(config, LATE, base / "home" / LATE)
+    with Gradebook(f"sqlite:///{db}", COURSE_ID) as gradebook:
+        gradebook.update_or_create_assignment(NAME, duedate=due.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
+    nbgrader(root, "collect", NAME)
+    started = time.perf_counter()
+    graded = gradebook_cli(root, NAME)
+    seconds = time.perf_counter() - started
+    return {"root": root, "db": db, "base": base, "config": config, "graded": graded, "seconds": seconds,
+            "due": due}
+
+
+def test_gradebook_runs_and_summarises_every_student(course):
+    graded = course["graded"]
+    assert graded.returncode == 0, graded.stdout + graded.stderr
+    out = graded.stdout
+    assert "Traceback" not in out + graded.stderr
+    for student in (*ON_TIME, LATE):
+        assert student in out
+    assert "hal: no notebook in" in out and f"expected {NAME}.ipynb" in out
+    assert "ivy: 01_backprop.ipynb is not a readable notebook" in out
+    assert "jon: not a student of the gradebook" in out
+    assert not (course["root"] / "gradebook.db").exists()  # the configured database, not a stray one
+
+
+
+@pytest.fixture(scope="module")
+def buggy(course, grader):
+    """The reference for the buggy student: dlcourse's engine on the submitted notebook, outside nbgrader."""
+    return grader.grade(course["root"] / "submitted" / "cat" / NAME / f"{NAME}.ipynb", BACKPROP)
+
+
+def test_scores_and_late_penalties_read_back_through_nbgrader_export(course, buggy):
+    nbgrader(course["root"], "export", "--to", str(course["base"] / "grades.csv"))
+    rows = read_csv(course["base"] / "grades.csv")
+    full = BACKPROP.max_score
+    assert 0 < buggy.score < full
+    expected = {"ada": full, "ben": 0.0, "cat": buggy.score, "dan": full, "eve": full, "gus": full, "ivy": 0.0}
+    for student, score in expected.items():
+        assert float(rows[student]["raw_score"]) == pytest.approx(score), student
+        assert float(rows[student]["score"]) == pytest.approx(score), student
+        assert float(rows[student]["max_score"]) == full + ANSWER_POINTS
+    assert float(rows[LATE]["raw_score"]) == full  # graded in full, then the configured plugin: zero
+    assert float(rows[LATE]["late_submission_penalty"]) == full and float(rows[LATE]["score"]) == 0
+    assert float(rows["ada"]["late_submission_penalty"]) == 0
+    assert "jon" not in rows
+
+
+def test_each_check_cell_holds_the_units_score_and_needs_no_manual_grade(course, buggy):
+    from nbgrader.api import Gradebook
+    from nbgrader.utils import parse_utc
+
+    units = {row["unit"]: row["score"] for row in buggy.units()}
+    with Gradebook(f"sqlite:///{course['db']}", COURSE_ID) as gradebook:
+        for student in ("ada", "cat", "dan", "eve", "gus"):
+            notebook = gradebook.find_submission_notebook(NAME, NAME, student)
+            submission = gradebook.find_submission(NAME, student)
+            timestamp = (course["root"] / "submitted" / student / NAME / "timestamp.txt").read_text().strip()
+            assert submission.timestamp == parse_utc(timestamp)
+            for grade in notebook.grades:
+                if grade.name == ANSWER_ID:
+                    continue
+                unit = grade.name.removeprefix("check_")
+                expected = units[unit] if student == "cat" else grade.max_score
+                assert grade.auto_score == pytest.approx(expected), (student, grade.name)
+                assert not grade.needs_manual_grade, (student, grade.name)
+        untouched = gradebook.find_grade(ANSWER_ID, NAME, NAME, "ada")
+        assert untouched.auto_score == 0 and not untouched.needs_manual_grade  # "YOUR ANSWER HERE" left as is
+        written = gradebook.find_grade(ANSWER_ID, NAME, NAME, "gus")
+        assert written.auto_score is None and written.needs_manual_grade
+        assert gradebook.find_submission(NAME, LATE).total_seconds_late > 0
+        assert gradebook.find_submission(NAME, "ada").total_seconds_late == 0
+
+
+def test_autograded_folders_are_nbgraders_with_dlcourse_messages_in_the_check_cells(course):
+    root = course["root"]
+    for student in ("ada", "ben", "cat", "dan", "eve", "fay", "gus"):
+        folder = root / "autograded" / student / NAME
+        for name in ("timestamp.txt", "submission_secret.txt"):
+            assert (folder / name).read_text() == (root / "submitted" / student / NAME / name).read_text()
+    assert not (root / "autograded" / "ivy").exists() and not (root / "autograded" / "hal").exists()
+    cells = cells_by_id(nbformat.read(str(root / "autograded" / "cat" / NAME / f"{NAME}.ipynb"), as_version=4))
+    failed = [cell for grade_id, cell in cells.items() if grade_id.startswith("check_")
+              and cell.outputs and cell.outputs[0].output_type == "error"]
+    assert failed and all("points" in cell.outputs[0].traceback[0] for cell in failed)
+    restored = cells_by_id(nbformat.read(str(root / "autograded" / "dan" / NAME / f"{NAME}.ipynb"), as_version=4))
+    assert "check_relu_forward" in restored  # deleted by the student, restored with its result
+    assert "relu_forward: 2 / 2 points" in restored["check_relu_forward"].outputs[0].text
+    renamed = nbformat.read(str(root / "autograded" / "eve" / NAME / f"{NAME}.ipynb"), as_version=4)
+    restored = cells_by_id(renamed)["check_dense_forward"]
+    assert restored.source.endswith("check(dense_forward)") and "added back by nbgrader" in restored.source
+    assert "dense_forward: 3 / 3 points" in restored.outputs[0].text
+    assert "my_check" not in cells_by_id(renamed)
+
+
+@pytest.fixture(scope="module")
+def formgrader(course):
+    """A Jupyter server with nbgrader's server extension, on 127.0.0.1, a free port and a token."""
+    port, token = free_port(), "dlcourse-test-token"
+    server = subprocess.Popen(
+        [str(BIN / "jupyter-server"), "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+         f"--ServerApp.root_dir={course['root']}", f"--IdentityProvider.token={token}",
+         "--ServerApp.jpserver_extensions={'nbgrader': True}", "--ServerApp.port_retries=0", "--allow-root"],
+        cwd=course["root"], env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def call(path: str, method: str = "GET", body: dict | None = None):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
+                                         data=json.dumps(body).encode() if body is not None else None,
+                                         headers={"Authorization": f"token {token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                call("/formgrader/api/status")
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"jupyter server did not start: {server.stderr.read()[-2000:]}")
+                time.sleep(0.3)
+        yield call
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def test_formgrader_lists_submissions_as_autograded_and_offers_the_written_answer(course, formgrader):
+    submissions = {item["student"]: item for item in formgrader(f"/formgrader/api/submissions/{NAME}")}
+    for student in ("ada", "ben", "cat", "dan", "eve", "fay", "gus"):
+        assert submissions[student]["autograded"], student
+    assert submissions["ada"]["score"] == BACKPROP.max_score
+    assert submissions[LATE]["score"] == BACKPROP.max_score  # the formgrader lists raw scores; export has the penalty
+    assert submissions["ben"]["score"] == 0
+    assert submissions["gus"]["needs_manual_grade"] and not submissions["ada"]["needs_manual_grade"]
+    notebooks = {item["student"]: item for item in formgrader(f"/formgrader/api/submitted_notebooks/{NAME}/{NAME}")}
+    assert notebooks["gus"]["needs_manual_grade"] and not notebooks["cat"]["needs_manual_grade"]
+    grades = formgrader(f"/formgrader/api/grades?submission_id={notebooks['gus']['id']}")
+    assert [g["name"] for g in grades if g["needs_manual_grade"]] == [ANSWER_ID]
+
+
+def test_rerun_without_changes_regrades_nobody(course):
+    again = gradebook_cli(course["root"], NAME)
+    assert again.returncode == 0, again.stdout + again.stderr
+    lines = {line.split()[1]: line for line in again.stdout.splitlines() if line.startswith("│")}
+    for student in ("ada", "ben", "cat", "dan", "eve", "fay", "gus", "ivy"):
+        assert "up to date" in lines[student], lines[student]
+
+
+def test_a_new_grader_fingerprint_plans_a_regrade_of_everyone(course):
+    from autograder.course.nbgrader_config import load_course
+    from autograder.course.nbgrader_course import plan
+    from autograder.engine.fingerprint import grader_fingerprint
+
+    loaded = load_course(course["root"], NAME)
+    out = course["root"] / "dlcourse" / NAME
+    same = {p.student: p.regrade for p in plan(loaded, NAME, out, grader_fingerprint(TEST_SECRET), None, False)}
+    other = {p.student: p.regrade for p in plan(loaded, NAME, out, grader_fingerprint("another"), None, False)}
+    gradable = ("ada", "ben", "cat", "dan", "eve", "fay", "gus", "ivy")
+    assert not any(same[s] for s in gradable) and all(other[s] for s in gradable)
+
+
+def test_feedback_reaches_the_student_through_nbgraders_exchange(course):
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.exchange.default import ExchangeFetchFeedback
+
+    root = course["root"]
+    nbgrader(root, "generate_feedback", NAME)
+    html = (root / "feedback" / "cat" / NAME / f"{NAME}.html").read_text()
+    assert "dense_forward: 3 / 3 points, every case passed (graded by dlcourse)" in html
+    assert "dense_backward: 1 / 4 points (failed)" in html and "db averages over the batch" in html
+    nbgrader(root, "release_feedback", NAME)
+    home = course["base"] / "home" / "cat"
+    config = student_config(course["config"], home)
+    coursedir = CourseDirectory(config=config)
+    coursedir.assignment_id, coursedir.student_id = NAME, "cat"
+    fetch = ExchangeFetchFeedback(coursedir=coursedir, authenticator=Authenticator(config=config), config=config)
+    fetch.assignment_dir = str(home)
+    fetch.start()
+    fetched = list((course["base"] / "home" / "cat" / NAME / "feedback").glob(f"*/{NAME}.html"))
+    assert len(fetched) == 1 and fetched[0].read_text() == html
+
+
+def test_a_manual_grade_entered_in_the_formgrader_survives_force(course, formgrader):
+    notebooks = {item["student"]: item for item in formgrader(f"/formgrader/api/submitted_notebooks/{NAME}/{NAME}")}
+    grades = formgrader(f"/formgrader/api/grades?submission_id={notebooks['gus']['id']}")
+    answer = next(g for g in grades if g["name"] == ANSWER_ID)
+    formgrader(f"/formgrader/api/grade/{answer['id']}", "PUT", {**answer, "manual_score": 1.5})
+    again = gradebook_cli(course["root"], NAME, "--student", "gus", "--force")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "regraded" in next(line for line in again.stdout.splitlines() if "│ gus" in line)
+    after = {g["name"]: g for g in formgrader(f"/formgrader/api/grades?submission_id={notebooks['gus']['id']}")}
+    assert after[ANSWER_ID]["manual_score"] == 1.5 and not after[ANSWER_ID]["needs_manual_grade"]
+    submission = {s["student"]: s for s in formgrader(f"/formgrader/api/submissions/{NAME}")}["gus"]
+    assert submission["score"] == BACKPROP.max_score + 1.5 and submission["autograded"]
+
+
+def test_a_config_naming_a_missing_database_is_one_line_and_exit_2(course, tmp_path):
+    text = (course["root"] / "nbgrader_config.py").read_text().replace(str(course["db"]), str(tmp_path / "no.db"))
+    text = text.replace(repr(str(course["root"])), repr(str(tmp_path)))
+    (tmp_path / "nbgrader_config.py").write_text(text)
+    completed = gradebook_cli(course["base"], str(tmp_path), NAME)
+    assert completed.returncode == 2
+    message = (completed.stdout + completed.stderr).strip()
+    assert "Expected the gradebook database" in message and str(tmp_path / "no.db") in message
+    assert "Traceback" not in message and not (tmp_path / "no.db").exists()
