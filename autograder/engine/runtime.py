@@ -10,7 +10,7 @@ Gradescope ``setup.sh``; a whole site-packages folder is never exposed.
 With bubblewrap the resolved entries are bound one by one into the sandbox (``entries``). Without
 namespaces they are assembled once per machine into a runtime folder (hard links, else copies)
 that an unprivileged uid can read: the interpreter's prefix with its standard library (site-packages
-left out), the packages, and the worker's own files (``build``).
+left out) and the packages, plus a small folder with the worker's own files (``build``).
 """
 
 from __future__ import annotations
@@ -110,10 +110,11 @@ def runtime_root() -> Path:
 
 @dataclass(frozen=True)
 class Runtime:
-    """An assembled runtime folder: ``python/`` (interpreter and stdlib), ``lib/`` (packages),
-    ``worker/`` (the worker's files)."""
+    """An assembled runtime: ``root`` holds ``python/`` (interpreter and stdlib) and ``lib/``
+    (packages); ``workers`` holds the worker's own files (kept apart: they change more often)."""
 
     root: Path
+    workers: Path
 
     @property
     def python(self) -> Path:
@@ -129,7 +130,7 @@ class Runtime:
 
     @property
     def worker(self) -> Path:
-        return self.root / "worker" / "worker.py"
+        return self.workers / "worker.py"
 
 
 def build(frameworks: bool) -> Runtime:
@@ -137,23 +138,38 @@ def build(frameworks: bool) -> Runtime:
     (assembled on first use, shared by every grader process of the machine)."""
     parts = [_real_python(), sys.version]
     parts += [f"{dist.metadata['Name']}=={dist.version}" for dist in distributions(frameworks)]
-    parts += [hashlib.sha256((ENGINE_DIR / name).read_bytes()).hexdigest() for name in WORKER_FILES]
-    key = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
+    sources = b"".join(name.encode() + b"\0" + (ENGINE_DIR / name).read_bytes() for name in WORKER_FILES)
     root = runtime_root()
+    packages = _once(root, hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20],
+                     lambda staging: _assemble(staging, frameworks))
+    workers = _once(root / "workers", hashlib.sha256(sources).hexdigest()[:20], _copy_worker_files)
+    return Runtime(packages, workers)
+
+
+def _once(root: Path, key: str, assemble) -> Path:
+    """``root/key``, assembled by ``assemble(staging)`` unless it is complete already; atomic and
+    locked, so concurrent graders on one machine build it once."""
     target = root / key
     if (target / ".complete").is_file():
-        return Runtime(target)
+        return target
     _make_readable_dirs(root)
     with open(root / f".{key}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (target / ".complete").is_file():
             staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
-            os.chmod(staging, 0o755)
-            _assemble(staging, frameworks)
-            (staging / ".complete").write_text("\n".join(parts) + "\n")
+            assemble(staging)
+            for folder, _, _ in os.walk(staging):
+                os.chmod(folder, 0o755)
+            (staging / ".complete").touch()
             shutil.rmtree(target, ignore_errors=True)
             os.rename(staging, target)
-    return Runtime(target)
+    return target
+
+
+def _copy_worker_files(staging: Path) -> None:
+    for name in WORKER_FILES:
+        shutil.copy2(ENGINE_DIR / name, staging / name)
+        os.chmod(staging / name, 0o644)
 
 
 def _assemble(staging: Path, frameworks: bool) -> None:
@@ -170,20 +186,13 @@ def _assemble(staging: Path, frameworks: bool) -> None:
     (staging / "python" / "lib" / version / "site-packages").mkdir(parents=True, exist_ok=True)
     for entry in entries(frameworks):
         _link(entry.path, staging / "lib" / entry.name)
-    for name in WORKER_FILES:
-        _link(ENGINE_DIR / name, staging / "worker" / name, copy=True)
-    for folder, subfolders, _ in os.walk(staging):
-        os.chmod(folder, 0o755)
 
 
-def _link(source: Path, target: Path, copy: bool = False) -> None:
+def _link(source: Path, target: Path) -> None:
     """Hard-link a file or a tree (copy where links cannot cross file systems), readable by all."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if source.is_dir():
-        shutil.copytree(source, target, symlinks=True, copy_function=_link_file,
-                        ignore=shutil.ignore_patterns("__pycache__") if copy else None)
-    elif copy:
-        shutil.copy2(source, target)
+        shutil.copytree(source, target, symlinks=True, copy_function=_link_file)
     else:
         _link_file(source.resolve(), target)
 
