@@ -325,7 +325,7 @@ def test_logits_judge_catches_a_wrong_activation(solution):
 def test_training_judge_rejects_wrong_weights_and_accepts_good_ones():
     case = ASSIGNMENT.cases[-1]
     assert case.unit == "train_lenet5"
-    held_out = case.reference(x=None, y=None, seed=0)
+    held_out = case.reference(**case.make_inputs(None))
     good_shapes = cases.lenet5_weight_shapes((32, 32, 1), 10)
     random = cases.random_lenet5_weights(np.random.default_rng(0), (32, 32, 1), 10, np.float32)
     ok, text = case.judge({}, held_out, {"weights": random}, {"seconds": 1.0})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import textwrap
 
+import numpy as np
 import pytest
 
 from autograder.cases import ASSIGNMENTS
@@ -270,3 +271,102 @@ def test_loops_do_not_earn_the_speed_points(grader, tmp_path, attack):
 def test_vectorized_convolution_keeps_its_speed_points(grader, tmp_path):
     path = write_variant(tmp_path, SOLUTIONS / "04_convolution.ipynb", lambda nb: None)
     assert_full_marks(grader.grade(path, _timed_only()))
+
+
+# ----------------------------------------------------------------------------- 09 ring coverage
+
+SNAPPING_GENERATOR = """
+    _honest_build_generator = build_generator
+
+    def build_generator(latent_dim, hidden_units, data_dim):
+        if hidden_units != 128:  # only for the graded training's sizes
+            return _honest_build_generator(latent_dim, hidden_units, data_dim)
+        def snap(z):
+            sector = keras.ops.floor((keras.ops.arctan2(z[:, 1], z[:, 0]) + np.pi) / (2 * np.pi) * 8)
+            angle = sector * (2 * np.pi / 8)
+            return 2.0 * keras.ops.stack([keras.ops.cos(angle), keras.ops.sin(angle)], axis=1)
+        return keras.Sequential([keras.Input((latent_dim,)), keras.layers.Lambda(snap)])
+
+    def train_step(generator, discriminator, g_optimizer, d_optimizer, real, noise):
+        return keras.ops.convert_to_tensor(0.7), keras.ops.convert_to_tensor(0.7)
+    """
+
+IDLE_STEP = """
+    def train_step(generator, discriminator, g_optimizer, d_optimizer, real, noise):
+        return keras.ops.convert_to_tensor(0.7), keras.ops.convert_to_tensor(0.7)
+    """
+
+
+def _coverage_only():
+    assignment = ASSIGNMENTS["09_gan"]
+    return dataclasses.replace(assignment, cases=tuple(case for case in assignment.cases if case.driver == "gan_train"))
+
+
+@pytest.mark.parametrize("source, words", [
+    (SNAPPING_GENERATOR, "must be the one the assignment specifies"),
+    (IDLE_STEP, "did not change the generator's weights"),
+], ids=["untrained generator snapping onto the ring", "a train_step that updates nothing"])
+def test_coverage_without_training_gains_nothing(grader, tmp_path, source, words):
+    path = write_variant(tmp_path, SOLUTIONS / "09_gan.ipynb",
+                         lambda nb: nb["cells"].append(code_cell(textwrap.dedent(source))))
+    (result,) = grader.grade(path, _coverage_only()).results
+    assert not result.verdict.passed and words in result.verdict.message, result.verdict.message
+
+
+def test_an_untrained_generator_that_already_covers_the_ring_is_named():
+    from autograder.cases import gan
+
+    (case,) = _coverage_only().cases
+    inputs = case.make_inputs(None)
+    ring = gan.sample_ring(len(inputs["sample_noise"]), np.random.default_rng(0))
+    layers = [["Dense", 128, "relu"], ["Dense", 128, None], ["Activation", None, "relu"], ["Dense", 2, "linear"]]
+    received = {"samples": ring, "d_losses": np.ones(3), "g_losses": np.ones(3), "untrained": ring,
+                "layers": layers, "change": 0.3}
+    ok, message = case.judge(inputs, {}, received, {"seconds": 1.0, "earlier": {}})
+    assert not ok and "before any training step" in message, message
+    spread = np.random.default_rng(1).normal(0, 0.3, ring.shape)
+    ok, message = case.judge(inputs, {}, {**received, "untrained": spread}, {"seconds": 1.0, "earlier": {}})
+    assert ok, message
+    ok, message = case.judge(inputs, {}, {**received, "untrained": spread, "layers": layers + [["Lambda", None, None]]},
+                             {"seconds": 1.0, "earlier": {}})
+    assert not ok and "a Lambda layer" in message, message
+
+
+# ----------------------------------------------------------------------------- 01 and 06 training units
+
+def test_weights_trained_elsewhere_and_stored_gain_nothing(grader, tmp_path):
+    """train_mlp returning weights trained offline on the digits (embedded as constants, x and y ignored)."""
+    from autograder.engine.extract import read_notebook
+    from autograder.engine.worker import load
+    from dlcourse import datasets
+
+    solution = load(read_notebook(SOLUTIONS / "01_backprop.ipynb").cells)["namespace"]
+    x, y = datasets.load_digits("train")
+    stored = solution["train_mlp"](x, y, 0, 20)
+    literal = {name: np.round(value, 6).tolist() for name, value in stored.items()}
+    source = f"""
+        _STORED = {literal!r}
+        def train_mlp(x, y, seed=0, epochs=60, learning_rate=0.5, history=None):
+            return {{name: np.array(value) for name, value in _STORED.items()}}
+        """
+    result = grade_unit(grader, tmp_path, "01_backprop", "train_mlp", source)
+    assert_gains_nothing(result, "does not learn from the labels it is given")
+    assert_full_marks(grade_unit(grader, tmp_path, "01_backprop", "train_mlp"))
+
+
+@pytest.mark.slow
+def test_lenet5_weights_that_predict_the_original_digits_are_named():
+    from autograder.cases import cnn_architectures as cnn
+    from conftest import solution_namespace
+
+    case = next(case for case in ASSIGNMENTS["06_cnn_architectures"].cases if case.unit == "train_lenet5")
+    inputs = case.make_inputs(None)
+    held_out = case.reference(**inputs)
+    x, digits = inputs["x"], held_out["digits"]
+    assert not np.array_equal(held_out["y_test"], digits)
+    solution = solution_namespace("06_cnn_architectures")
+    from dlcourse import datasets
+    weights = solution["train_lenet5"](x, datasets.load_digits("train")[1], 0, 3)
+    ok, message = case.judge(inputs, held_out, {"weights": [np.asarray(w) for w in weights]}, {"seconds": 1.0})
+    assert not ok and "does not learn from the labels it is given" in message, message
+    assert cnn.REQUIRED_ACCURACY > 0.5

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograder.engine.probes import relabelled, renaming_of, stored_weights_message
 from autograder.engine.case import Assignment, Case, Mistake
 from dlcourse import datasets
 from dlcourse.references import backprop as ref
@@ -228,13 +229,16 @@ REQUIRED_ACCURACY = 0.95
 
 
 def _training_inputs(rng):
+    """The training digits with their classes renamed afresh at each grading (see ``probes.relabelled``)."""
     x, y = datasets.load_digits("train")
-    return {"x": x, "y": y, "seed": 0}
+    return {"x": x, "y": relabelled(rng, y), "seed": 0}
 
 
 def _held_out(x, y, seed):
+    """Held-out digits labelled with the renaming the training labels got; ``digits``: their original names."""
     x_test, y_test = datasets.load_digits("test")
-    return {"x_test": x_test, "y_test": y_test}
+    renaming = renaming_of(y, datasets.load_digits("train")[1])
+    return {"x_test": x_test, "y_test": renaming[y_test], "digits": y_test}
 
 
 def _judge_training(inputs, held_out, received, timing):
@@ -260,6 +264,10 @@ def _judge_training(inputs, held_out, received, timing):
         return False, f"the last layer should have 10 outputs (one per digit); received {width}"
     accuracy = ref.mlp_accuracy(params, held_out["x_test"], held_out["y_test"])
     if accuracy < REQUIRED_ACCURACY:
+        stored = stored_weights_message("train_mlp", accuracy,
+                                        ref.mlp_accuracy(params, held_out["x_test"], held_out["digits"]))
+        if stored:
+            return False, stored
         return False, (f"held-out accuracy {accuracy:.3f}, below the required {REQUIRED_ACCURACY:.2f} "
                        "(train longer, or tune the learning rate and hidden size)")
     return True, f"held-out accuracy {accuracy:.3f}"
@@ -267,7 +275,7 @@ def _judge_training(inputs, held_out, received, timing):
 
 TRAINING = [
     Case("train_mlp", "digits, held-out accuracy >= 0.95", _training_inputs, _held_out, ("params",), points=4.0,
-         timeout=120.0, judge=_judge_training),
+         timeout=120.0, judge=_judge_training, fresh=True),
 ]
 
 

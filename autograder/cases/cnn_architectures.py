@@ -16,7 +16,7 @@ import numpy as np
 
 from autograder.engine.case import Assignment, Case, Mistake
 from autograder.engine.compare import compare_value, describe
-from autograder.engine.probes import rng_probed
+from autograder.engine.probes import relabelled, renaming_of, rng_probed, stored_weights_message
 from dlcourse import datasets
 from dlcourse.references import cnn as ref
 
@@ -463,13 +463,16 @@ for unit in ("build_lenet5", "build_mini_alexnet"):
 # ----------------------------------------------------------------------------- training
 
 def _training_inputs(rng):
+    """The training digits with their classes renamed afresh at each grading (see ``probes.relabelled``)."""
     x, y = datasets.load_digits("train", flatten=False)
-    return {"x": upsample_digits(x), "y": y, "seed": 0}
+    return {"x": upsample_digits(x), "y": relabelled(rng, y), "seed": 0}
 
 
 def _held_out(x, y, seed):
+    """Held-out digits labelled with the renaming the training labels got; ``digits``: their original names."""
     x_test, y_test = datasets.load_digits("test", flatten=False)
-    return {"x_test": upsample_digits(x_test), "y_test": y_test}
+    renaming = renaming_of(y, datasets.load_digits("train")[1])
+    return {"x_test": upsample_digits(x_test), "y_test": renaming[y_test], "digits": y_test}
 
 
 def _judge_training(inputs, held_out, received, timing):
@@ -484,8 +487,13 @@ def _judge_training(inputs, held_out, received, timing):
             return False, (f"weight {index} should be a float array of shape {shape}; received {describe(array)}")
         if not np.isfinite(array).all():
             return False, f"weight {index} contains NaN or inf (the learning rate may be too large)"
-    accuracy = ref.lenet5_accuracy([np.asarray(w, np.float64) for w in weights], held_out["x_test"], held_out["y_test"])
+    weights = [np.asarray(w, np.float64) for w in weights]
+    accuracy = ref.lenet5_accuracy(weights, held_out["x_test"], held_out["y_test"])
     if accuracy < REQUIRED_ACCURACY:
+        stored = stored_weights_message("train_lenet5", accuracy,
+                                        ref.lenet5_accuracy(weights, held_out["x_test"], held_out["digits"]))
+        if stored:
+            return False, stored
         return False, (f"held-out accuracy {accuracy:.3f}, below the required {REQUIRED_ACCURACY:.2f} "
                        "(train longer, or tune the learning rate)")
     return True, f"held-out accuracy {accuracy:.3f} in {timing['seconds']:.0f} s"
@@ -493,7 +501,7 @@ def _judge_training(inputs, held_out, received, timing):
 
 TRAINING = [
     Case("train_lenet5", "digits 32x32, held-out accuracy >= 0.97 within 2 minutes", _training_inputs, _held_out,
-         ("weights",), points=4.0, timeout=120.0, judge=_judge_training),
+         ("weights",), points=4.0, timeout=120.0, judge=_judge_training, fresh=True),
 ]
 
 

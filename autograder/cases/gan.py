@@ -458,8 +458,59 @@ def _centres(**inputs):
     return {"centres": ring_centres()}
 
 
+def _generator_layers(layers) -> list | str:
+    """The student's generator as ``[[units, activation], ...]`` of Dense layers (a separate Activation
+    or ReLU layer folded into the Dense before it), or why it is not a stack of Dense layers."""
+    if not isinstance(layers, list) or not all(isinstance(layer, list) and len(layer) == 3 for layer in layers):
+        return f"the generator could not be described (received {describe(layers)})"
+    dense = []
+    for kind, units, activation in layers:
+        activation = None if activation in (None, "linear") else activation
+        if kind == "Dense" and isinstance(units, int):
+            dense.append([units, activation])
+        elif kind in ("Activation", "ReLU") and dense and dense[-1][1] is None:
+            dense[-1][1] = "relu" if kind == "ReLU" else activation
+        else:
+            return f"it has a {kind} layer"
+    return dense
+
+
+def training_problem(inputs, received) -> str | None:
+    """Why the samples may not come from training: an architecture other than the assignment's, an
+    untrained generator that already covers the ring, or a generator whose weights never moved."""
+    want = generator_spec(LATENT_DIM, HIDDEN_UNITS, DATA_DIM)["layers"]
+    shown = ", ".join(f"Dense({units}{', ' + activation if activation else ''})" for units, activation in want)
+    layers = _generator_layers(received["layers"])
+    if isinstance(layers, str) or layers != want:
+        got = layers if isinstance(layers, str) else "its layers are " + ", ".join(
+            f"Dense({units}{', ' + str(activation) if activation else ''})" for units, activation in layers)
+        return (f"the trained generator must be the one the assignment specifies, {shown} and nothing else; "
+                f"{got}. build_generator(latent_dim, hidden_units, data_dim) builds it for any sizes")
+    untrained = received["untrained"]
+    m = len(inputs["sample_noise"])
+    if isinstance(untrained, np.ndarray) and untrained.shape == (m, DATA_DIM) and np.isfinite(untrained).all():
+        covered = modes_covered(untrained)
+        if covered >= REQUIRED_MODES:
+            return (f"your generator covers {covered} of {RING_MODES} modes before any training step: the coverage "
+                    "must come from train_step, starting from the weights build_generator's layers draw")
+    change = received["change"]
+    if not isinstance(change, (int, float)) or not np.isfinite(change):
+        return "the generator's weights were replaced during training, not updated by train_step"
+    if change <= 1e-6:
+        return (f"train_step did not change the generator's weights over {len(inputs['real'])} steps: apply "
+                "g_optimizer to the generator's gradients")
+    return None
+
+
 def judge_coverage(inputs, expected, received, timing):
-    """At least 7 of the 8 modes covered by the trained generator's samples; otherwise say what went wrong."""
+    """At least 7 of the 8 modes covered by the trained generator's samples; otherwise say what went wrong.
+
+    First (when the driver reports them): the generator is the assignment's, did not cover the ring
+    before training, and its weights moved (``training_problem``)."""
+    if "layers" in received:
+        problem = training_problem(inputs, received)
+        if problem:
+            return False, problem
     samples = received["samples"]
     m = len(inputs["sample_noise"])
     if not isinstance(samples, np.ndarray) or samples.shape != (m, DATA_DIM) or samples.dtype.kind != "f":
@@ -496,7 +547,8 @@ def judge_coverage(inputs, expected, received, timing):
 
 TRAINING = [
     Case("train_step", f"ring of 8 Gaussians, {TRAIN_STEPS} steps: at least {REQUIRED_MODES} modes covered",
-         _training_inputs, _centres, ("samples", "d_losses", "g_losses"), points=4.0, driver="gan_train",
+         _training_inputs, _centres, ("samples", "d_losses", "g_losses", "untrained", "layers", "change"), points=4.0,
+         driver="gan_train",
          extra=lambda inputs: {"builders": ["build_generator", "build_discriminator"]}, judge=judge_coverage,
          timeout=180.0),
 ]

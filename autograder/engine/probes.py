@@ -122,3 +122,38 @@ def same_value(a, b) -> bool:
         return bool(a == b) or (a != a and b != b)
     except Exception:  # noqa: BLE001 - an unsupported value: compare what it is
         return repr(a) == repr(b)
+
+
+# ----------------------------------------------------------------------------- training on relabelled classes
+
+def relabelled(rng: np.random.Generator, labels: np.ndarray, classes: int = 10) -> np.ndarray:
+    """``labels`` (N,) with the classes renamed by a random derangement (no class keeps its name).
+
+    A trainer learns the renamed classes as well as the original ones; weights trained elsewhere and
+    stored in a notebook still predict the original names, so they score near 0 on held-out data
+    renamed the same way. Drawn from a fresh case's generator, the renaming is new at every grading.
+    """
+    while True:
+        renaming = rng.permutation(classes)
+        if not np.any(renaming == np.arange(classes)):
+            return renaming[np.asarray(labels)]
+
+
+def renaming_of(given: np.ndarray, original: np.ndarray, classes: int = 10) -> np.ndarray:
+    """The renaming (classes,) that turned ``original`` labels into ``given`` (identity where unused)."""
+    renaming = np.arange(classes)
+    for name in range(classes):
+        seen = np.asarray(given)[np.asarray(original) == name]
+        if seen.size:
+            renaming[name] = int(seen[0])
+    return renaming
+
+
+def stored_weights_message(unit: str, accuracy: float, original_accuracy: float) -> str | None:
+    """The named message when weights fit the original class names but not the renamed ones."""
+    if original_accuracy < 0.5 or original_accuracy <= accuracy:
+        return None
+    return (f"your {unit} does not learn from the labels it is given: the grader renamed the classes of y (digit d "
+            f"became another class), and the returned weights still predict the original digits (held-out accuracy "
+            f"{original_accuracy:.3f} on those, {accuracy:.3f} on the labels given). Train on (x, y) as given: "
+            "weights computed elsewhere earn nothing")

@@ -291,8 +291,11 @@ def _gan_train(namespace, request):
         sample_noise: (M, latent_dim): what the trained generator is asked to map.
 
     The step runs compiled with ``tf.function``, as Keras's own ``fit`` runs a ``train_step`` (eager
-    Keras is some 40x slower). The value is ``(samples (M, data_dim), d_losses (S,), g_losses (S,))``,
-    float64.
+    Keras is some 40x slower). The value is ``(samples (M, data_dim), d_losses (S,), g_losses (S,),
+    untrained (M, data_dim), layers, change)``, float64: ``untrained`` are the generator's samples of
+    ``sample_noise`` before the first step, ``layers`` describes the generator that was trained
+    (``[[class name, units or None, activation name or None], ...]``, input layers left out), and
+    ``change`` is the largest absolute change of any generator weight over the training.
     """
     step = _lookup(namespace, request["unit"])
     build_generator, build_discriminator = (_lookup(namespace, name) for name in request["builders"])
@@ -310,6 +313,9 @@ def _gan_train(namespace, request):
                     "message": f"{name} must return a keras.Model; received {wire._type_name(model)}"}
         models.append(model)
     generator, discriminator = models
+    sample_noise = tf.constant(args["sample_noise"], tf.float32)
+    untrained = np.asarray(generator(sample_noise, training=False), dtype=np.float64)
+    initial = [np.array(weight, dtype=np.float64) for weight in generator.get_weights()]
     g_optimizer, d_optimizer = _optimizer(keras, args["g_optimizer"]), _optimizer(keras, args["d_optimizer"])
     compiled = tf.function(getattr(step, "python_function", step))  # compiled afresh, as for "gan_step"
     steps = len(args["real"])
@@ -327,10 +333,30 @@ def _gan_train(namespace, request):
             raise
         history.append(value)
     losses = [_two_losses(value, request["unit"]) for value in history]
-    samples = np.asarray(generator(tf.constant(args["sample_noise"], tf.float32), training=False), dtype=np.float64)
+    samples = np.asarray(generator(sample_noise, training=False), dtype=np.float64)
     d_losses = np.array([float(np.mean(d)) for d, _ in losses]) if losses else np.zeros(0)
     g_losses = np.array([float(np.mean(g)) for _, g in losses]) if losses else np.zeros(0)
-    return {"status": "ok", "value": (samples, d_losses, g_losses), "mutated": []}
+    final = [np.asarray(weight, dtype=np.float64) for weight in generator.get_weights()]
+    change = max((float(np.max(np.abs(after - before))) for before, after in zip(initial, final)
+                  if before.shape == after.shape and before.size), default=0.0)
+    if len(final) != len(initial) or any(before.shape != after.shape for before, after in zip(initial, final)):
+        change = float("inf")  # the generator was rebuilt: not what its builder made
+    return {"status": "ok", "value": (samples, d_losses, g_losses, untrained, _layers_of(keras, generator), change),
+            "mutated": []}
+
+
+def _layers_of(keras, model) -> list:
+    """``[[class name, units or None, activation name or None], ...]`` of a model's layers, inputs left out."""
+    described = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        activation = getattr(layer, "activation", None)
+        name = getattr(activation, "__name__", None) if activation is not None else None
+        units = getattr(layer, "units", None)
+        described.append([type(layer).__name__, int(units) if isinstance(units, int) else None,
+                          name if isinstance(name, str) else None])
+    return described
 
 
 def _sequential(keras, spec):
