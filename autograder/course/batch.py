@@ -275,7 +275,11 @@ def _run(todo: list[Submission], settings: tuple, workers: int, scheduler: str |
             if isinstance(task, dict):
                 yield task
                 continue
-            pending[pool.submit(_attempts, task, retries)] = task
+            try:
+                pending[pool.submit(_attempts, task, retries)] = task
+            except Exception as error:  # noqa: BLE001 - BrokenProcessPool: a worker process died earlier
+                yield _unavailable(task, f"the grading processes stopped: {type(error).__name__}: {error}")
+                continue
             if len(pending) >= workers * IN_FLIGHT_PER_WORKER:
                 yield from _drain(pending, until=workers)
         yield from _drain(pending, until=0)
