@@ -88,11 +88,15 @@ def gradescope(subparsers) -> None:
     build.add_argument("--out", type=Path, default=Path("autograder.zip"))
     build.add_argument("--assignment", required=True, metavar="NAME",
                        help="the assignment this autograder grades, e.g. 01_backprop (each upload is graded as it)")
+    build.add_argument("--isolation", choices=("auto", "bwrap", "fallback"), default="auto",
+                       help="the isolation level run_autograder uses (default auto: bubblewrap where Gradescope's "
+                            "container allows namespaces, else the fallback level; $DLCOURSE_ISOLATION overrides)")
     build.set_defaults(func=_run_gradescope)
     grade_upload = actions.add_parser("grade", help="grade one upload as exactly one notebook (run_autograder runs this)")
     grade_upload.add_argument("submission", type=Path, help="the upload's folder (/autograder/submission)")
     grade_upload.add_argument("--assignment", required=True, metavar="NAME")
     grade_upload.add_argument("--json", type=Path, required=True, metavar="FILE", help="where results.json goes")
+    isolation_option(grade_upload)
     grade_upload.set_defaults(func=_run_gradescope_grade)
     warm = actions.add_parser("warm", help="compute the assignment's references into $DLCOURSE_CACHE (setup.sh runs this)")
     warm.add_argument("--assignment", required=True, metavar="NAME")
@@ -228,7 +232,7 @@ def _run_gradescope(args) -> int:
     if problem:
         return fail(problem)
     root = Path(__file__).resolve().parent.parent
-    names = build(root, args.out, grader_secret(), args.assignment)
+    names = build(root, args.out, grader_secret(), args.assignment, isolation=args.isolation)
     print(f"wrote {args.out} ({len(names)} files): upload it as the assignment's autograder on Gradescope")
     return 0
 
@@ -244,7 +248,7 @@ def _run_gradescope_grade(args) -> int:
 
     if args.assignment not in ASSIGNMENTS:
         return fail(f"Expected an assignment among {', '.join(ASSIGNMENTS)}. Received {args.assignment!r}.")
-    problem = writable_file(args.json)
+    problem = choose_isolation(args) or writable_file(args.json)
     if problem:
         return fail(problem)
     secret = grader_secret()

@@ -99,3 +99,84 @@ def test_uploads_that_cannot_count_score_zero_with_a_message(upload, message, gr
     validate_results(results)
     assert results["score"] == 0 and results["tests"] == [] and message in results["output"]
     assert json.dumps(results).count("max_score") == 0
+
+
+# ----------------------------------------------------------------------------- the trust boundary on Gradescope
+
+@pytest.mark.slow
+@pytest.mark.skipif(__import__("os").geteuid() != 0, reason="Gradescope runs the autograder as root")
+def test_fallback_isolation_as_root_holds_against_a_daemon_the_secret_and_forged_results(gradescope_autograder):
+    """As Gradescope runs it (root, no namespaces: ``DLCOURSE_ISOLATION=fallback``), a submission that
+    daemonizes to rewrite results.json, reads the secret (file and every process's environment) and
+    writes into the reference cache gains nothing, leaks nothing, and leaves no process behind."""
+    import os
+    import shutil
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from conftest import code_cell, write_variant
+
+    tmp = Path(tempfile.mkdtemp(prefix="dlcourse-gradescope-", dir="/var/tmp"))
+    os.chmod(tmp, 0o755)  # as /autograder: every parent traversable, so only the sandbox stands in the way
+    try:
+        root = tmp / "autograder"
+        attack = f"""
+import glob, os, time
+def binary_crossentropy(logits, y):
+    read_end, write_end = os.pipe()
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.write(write_end, str(os.getpid()).encode())
+            for _ in range(200):
+                try:
+                    open({str(root / 'results' / 'results.json')!r}, "w").write('{{"score": 1000, "tests": []}}')
+                except OSError:
+                    pass
+                time.sleep(0.05)
+            os._exit(0)
+        os._exit(0)
+    seen = ["DAEMON " + os.read(read_end, 32).decode() + " ;"]
+    for path in [{str(root / 'source' / 'secret')!r}, *glob.glob("/proc/[0-9]*/environ")]:
+        try:
+            seen.append(open(path, "rb").read().decode("latin-1"))
+        except OSError:
+            pass
+    for folder in ({str(root / 'source' / 'cache')!r}, {str(root / 'results')!r}):
+        try:
+            open(os.path.join(folder, "forged.npz"), "w").write("x")
+            seen.append("WROTE " + folder)
+        except OSError:
+            pass
+    raise RuntimeError("SEEN " + " ".join(seen))
+"""
+        notebook = write_variant(tmp, SOLUTION, lambda nb: nb["cells"].append(code_cell(attack)))
+        results = gradescope_autograder.run({"01_backprop.ipynb": notebook}, tmp,
+                                            env={"DLCOURSE_ISOLATION": "fallback"})
+        log = results.pop("_log")
+        target = [test for test in results["tests"] if "binary_crossentropy" in test["tags"]]
+        assert target and all(test["status"] == "failed" for test in target), log
+        assert "SEEN" in target[0]["output"] and "WROTE" not in json.dumps(results)
+        assert results["score"] == BACKPROP.max_score - sum(test["max_score"] for test in target)
+        assert "isolation fallback" in results["output"]
+        assert TEST_SECRET not in json.dumps(results) + log
+        daemon = int(target[0]["output"].split("DAEMON ", 1)[1].split(" ;", 1)[0])
+        assert not _alive(daemon)  # run_autograder has returned: nothing of the student runs any more
+        time.sleep(1.5)
+        on_disk = json.loads((root / "results" / "results.json").read_text())
+        assert on_disk["score"] == results["score"]
+        assert not (root / "source" / "cache" / "forged.npz").exists()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting for its reaper is not)."""
+    from pathlib import Path
+
+    try:
+        state = [line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("State:")]
+    except OSError:
+        return False
+    return not state[0].split()[1].startswith("Z")

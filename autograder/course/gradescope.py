@@ -49,6 +49,11 @@ set -uo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 DLCOURSE="${DLCOURSE_BIN:-/opt/dlcourse/bin/dlcourse}"
 mkdir -p "$ROOT/results"
+# Student code runs as an unprivileged uid: the secret, the references and the results stay the grader's.
+chmod 0600 "$ROOT/source/secret"
+chmod -R go-rwx "$ROOT/source/cache" 2>/dev/null
+chmod 0755 "$ROOT/results"
+export DLCOURSE_ISOLATION="${DLCOURSE_ISOLATION:-__ISOLATION__}"
 export TF_CPP_MIN_LOG_LEVEL=2 TF_ENABLE_ONEDNN_OPTS=0
 export DLCOURSE_SECRET="$(cat "$ROOT/source/secret")"
 export DLCOURSE_CACHE="$ROOT/source/cache"
@@ -70,13 +75,19 @@ PACKAGE_FILES = ("pyproject.toml", "setup.cfg", "README.md")
 PACKAGE_DIRS = ("dlcourse", "autograder")
 
 
-def build(root: Path, out: Path, secret: str, assignment: str) -> list[str]:
-    """Write the autograder zip for ``assignment`` to ``out``; return the names it contains."""
+def build(root: Path, out: Path, secret: str, assignment: str, isolation: str = "auto") -> list[str]:
+    """Write the autograder zip for ``assignment`` to ``out``; return the names it contains.
+
+    ``isolation`` is the level ``run_autograder`` grades at (``auto``: bubblewrap where the container
+    allows namespaces, else the fallback level); ``$DLCOURSE_ISOLATION`` at run time overrides it.
+    """
     from autograder.cases import ASSIGNMENTS
 
     if assignment not in ASSIGNMENTS:
         raise ValueError(f"Expected an assignment among {', '.join(ASSIGNMENTS)}. Received {assignment!r}.")
-    run = RUN_AUTOGRADER.replace("__ASSIGNMENT__", assignment)
+    if isolation not in ("auto", "bwrap", "fallback"):
+        raise ValueError(f"Expected isolation auto, bwrap or fallback. Received {isolation!r}.")
+    run = RUN_AUTOGRADER.replace("__ASSIGNMENT__", assignment).replace("__ISOLATION__", isolation)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         _add_text(archive, "setup.sh", SETUP_SH.replace("__ASSIGNMENT__", assignment), executable=True)
