@@ -123,12 +123,13 @@ def _backward_uses_forward_mask(inputs, out, received) -> str | None:
 
 
 def _probed_dropout(case: Case) -> Case:
-    """Training with 0 < rate: the mask must come from ``rng`` alone (and backward from that mask)."""
+    """The mask must come from ``rng`` alone (and backward must use that mask). A case that draws no mask
+    (training=False, rate 0) is probed with training=True and rate 0.5 on its inputs, then judged as it is."""
     inputs = case.make_inputs("probe") if case.hidden else case.make_inputs(None)
-    if not inputs["training"] or inputs["rate"] == 0:
-        return case
+    deterministic = not inputs["training"] or inputs["rate"] == 0
     check = _backward_uses_forward_mask if case.unit == "dropout_backward" else None
-    return rng_probed(case, noun="output" if case.unit == "dropout_forward" else "gradient", check=check)
+    return rng_probed(case, noun="output" if case.unit == "dropout_forward" else "gradient", check=check,
+                      probe_with={"training": True, "rate": 0.5} if deterministic else None)
 
 
 DROPOUT = []

@@ -38,7 +38,8 @@ def other_seed(seed: int) -> int:
     return int.from_bytes(hashlib.sha256(f"other\0{seed}".encode()).digest()[:8], "big") >> 1
 
 
-def rng_probed(case: Case, arg: str = "rng", noun: str = "result", check: RunCheck | None = None) -> Case:
+def rng_probed(case: Case, arg: str = "rng", noun: str = "result", check: RunCheck | None = None,
+               probe_with: dict | None = None) -> Case:
     """``case`` run three times with controlled generators and judged on all three (see the module).
 
     Args:
@@ -46,11 +47,19 @@ def rng_probed(case: Case, arg: str = "rng", noun: str = "result", check: RunChe
         arg: the name of the generator argument.
         noun: what the unit returns, for messages ("kernel", "mask").
         check: a further check of run 1 (its forward output and its outputs).
+        probe_with: for a case whose own inputs need no randomness (dropout with training=False):
+            arguments that the three probing runs use instead (``{"training": True, "rate": 0.5}``);
+            a fourth run with the case's own inputs is then the one judged as the case judges it.
     """
+    changes = [dict(probe_with)] if probe_with else []
+
     def extra(inputs: dict) -> dict:
         seed = int(inputs[arg]["__rng__"])
-        return {"inner": case.request(inputs), "rng_arg": arg,
-                "runs": [[seed, GLOBAL_SEEDS[0]], [seed, GLOBAL_SEEDS[1]], [other_seed(seed), GLOBAL_SEEDS[0]]]}
+        runs = [[seed, GLOBAL_SEEDS[0], *changes], [seed, GLOBAL_SEEDS[1], *changes],
+                [other_seed(seed), GLOBAL_SEEDS[0], *changes]]
+        if probe_with:
+            runs.append([seed, GLOBAL_SEEDS[0]])
+        return {"inner": case.request(inputs), "rng_arg": arg, "runs": runs}
 
     def judge(inputs: dict, expected: dict, received: dict, timing: dict) -> tuple[bool, str]:
         if "probe" not in received:  # a unit test handing in one call's outputs: judge them as the case does
@@ -58,16 +67,17 @@ def rng_probed(case: Case, arg: str = "rng", noun: str = "result", check: RunChe
         probe = received["probe"]
         runs = probe.get("runs") if isinstance(probe, dict) else None
         after = probe.get("after") if isinstance(probe, dict) else None
-        if not isinstance(runs, list) or len(runs) != 3 or not isinstance(after, list) or len(after) != 3:
+        count = 4 if probe_with else 3
+        if not isinstance(runs, list) or len(runs) != count or not isinstance(after, list) or len(after) != count:
             return False, "the randomness probe received no results"
         seed = int(inputs[arg]["__rng__"])
-        first, again, other = (_outputs(case, run) for run in runs)
+        first, again, other = (_outputs(case, run) for run in runs[:3])
         if not same_value(first, again):
             return False, (f"your {case.unit} does not depend on `{arg}` alone: the same generator state gave a "
                            f"different {noun} once numpy's global state changed (draw only from `{arg}`: no "
                            "np.random.* functions, no generator or counter of your own)")
         if check is not None:
-            problem = check(inputs, (probe.get("forward") or [None])[0], first)
+            problem = check({**inputs, **(probe_with or {})}, (probe.get("forward") or [None])[0], first)
             if problem:
                 return False, problem
         if same_value(first, other):
@@ -76,7 +86,7 @@ def rng_probed(case: Case, arg: str = "rng", noun: str = "result", check: RunChe
         if after[0] == float(np.random.default_rng(seed).random()):
             return False, (f"your {case.unit} never draws from `{arg}`: the generator was not advanced "
                            f"(draw every random number from `{arg}` itself)")
-        reply = {"status": "ok", "value": runs[0], "mutated": []}
+        reply = {"status": "ok", "value": runs[-1], "mutated": []}
         verdict = compare_judge(case, inputs, lambda: expected, reply, timing)
         return verdict.passed, _without_unit(case, verdict.message)
 

@@ -407,9 +407,9 @@ def _rng_probe(namespace, request):
     """One unit run several times through its own driver, each time with a generator the worker makes.
 
     ``request["inner"]``: the request the unit's case would send alone; ``request["rng_arg"]``: the name
-    of its generator argument; ``request["runs"]``: ``[[seed, global_seed], ...]``. Before each run
-    NumPy's global state is seeded with ``global_seed``, and the argument becomes
-    ``numpy.random.default_rng(seed)``. The value is ``{"runs": [each run's value], "forward": [each
+    of its generator argument; ``request["runs"]``: ``[[seed, global_seed], ...]``, or ``[seed,
+    global_seed, {argument: value}]`` for a run with some other arguments. Before each run NumPy's
+    global state is seeded with ``global_seed``, and the argument becomes ``numpy.random.default_rng(seed)``. The value is ``{"runs": [each run's value], "forward": [each
     run's forward output, or None], "after": [a draw from each generator after its run]}``: the grader
     compares them to tell whether the unit uses its generator, and only it.
     """
@@ -417,10 +417,11 @@ def _rng_probe(namespace, request):
     runs, forwards, after, mutated = [], [], [], set()
     saved = np.random.get_state()  # a live check() in a notebook leaves the student's global state as it was
     try:
-        for seed, global_seed in request["runs"]:
+        for seed, global_seed, *changes in request["runs"]:
             np.random.seed(int(global_seed))
             rng = np.random.default_rng(int(seed))
-            args = [(key, rng if key == name else value) for key, value in inner["args"]]
+            changed = changes[0] if changes and isinstance(changes[0], dict) else {}
+            args = [(key, rng if key == name else changed.get(key, value)) for key, value in inner["args"]]
             reply = run_case(namespace, {**inner, "args": args, "keep_forward": True})
             if reply.get("status") != "ok":
                 return reply
