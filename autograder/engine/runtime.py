@@ -33,6 +33,7 @@ ENGINE_DIR = Path(__file__).resolve().parent
 WORKER_FILES = ("worker.py", "wire.py", "confine.py")
 BASE_DISTRIBUTIONS = ("numpy", "pyseccomp")
 FRAMEWORK_DISTRIBUTIONS = ("keras",)
+WORKER_BACKEND = "tensorflow"  # the sandbox's Keras backend, whatever the grader's references use
 BACKEND_DISTRIBUTIONS = {"tensorflow": ("tensorflow-cpu", "tensorflow"), "jax": ("jax", "jaxlib"),
                          "torch": ("torch",)}
 NEVER_EXPOSED = frozenset({"dlcourse", "autograder", "nbgrader", "solutions", "assignments"})
@@ -55,9 +56,8 @@ def distributions(frameworks: bool) -> list[metadata.Distribution]:
     """The installed distributions a worker needs, with everything they require (extras left out)."""
     wanted = list(BASE_DISTRIBUTIONS)
     if frameworks:
-        backend = os.environ.get("KERAS_BACKEND", "tensorflow")
         wanted += list(FRAMEWORK_DISTRIBUTIONS)
-        wanted += [name for name in BACKEND_DISTRIBUTIONS.get(backend, ()) if _installed(name)][:2]
+        wanted += [name for name in BACKEND_DISTRIBUTIONS[WORKER_BACKEND] if _installed(name)][:2]
     environment = default_environment() | {"extra": ""}
     found: dict[str, metadata.Distribution] = {}
     while wanted:

@@ -124,7 +124,7 @@ class Sandbox:
         """A clean environment: nothing that tells the grader apart from the student's own check."""
         env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1",
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0",
-               "TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0", "KERAS_BACKEND": "tensorflow",
+               "TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0", "KERAS_BACKEND": runtime.WORKER_BACKEND,
                "CUDA_VISIBLE_DEVICES": ""}
         if self.isolation == "fallback" and scratch is not None:
             env.update(HOME=str(scratch), TMPDIR=str(scratch),
