@@ -195,6 +195,7 @@ def writable_file(path: Path) -> str | None:
 
 
 def _run_gradebook(args) -> int:
+    from autograder.course.nbgrader_config import load_course
     from autograder.course.nbgrader_course import grade_course, print_rows
     from autograder.engine.secret import grader_secret
 
@@ -205,14 +206,19 @@ def _run_gradebook(args) -> int:
         return fail(problem)
     if len(args.where) > 2:
         return fail(f"Expected [COURSE] ASSIGNMENT. Received {len(args.where)} arguments: {' '.join(args.where)}")
-    course, assignment = (Path(args.where[0]), args.where[1]) if len(args.where) == 2 else (Path.cwd(), args.where[0])
+    folder, assignment = (Path(args.where[0]), args.where[1]) if len(args.where) == 2 else (Path.cwd(), args.where[0])
+    try:
+        course = load_course(folder, assignment)
+    except ValueError as error:
+        return fail(str(error))
     with _progress_bar() as bar:
         task = bar.add_task("grading", total=None)
         try:
             rows = grade_course(course, assignment, grader_secret(), students=args.students, force=args.force,
                                 workers=args.workers, scheduler=args.scheduler, feedback=args.feedback,
                                 isolation=os.environ.get("DLCOURSE_ISOLATION"),
-                                progress=lambda n, text: bar.update(task, advance=n, description=text[:40]))
+                                progress=lambda n, text: bar.update(task, advance=n, description=text[:40]),
+                                on_total=lambda total: bar.update(task, total=total))
         except ValueError as error:
             bar.stop()
             return fail(str(error))

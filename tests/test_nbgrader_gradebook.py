@@ -16,7 +16,6 @@ import datetime
 import io
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -176,7 +175,7 @@ def free_port() -> int:
 def course(tmp_path_factory):
     """The course after students submitted and the instructor ran ``dlcourse gradebook 01_backprop``."""
     from nbgrader.api import Gradebook
-    from traitlets.config import Config, PyFileConfigLoader
+    from traitlets.config import PyFileConfigLoader
 
     base = tmp_path_factory.mktemp("nbgrader")
     root, exchange = base / "course", base / "exchange"
@@ -217,6 +216,7 @@ def test_gradebook_runs_and_summarises_every_student(course):
     assert "hal: no notebook in" in out and f"expected {NAME}.ipynb" in out
     assert "ivy: 01_backprop.ipynb is not a readable notebook" in out
     assert "jon: not a student of the gradebook" in out
+    assert "eve: cell 'my_check' is not in the gradebook: kept as an ordinary cell" in out
     assert not (course["root"] / "gradebook.db").exists()  # the configured database, not a stray one
 
 
@@ -355,7 +355,7 @@ def test_a_new_grader_fingerprint_plans_a_regrade_of_everyone(course):
     from autograder.engine.fingerprint import grader_fingerprint
 
     loaded = load_course(course["root"], NAME)
-    out = course["root"] / "dlcourse" / NAME
+    out = course["root"] / "dlcourse-grading" / NAME
     same = {p.student: p.regrade for p in plan(loaded, NAME, out, grader_fingerprint(TEST_SECRET), None, False)}
     other = {p.student: p.regrade for p in plan(loaded, NAME, out, grader_fingerprint("another"), None, False)}
     gradable = ("ada", "ben", "cat", "dan", "eve", "fay", "gus", "ivy")
@@ -384,26 +384,38 @@ def test_feedback_reaches_the_student_through_nbgraders_exchange(course):
     assert len(fetched) == 1 and fetched[0].read_text() == html
 
 
-def test_a_manual_grade_entered_in_the_formgrader_survives_force(course, formgrader):
+def test_manual_grades_overrides_and_extra_credit_from_the_formgrader_survive_force(course, formgrader):
     notebooks = {item["student"]: item for item in formgrader(f"/formgrader/api/submitted_notebooks/{NAME}/{NAME}")}
-    grades = formgrader(f"/formgrader/api/grades?submission_id={notebooks['gus']['id']}")
-    answer = next(g for g in grades if g["name"] == ANSWER_ID)
-    formgrader(f"/formgrader/api/grade/{answer['id']}", "PUT", {**answer, "manual_score": 1.5})
+    grades = {g["name"]: g for g in formgrader(f"/formgrader/api/grades?submission_id={notebooks['gus']['id']}")}
+    entered = {ANSWER_ID: {"manual_score": 1.5}, "check_dense_forward": {"manual_score": 1.0},
+               "check_relu_forward": {"extra_credit": 0.5}}
+    for name, change in entered.items():
+        formgrader(f"/formgrader/api/grade/{grades[name]['id']}", "PUT", {**grades[name], **change})
     again = gradebook_cli(course["root"], NAME, "--student", "gus", "--force")
     assert again.returncode == 0, again.stdout + again.stderr
     assert "regraded" in next(line for line in again.stdout.splitlines() if "│ gus" in line)
     after = {g["name"]: g for g in formgrader(f"/formgrader/api/grades?submission_id={notebooks['gus']['id']}")}
-    assert after[ANSWER_ID]["manual_score"] == 1.5 and not after[ANSWER_ID]["needs_manual_grade"]
+    for name, change in entered.items():
+        for key, value in change.items():
+            assert after[name][key] == value, (name, key)
+        assert not after[name]["needs_manual_grade"], name  # the auto scores they were entered against held
     submission = {s["student"]: s for s in formgrader(f"/formgrader/api/submissions/{NAME}")}["gus"]
-    assert submission["score"] == BACKPROP.max_score + 1.5 and submission["autograded"]
+    assert submission["autograded"]
+    assert submission["score"] == pytest.approx(BACKPROP.max_score - 3 + 1.0 + 0.5 + 1.5)
 
 
-def test_a_config_naming_a_missing_database_is_one_line_and_exit_2(course, tmp_path):
+@pytest.mark.parametrize("broken, expected", [
+    ("missing database", "Expected the gradebook database"),
+    ("syntax error", "Expected a loadable nbgrader_config.py"),
+])
+def test_a_broken_course_config_is_one_line_and_exit_2(course, tmp_path, broken, expected):
     text = (course["root"] / "nbgrader_config.py").read_text().replace(str(course["db"]), str(tmp_path / "no.db"))
     text = text.replace(repr(str(course["root"])), repr(str(tmp_path)))
+    if broken == "syntax error":
+        text += "c.Exchange.root = \n"
     (tmp_path / "nbgrader_config.py").write_text(text)
     completed = gradebook_cli(course["base"], str(tmp_path), NAME)
     assert completed.returncode == 2
     message = (completed.stdout + completed.stderr).strip()
-    assert "Expected the gradebook database" in message and str(tmp_path / "no.db") in message
+    assert message.startswith(expected) and len(message.splitlines()) == 1, message
     assert "Traceback" not in message and not (tmp_path / "no.db").exists()

@@ -56,6 +56,16 @@ def unit_outputs(unit: dict, figure: str | None) -> list:
     return outputs
 
 
+def note(preprocessor, text: str) -> None:
+    """Add a line to the summary of the converter that runs ``preprocessor`` (nbconvert deep-copies resources,
+    so notes travel through the ``parent`` chain: preprocessor -> exporter -> converter)."""
+    owner = preprocessor
+    while owner is not None and not isinstance(owner, DlcourseAutograde):
+        owner = owner.parent
+    if owner is not None and text not in owner.notes:
+        owner.notes.append(text)
+
+
 def error_outputs(reason: str) -> list:
     return [nbformat.v4.new_output("error", ename="dlcourse: not graded", evalue=reason,
                                    traceback=[f"not graded: {reason}"])]
@@ -76,14 +86,13 @@ class ForgetUnknownCells(NbGraderPreprocessor):
         with Gradebook(resources["nbgrader"]["db_url"]) as gradebook:
             notebook = gradebook.find_notebook(resources["nbgrader"]["notebook"], resources["nbgrader"]["assignment"])
             self.known = {cell.name for cell in notebook.source_cells}
-        self.notes = resources["dlcourse"]["notes"]
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id is not None and grade_id not in self.known:
             del cell.metadata["nbgrader"]
-            self.notes.append(f"cell {grade_id!r} is not in the gradebook: kept as an ordinary cell")
+            note(self, f"cell {grade_id!r} is not in the gradebook: kept as an ordinary cell")
         return cell, resources
 
 
@@ -149,8 +158,7 @@ class SaveDlcourseGrades(SaveAutoGrades):
         else:
             grade.auto_score = None
             grade.needs_manual_grade = True
-            resources["dlcourse"]["notes"].append(f"grade cell {grade_id} is not a dlcourse check: left for "
-                                                  "manual grading")
+            note(self, f"grade cell {grade_id} is not a dlcourse check: left for manual grading")
         self.gradebook.db.commit()
 
     def _set_unit_score(self, grade, grade_id: str, record: dict) -> None:
@@ -188,7 +196,7 @@ class DlcourseAutograde(Autograde):
         notebook_id = resources["nbgrader"]["notebook"]
         record = self.records.get(notebook_id) or {"units": [], "figures": {}, "assignment": None,
                                                    "error": f"no dlcourse result for {notebook_id}.ipynb"}
-        resources["dlcourse"] = {"record": record, "unchanged": self.unchanged, "notes": self.notes}
+        resources["dlcourse"] = {"record": record, "unchanged": self.unchanged}
         return resources
 
     def _init_preprocessors(self) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,6 +106,10 @@ def load_course(folder: Path, assignment: str) -> Course:
     NbGrader.clear_instance()
     app = NbGrader()
     app.log_level = logging.WARNING
+    app.raise_config_file_errors = True  # a broken config stops here, as one line, not a logged traceback
+    app.log.handlers[:] = [_Collect(messages)]
+    app.log.propagate = False
+    saved_path = list(sys.path)
     with working_directory(folder):
         try:
             app.initialize([])
@@ -112,10 +117,11 @@ def load_course(folder: Path, assignment: str) -> Course:
             raise CourseConfigError(f"Expected a loadable nbgrader_config.py in {folder}. "
                                     "Received one nbgrader could not load (run `nbgrader --debug` there).") from None
         except Exception as error:  # noqa: BLE001 - a user's config file can raise anything
-            raise CourseConfigError(f"Expected a loadable nbgrader_config.py in {folder}. "
-                                    f"Received one that raised {type(error).__name__}: {error}") from None
-    app.log.handlers[:] = [_Collect(messages)]
-    app.log.propagate = False
+            cause = error.__cause__ or error.__context__ or error
+            raise CourseConfigError(f"Expected a loadable nbgrader_config.py in {folder}. Received one that raised "
+                                    f"{type(cause).__name__}: {_first_line(cause)}") from None
+        finally:
+            sys.path[:] = saved_path  # NbGrader.initialize puts the course folder first on sys.path
     course = Course(app=app, coursedir=app.coursedir, messages=messages)
     course.coursedir.assignment_id = assignment
     _check_database(course, assignment)
@@ -153,6 +159,10 @@ def _check_database(course: Course, assignment: str) -> None:
     except CourseConfigError:
         raise
     except Exception as error:  # noqa: BLE001 - sqlalchemy/alembic errors for a database that is not nbgrader's
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CourseConfigError(f"Expected an nbgrader gradebook at {url}. Received a database that could not "
-                                f"be opened: {first}") from None
+                                f"be opened: {_first_line(error)}") from None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:200] if text else type(error).__name__

@@ -11,7 +11,7 @@ The pipeline, for one assignment:
                          course's late-submission plugin (see ``nbgrader_autograded``)
     rows                 one summary row per student, read back from nbgrader's gradebook
 
-What was graded, and under which grader fingerprint, is kept in ``<root>/dlcourse/<assignment>/``
+What was graded, and under which grader fingerprint, is kept in ``<root>/dlcourse-grading/<assignment>/``
 (``state/<student>.json`` beside the batch records), so a rerun regrades exactly the students whose
 notebooks, timestamp, grading cases or grader changed. Afterwards nbgrader's own
 ``generate_feedback``, ``release_feedback`` and ``fetch_feedback`` work unchanged.
@@ -31,6 +31,9 @@ from autograder.course.batch import grade_batch
 from autograder.course.feedback import feedback_html
 from autograder.course.nbgrader_config import Course, load_course
 from autograder.course.records import file_digest
+
+
+OUT_FOLDER = "dlcourse-grading"  # not an importable name: nbgrader puts the course folder on sys.path
 
 
 @dataclass
@@ -69,21 +72,22 @@ class Plan:
     notes: list[str] = field(default_factory=list)
 
 
-def grade_course(folder: Path, assignment: str, secret: str, students: list[str] | None = None,
+def grade_course(course: Course | Path, assignment: str, secret: str, students: list[str] | None = None,
                  force: bool = False, workers: int = 1, scheduler: str | None = None, feedback: bool = False,
-                 isolation: str | None = None, progress=None) -> list[Row]:
-    """Grade ``assignment`` of the nbgrader course in ``folder``; return one row per student.
+                 isolation: str | None = None, progress=None, on_total=None) -> list[Row]:
+    """Grade ``assignment`` of an nbgrader course; return one row per student.
 
     Args:
-        folder: the course folder (where ``nbgrader_config.py`` is).
+        course: the course folder (where ``nbgrader_config.py`` is), or a course ``load_course`` returned.
         assignment: the assignment id in nbgrader's gradebook.
         secret: the grader's secret (hidden cases).
         students: grade only these students (always regraded); default: everyone who submitted.
         force: regrade even students whose grades are up to date.
         workers: local grading processes; ignored with ``scheduler`` (a Dask address).
         feedback: also write dlcourse's HTML feedback into nbgrader's ``feedback/`` layout.
-        isolation: the sandbox ("bwrap" or "none"); default: bwrap when it works.
+        isolation: the sandbox level (default: ``$DLCOURSE_ISOLATION``, else the strongest that works).
         progress: ``advance(n, description)``, e.g. a rich progress bar's.
+        on_total: called once with the number of notebooks about to be graded.
 
     Raises:
         CourseConfigError: the configuration, database or assignment cannot be used (nothing changed).
@@ -91,12 +95,15 @@ def grade_course(folder: Path, assignment: str, secret: str, students: list[str]
     from autograder.engine.fingerprint import grader_fingerprint
 
     warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own session warnings, not the user's
-    course = load_course(folder, assignment)
-    out = course.root / "dlcourse" / assignment
-    fingerprint = grader_fingerprint(secret)
-    plans = plan(course, assignment, out, fingerprint, students, force)
-    records = _grade_notebooks([p for p in plans if p.regrade and p.notebooks and not p.unreadable], out, secret,
-                               workers, scheduler, isolation, progress)
+    warnings.filterwarnings("ignore", message="Cell is missing an id field")  # cells nbgrader adds back
+    if not isinstance(course, Course):
+        course = load_course(course, assignment)
+    out = course.root / OUT_FOLDER / assignment
+    plans = plan(course, assignment, out, grader_fingerprint(secret), students, force)
+    todo = [p for p in plans if p.regrade and p.notebooks and not p.unreadable and not p.problem]
+    if on_total:
+        on_total(sum(len(p.notebooks) for p in todo))
+    records = _grade_notebooks(todo, out, secret, workers, scheduler, isolation, progress)
     return [_finish(course, assignment, item, out, records, feedback) for item in plans]
 
 
@@ -329,7 +336,7 @@ def print_rows(rows: list[Row], assignment: str, console) -> None:
     console.print(table)
     for row in rows:
         for note in row.notes:
-            console.print(f"{row.student}: {note}", markup=False, highlight=False)
+            console.print(f"{row.student}: {note}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _duration(seconds: float) -> str:
