@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import csv
 import datetime
+import importlib.util
 import io
 import json
 import os
@@ -32,11 +33,17 @@ from conftest import EXAMPLES, SOLUTIONS, TEST_SECRET
 pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
-NAME = "01_backprop"
-COURSE_ID = "dl101"
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "nbgrader_course" / "build_course.py"
+_spec = importlib.util.spec_from_file_location("build_course", EXAMPLE)
+example = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(example)  # the example course's own builder: the tests use the walkthrough's course
+
+NAME = example.NAME
+COURSE_ID = example.COURSE_ID
 BACKPROP = ASSIGNMENTS[NAME]
-ANSWER_ID = "explain_vanishing"
-ANSWER_POINTS = 2.0
+WRITTEN = [cell for cell in example.source_notebook().cells if example.is_written_answer(cell)]
+ANSWER_ID = WRITTEN[0].metadata["nbgrader"]["grade_id"]  # the one gus answers
+WRITTEN_POINTS = sum(float(cell.metadata["nbgrader"]["points"]) for cell in WRITTEN)
 ON_TIME = ("ada", "ben", "cat", "dan", "eve", "gus", "hal", "ivy", "jon")
 LATE = "fay"
 ROSTER = [s for s in (*ON_TIME, LATE) if s != "jon"]  # jon is not in the gradebook
@@ -49,11 +56,8 @@ def env() -> dict:
             "TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0"}
 
 
-def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
-    completed = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=env(), capture_output=True,
-                               text=True, timeout=300)
-    assert completed.returncode == 0, f"nbgrader {' '.join(args)}:\n{completed.stdout}\n{completed.stderr}"
-    return completed
+def nbgrader(course: Path, *args: str) -> str:
+    return example.nbgrader(course, *args)
 
 
 def gradebook_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess:
@@ -61,53 +65,18 @@ def gradebook_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=600)
 
 
-def config_text(root: Path, exchange: Path, db: Path) -> str:
-    return (f"c = get_config()\n"
-            f"c.CourseDirectory.root = {str(root)!r}\n"
-            f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
-            f"c.CourseDirectory.db_url = 'sqlite:///{db}'\n"
-            f"c.Exchange.root = {str(exchange)!r}\n"
-            "c.Autograde.create_student = False\n"
-            "c.LateSubmissionPlugin.penalty_method = 'zero'\n")
-
-
-def source_notebook() -> nbformat.NotebookNode:
-    """The solution of 01, plus a written answer (nbgrader markdown cell: solution + grade, no test)."""
-    notebook = nbformat.read(str(SOLUTIONS / f"{NAME}.ipynb"), as_version=4)
-    question = nbformat.v4.new_markdown_cell("**Written answer.** Why do deep sigmoid networks learn slowly "
-                                             "in their first layers?")
-    answer = nbformat.v4.new_markdown_cell("Each layer multiplies the gradient by sigmoid' <= 1/4, so it "
-                                           "shrinks geometrically on its way back.")
-    answer.metadata["nbgrader"] = {"grade": True, "solution": True, "locked": False, "points": ANSWER_POINTS,
-                                   "grade_id": ANSWER_ID, "schema_version": 3, "task": False}
-    notebook.cells[-1:-1] = [question, answer]
-    return notebook
-
-
-def cells_by_id(notebook) -> dict:
-    return {cell.metadata["nbgrader"]["grade_id"]: cell for cell in notebook.cells if "grade_id" in
-            cell.metadata.get("nbgrader", {})}
-
-
-def with_code_from(released, source: Path):
-    """The released notebook with every solution cell's code taken from ``source`` (by grade_id)."""
-    notebook = copy.deepcopy(released)
-    donor = cells_by_id(nbformat.read(str(source), as_version=4))
-    for grade_id, cell in cells_by_id(notebook).items():
-        if cell.metadata["nbgrader"].get("solution") and cell.cell_type == "code":
-            cell.source = donor[grade_id].source
-    return notebook
+cells_by_id = example.cells_by_id
 
 
 def student_work(student: str, released) -> nbformat.NotebookNode | str | None:
     """What each student hands in (None: the notebook deleted; a str: bytes that are not a notebook)."""
-    complete = with_code_from(released, SOLUTIONS / f"{NAME}.ipynb")
+    complete = example.with_code_from(released, SOLUTIONS / f"{NAME}.ipynb")
     if student in ("ada", "fay", "jon"):
         return complete
     if student == "ben":
         return copy.deepcopy(released)
     if student == "cat":
-        return with_code_from(released, EXAMPLES / "buggy" / f"{NAME}.ipynb")
+        return example.with_code_from(released, EXAMPLES / "buggy" / f"{NAME}.ipynb")
     if student == "dan":  # deleted a check cell
         complete.cells = [c for c in complete.cells if c.metadata.get("nbgrader", {}).get("grade_id")
                           != "check_relu_forward"]
@@ -127,36 +96,17 @@ def student_work(student: str, released) -> nbformat.NotebookNode | str | None:
     raise AssertionError(student)
 
 
-def student_config(config, home: Path):
-    """The course config as a student's machine has it: their own nbgrader cache."""
-    own = copy.deepcopy(config)
-    own.Exchange.cache = str(home / ".nbgrader_cache")
-    return own
-
-
-def fetch_and_submit(config, student: str, home: Path) -> None:
+def fetch_and_submit(root: Path, student: str, home: Path) -> None:
     """The student's side, with nbgrader's exchange: fetch_assignment, edit, submit."""
-    from nbgrader.auth import Authenticator
-    from nbgrader.coursedir import CourseDirectory
-    from nbgrader.exchange.default import ExchangeFetchAssignment, ExchangeSubmit
-
-    home.mkdir(parents=True)
-    config = student_config(config, home)
-    for action in (ExchangeFetchAssignment, ExchangeSubmit):
-        coursedir = CourseDirectory(config=config)
-        coursedir.assignment_id, coursedir.student_id = NAME, student
-        if action is ExchangeSubmit:
-            path = home / NAME / f"{NAME}.ipynb"
-            work = student_work(student, nbformat.read(str(path), as_version=4))
-            if work is None:
-                path.unlink()
-            elif isinstance(work, str):
-                path.write_text(work)
-            else:
-                nbformat.write(work, str(path))
-        exchange = action(coursedir=coursedir, authenticator=Authenticator(config=config), config=config)
-        exchange.assignment_dir = str(home)
-        exchange.start()
+    path = example.fetch(root, student, home)
+    work = student_work(student, nbformat.read(str(path), as_version=4))
+    if work is None:
+        path.unlink()
+    elif isinstance(work, str):
+        path.write_text(work)
+    else:
+        nbformat.write(work, str(path))
+    example.submit(root, student, home)
 
 
 def read_csv(path: Path) -> dict[str, dict]:
@@ -175,35 +125,25 @@ def free_port() -> int:
 def course(tmp_path_factory):
     """The course after students submitted and the instructor ran ``dlcourse gradebook 01_backprop``."""
     from nbgrader.api import Gradebook
-    from traitlets.config import PyFileConfigLoader
 
     base = tmp_path_factory.mktemp("nbgrader")
-    root, exchange = base / "course", base / "exchange"
-    db = root / "grades" / "course.db"  # not the default gradebook.db: the config must be read
-    (root / "source" / NAME).mkdir(parents=True)
-    db.parent.mkdir()
-    exchange.mkdir()
-    (root / "nbgrader_config.py").write_text(config_text(root, exchange, db))
-    nbformat.write(source_notebook(), str(root / "source" / NAME / f"{NAME}.ipynb"))
-    nbgrader(root, "generate_assignment", NAME)
-    nbgrader(root, "release_assignment", NAME)
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    db = base / "course" / "grades" / "course.db"  # not the default gradebook.db: the config must be read
+    root = example.create_course(base, db=db, extra_config="c.Autograde.create_student = False\n")
     with Gradebook(f"sqlite:///{db}", COURSE_ID) as gradebook:
         for student in ROSTER:
             gradebook.update_or_create_student(student)
     for student in ON_TIME:
-        fetch_and_submit(config, student, base / "home" / student)
+        fetch_and_submit(root, student, base / "home" / student)
     due = datetime.datetime.now(datetime.timezone.utc)
     time.sleep(0.05)
-    fetch_and_submit(config, LATE, base / "home" / LATE)
+    fetch_and_submit(root, LATE, base / "home" / LATE)
     with Gradebook(f"sqlite:///{db}", COURSE_ID) as gradebook:
         gradebook.update_or_create_assignment(NAME, duedate=due.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
     nbgrader(root, "collect", NAME)
     started = time.perf_counter()
     graded = gradebook_cli(root, NAME)
     seconds = time.perf_counter() - started
-    return {"root": root, "db": db, "base": base, "config": config, "graded": graded, "seconds": seconds,
-            "due": due}
+    return {"root": root, "db": db, "base": base, "graded": graded, "seconds": seconds}
 
 
 def test_gradebook_runs_and_summarises_every_student(course):
@@ -236,7 +176,7 @@ def test_scores_and_late_penalties_read_back_through_nbgrader_export(course, bug
     for student, score in expected.items():
         assert float(rows[student]["raw_score"]) == pytest.approx(score), student
         assert float(rows[student]["score"]) == pytest.approx(score), student
-        assert float(rows[student]["max_score"]) == full + ANSWER_POINTS
+        assert float(rows[student]["max_score"]) == full + WRITTEN_POINTS
     assert float(rows[LATE]["raw_score"]) == full  # graded in full, then the configured plugin: zero
     assert float(rows[LATE]["late_submission_penalty"]) == full and float(rows[LATE]["score"]) == 0
     assert float(rows["ada"]["late_submission_penalty"]) == 0
@@ -362,7 +302,9 @@ def test_a_new_grader_fingerprint_plans_a_regrade_of_everyone(course):
     assert not any(same[s] for s in gradable) and all(other[s] for s in gradable)
 
 
-def test_feedback_reaches_the_student_through_nbgraders_exchange(course):
+def test_feedback_reaches_the_student_through_nbgraders_exchange(course, buggy):
+    import html as markup
+
     from nbgrader.auth import Authenticator
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.exchange.default import ExchangeFetchFeedback
@@ -370,11 +312,15 @@ def test_feedback_reaches_the_student_through_nbgraders_exchange(course):
     root = course["root"]
     nbgrader(root, "generate_feedback", NAME)
     html = (root / "feedback" / "cat" / NAME / f"{NAME}.html").read_text()
-    assert "dense_forward: 3 / 3 points, every case passed (graded by dlcourse)" in html
-    assert "dense_backward: 1 / 4 points (failed)" in html and "db averages over the batch" in html
+    units = buggy.units()
+    passed = next(u for u in units if u["status"] == "passed")
+    failed = next(u for u in units if u["status"] != "passed")
+    assert f"{passed['unit']}: {passed['score']:g} / {passed['max_score']:g} points, every case passed" in html
+    assert f"{failed['unit']}: {failed['score']:g} / {failed['max_score']:g} points ({failed['status']})" in html
+    assert markup.escape(failed["message"].splitlines()[0], quote=False) in html
     nbgrader(root, "release_feedback", NAME)
     home = course["base"] / "home" / "cat"
-    config = student_config(course["config"], home)
+    config = example.student_config(root, home)
     coursedir = CourseDirectory(config=config)
     coursedir.assignment_id, coursedir.student_id = NAME, "cat"
     fetch = ExchangeFetchFeedback(coursedir=coursedir, authenticator=Authenticator(config=config), config=config)

@@ -41,7 +41,7 @@ class Row:
     """One student's line in the summary.
 
     Attributes:
-        status: "regraded", "up to date", "scored 0" or "not graded".
+        status: "graded" (first time), "regraded", "up to date", "scored 0" or "not graded".
         score: the score after the late penalty (None when the gradebook has none).
         seconds_late: how late the submission was, per the gradebook's due date and extensions.
         penalty: the late-submission penalty the course's plugin assigned.
@@ -263,7 +263,7 @@ def _finish(course: Course, assignment: str, item: Plan, out: Path, records: dic
             row.status = "not graded"
             row.notes.append("nbgrader: " + (said[0].splitlines()[0] if said else "autograde failed"))
             return row
-        row.status = "regraded"
+        row.status = "graded" if item.previous is None else "regraded"
         _write_state(out, item)
         for record in own.values():
             if record.get("error"):
