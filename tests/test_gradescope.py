@@ -171,6 +171,47 @@ def binary_crossentropy(logits, y):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("level", ["bwrap", "fallback"])
+def test_a_wheel_install_exposes_nothing_of_the_grader_to_a_keras_assignment(gradescope_autograder, tmp_path, level):
+    """Installed as setup.sh installs it (pip builds the wheel; site-packages then holds dlcourse and
+    autograder beside Keras), the 09 sandbox still imports Keras and nothing of the grader."""
+    import os
+    import subprocess
+
+    from conftest import code_cell, require_bwrap, write_variant
+
+    if level == "bwrap":
+        require_bwrap()
+    venv = gradescope_autograder.venv
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    assert (site / "dlcourse" / "references").is_dir() and not (site / "__editable__").exists()
+    notebook = write_variant(tmp_path, SOLUTIONS / "09_gan.ipynb", lambda nb: nb["cells"].append(code_cell(f"""
+import sys
+def generator_loss(logits_fake):
+    sys.path.append({str(site)!r})
+    found = []
+    for name in ("dlcourse", "dlcourse.references", "autograder", "autograder.cases", "nbgrader"):
+        try:
+            __import__(name)
+            found.append(name)
+        except Exception:
+            pass
+    import keras
+    raise RuntimeError("IMPORTED" + repr(found) + " keras " + keras.__version__)
+""")))
+    out = tmp_path / "results.json"
+    run = subprocess.run([str(venv / "bin" / "dlcourse"), "grade", str(notebook), "--isolation", level,
+                          "--json", str(out)], capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "DLCOURSE_SECRET": TEST_SECRET, "DLCOURSE_CACHE": str(tmp_path / "cache")})
+    assert run.returncode == 0, run.stdout + run.stderr
+    tests = json.loads(out.read_text())["tests"]
+    attacked = [test for test in tests if "generator_loss" in test["tags"]]
+    assert attacked and all("IMPORTED[] keras 3." in test["output"] for test in attacked), attacked
+    independent = [test for test in tests if {"discriminator_loss", "build_generator"} & set(test["tags"])]
+    assert independent and all(test["status"] == "passed" for test in independent)  # the rest was graded
+
+
 def _alive(pid: int) -> bool:
     """Whether ``pid`` is a live process (a zombie waiting for its reaper is not)."""
     from pathlib import Path
