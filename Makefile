@@ -8,12 +8,9 @@ STAMP  := $(VENV)/.installed
 
 install: $(STAMP) sandbox
 
-# The venv is rebuilt only when the dependency pins change.
-$(STAMP): setup.cfg pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+# The venv is reinstalled only when the dependency pins change, and made again when it is broken.
+$(STAMP): setup.cfg pyproject.toml scripts/venv.sh
+	scripts/venv.sh $(VENV) $(PYTHON) test
 
 # Debian's bubblewrap gives the grader its first-choice sandbox; without it grading uses the fallback level.
 sandbox:
@@ -41,11 +38,8 @@ test-slow: install
 
 # The reference suite and the solutions' grading on Keras's JAX backend, in a venv of its own.
 JAX_VENV := .venv-jax
-$(JAX_VENV)/.installed: setup.cfg pyproject.toml
-	test -x $(JAX_VENV)/bin/python || $(PYTHON) -m venv $(JAX_VENV)
-	$(JAX_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(JAX_VENV)/bin/python -m pip install --quiet -e '.[test,jax]'
-	touch $@
+$(JAX_VENV)/.installed: setup.cfg pyproject.toml scripts/venv.sh
+	scripts/venv.sh $(JAX_VENV) $(PYTHON) test,jax
 
 test-jax: $(JAX_VENV)/.installed sandbox
 	KERAS_BACKEND=jax $(JAX_VENV)/bin/python -m pytest -m backend
