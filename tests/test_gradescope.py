@@ -54,6 +54,18 @@ def test_an_upload_is_graded_as_exactly_one_notebook(upload, expect, tmp_path, g
         assert results["score"] == 0 and not graded and expect in results["output"], results["output"]
 
 
+def test_warming_the_cache_leaves_only_fresh_cases_to_compute_while_grading(tmp_path):
+    from autograder.course.gradescope import warm
+    from autograder.engine.grade import Grader
+    from autograder.engine.references import ReferenceCache
+
+    fresh = sum(case.fresh for case in BACKPROP.cases)
+    assert warm("01_backprop", TEST_SECRET, ReferenceCache(tmp_path)) == len(BACKPROP.cases) - fresh
+    grader = Grader(secret=TEST_SECRET, cache=ReferenceCache(tmp_path))
+    result = grader.grade(SOLUTION)
+    assert result.score == BACKPROP.max_score and grader.cache.misses == fresh
+
+
 def test_build_refuses_an_unknown_assignment(tmp_path):
     with pytest.raises(ValueError, match="Expected an assignment among"):
         build(ROOT, tmp_path / "a.zip", TEST_SECRET, "99_nothing")
@@ -82,7 +94,8 @@ def test_a_solution_scores_full_marks_and_the_first_student_pays_no_references(g
     validate_results(results)
     assert results["score"] == BACKPROP.max_score and len(results["tests"]) == len(BACKPROP.cases), log
     assert all(test["status"] == "passed" for test in results["tests"])
-    assert results["extra_data"]["references_computed"] == 0, log
+    fresh = sum(case.fresh for case in BACKPROP.cases)  # inputs drawn anew at each grading: never cached
+    assert results["extra_data"]["references_computed"] == fresh < len(BACKPROP.cases), log
     hidden = [test for test in results["tests"] if "hidden" in test["tags"]]
     assert hidden and all(test["visibility"] == "after_due_date" for test in hidden)
 

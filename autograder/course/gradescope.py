@@ -164,10 +164,14 @@ def _refusal(message: str) -> dict:
 
 
 def warm(assignment_name: str, secret: str, cache) -> int:
-    """Compute the reference of every case of the assignment into ``cache``; return how many were computed."""
+    """Compute the reference of every case of the assignment into ``cache``; return how many were computed.
+
+    Fresh cases (inputs drawn anew at every grading) have no reference to keep and are left out.
+    """
     from autograder.cases import ASSIGNMENTS
 
     before = cache.misses
     for case in ASSIGNMENTS[assignment_name].cases:
-        cache.expected(case, case.make_inputs(secret))
+        if not case.fresh:
+            cache.expected(case, case.make_inputs(secret))
     return cache.misses - before
