@@ -42,15 +42,15 @@ def test_wire_refuses_zip_bombs_and_oversized_messages():
         wire.decode(b"x" * 100, max_bytes=10)
 
 
-def test_extraction_keeps_definitions_and_constants_and_drops_calls():
+def test_extraction_keeps_definitions_and_quick_assignments_and_drops_calls():
     source = ("%matplotlib inline\n!pip install x\nimport numpy as np\nRATE = 0.5\nSIZES = [64, 10]\n"
               "params = train(x)\nplt.plot(history)\n@decorator\ndef f(x):\n    return x\nclass C:\n    pass\n"
               "for i in range(3):\n    print(i)\nlookup = {k: 1 for k in 'ab'}\n")
     kept = kept_statements(source, "cell 1")
     texts = [text for _, text, _ in kept]
     assert texts == ["import numpy as np", "RATE = 0.5", "SIZES = [64, 10]", "@decorator\ndef f(x):\n    return x",
-                     "class C:\n    pass"]
-    assert [line for line, _, _ in kept] == [3, 4, 5, 8, 11]
+                     "class C:\n    pass", "lookup = {k: 1 for k in 'ab'}"]
+    assert [line for line, _, _ in kept] == [3, 4, 5, 8, 11, 15]
     assert [name for _, _, name in kept if name] == ["f", "C"]
 
 

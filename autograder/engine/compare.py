@@ -7,6 +7,7 @@ the unit, the quantity, and the expected and received values.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +26,8 @@ class Verdict:
     detail: tuple[str, np.ndarray, np.ndarray] | None = None
 
 
-def judge(case: Case, inputs: dict, expected, reply, timing: dict | None = None) -> Verdict:
+def judge(case: Case, inputs: dict, expected, reply, timing: dict | None = None,
+          skipped: dict | None = None) -> Verdict:
     """Compare a reply with the reference.
 
     Args:
@@ -34,6 +36,8 @@ def judge(case: Case, inputs: dict, expected, reply, timing: dict | None = None)
         expected: a zero-argument callable returning the reference outputs (only called when needed).
         reply: the worker's plain reply, or a ``Failure``.
         timing: wall times measured by the grader, passed to a case's own ``judge``.
+        skipped: ``Notebook.skipped``: names only set by statements grading leaves out, with the reason;
+            a ``NameError`` on one of them says so.
     """
     where = _where(case, inputs)
     if isinstance(reply, Failure):
@@ -45,7 +49,7 @@ def judge(case: Case, inputs: dict, expected, reply, timing: dict | None = None)
         return Verdict(False, f"{case.unit}: `{reply.get('name')}` is not defined in the notebook "
                               "(check the function's name and that its cell has no syntax error).", "missing")
     if status == "error":
-        return _error(case, reply, where)
+        return _error(case, reply, where, skipped or {})
     if status != "ok":
         return Verdict(False, f"{case.unit}: the worker gave an unknown reply.", "error")
     mutated = reply.get("mutated") or []
@@ -201,7 +205,7 @@ def _split(case: Case, value) -> tuple[dict, str | None]:
     return dict(zip(names, value)), None
 
 
-def _error(case: Case, reply: dict, where: str) -> Verdict:
+def _error(case: Case, reply: dict, where: str, skipped: dict) -> Verdict:
     kind = str(reply.get("type", "Exception"))
     during = reply.get("during")
     context = f" (while running `{during}`)" if during and during != case.unit else ""
@@ -211,7 +215,13 @@ def _error(case: Case, reply: dict, where: str) -> Verdict:
     text = str(reply.get("traceback") or f"{kind}: {reply.get('message', '')}")
     if kind in ("SystemExit", "KeyboardInterrupt"):
         text = f"{kind} raised (do not call sys.exit or exit in a unit)\n{text}"
-    return Verdict(False, f"{case.unit} raised {kind}{context}.{where}\nYour traceback:\n{text.rstrip()}", "error")
+    note = ""
+    name = re.fullmatch(r"name '(\w+)' is not defined", str(reply.get("message", "")).strip())
+    if kind == "NameError" and name and name.group(1) in skipped:
+        note = (f"\n`{name.group(1)}` is set only in {skipped[name.group(1)]}. Grading does not run that "
+                "statement: define the value inside your function, or set it from imports and constants only.")
+    return Verdict(False, f"{case.unit} raised {kind}{context}.{note}{where}\nYour traceback:\n{text.rstrip()}",
+                   "error")
 
 
 def _where(case: Case, inputs: dict) -> str:

@@ -1,15 +1,32 @@
-"""Read a submitted notebook and keep only what defines the units: imports, functions, classes, constants.
+"""Read a submitted notebook and keep only what defines the units; say what was left out and why.
 
 Nothing is executed here: cells are parsed with ``ast`` in the grader and the kept statements go
-to the sandbox as text. Training loops, plots and other top-level calls are dropped, so grading
-never re-runs them. Units are found by name wherever they are: cells may be reordered, duplicated,
-turned into raw or Markdown cells, or have lost their nbgrader metadata (a later definition wins,
-as it would when the notebook runs top to bottom).
+to the sandbox as text, where they run in notebook order (each assignment under a small time
+budget, see ``worker.load``). Units are found by name wherever they are: cells may be reordered,
+duplicated, turned into raw or Markdown cells, or have lost their nbgrader metadata (a later
+definition wins, as it would when the notebook runs top to bottom).
+
+The rule, top-level statement by top-level statement (what grading runs of a notebook):
+
+1. ``import`` and ``from ... import`` statements are kept.
+2. ``def``, ``async def`` and ``class`` statements are kept, with their decorators.
+3. Assignments (``x = ...``, ``x: T = ...``, ``x += ...``) are kept when running them cannot run the
+   notebook's own code, train, plot, or touch files: every call made while the value is computed is
+   to a builtin or to something reached through an imported name (``np.zeros(3)``,
+   ``keras.losses.BinaryCrossentropy(from_logits=True)``), never to a name the notebook defines or
+   assigns (``build_generator(...)``, ``rng.normal(...)``, ``model.fit(...)``), no call is passed a
+   function or class of the notebook, and no call is to plotting, training, input or file APIs
+   (``plt.subplots``, ``.fit``, ``load_data``, ``open``, ...). Lambdas and the functions in a table
+   (``ACTS = {"relu": lambda z: np.maximum(z, 0)}``) are kept: their bodies run only when called.
+4. Everything else is left out: expression statements (``train(...)``, ``plt.plot(...)``), loops,
+   ``if``/``with``/``try`` blocks, and assignments that break rule 3. A unit that then fails on a
+   name left out is told which statement set it and why it was not run (``Notebook.skipped``).
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +34,21 @@ from pathlib import Path
 MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024  # of cell source: outputs and attachments are dropped first
 MAX_FILE_BYTES = 256 * 1024 * 1024  # of the file as uploaded, outputs included
 MAX_CELLS = 5000
-_KEPT = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-_NO_RUN = (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.Lambda, ast.ListComp, ast.SetComp,
-           ast.DictComp, ast.GeneratorExp, ast.NamedExpr)
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_ASSIGNMENTS = (ast.Assign, ast.AnnAssign, ast.AugAssign)
+_NEVER = (ast.Await, ast.Yield, ast.YieldFrom)
+# modules whose calls draw or display, by their usual import names (a call through them is never run)
+PLOTTING_MODULES = {"matplotlib", "plt", "pyplot", "seaborn", "sns", "plotly", "px", "go", "IPython", "display",
+                    "tqdm", "pandas", "pd", "wandb", "tensorboard"}
+# attribute or function names that train, evaluate, draw, show, save, load or download
+ACTIONS = {"fit", "fit_generator", "train", "train_on_batch", "evaluate", "predict", "predict_on_batch",
+           "train_step", "show", "savefig", "plot", "imshow", "scatter", "hist", "subplots", "subplot",
+           "figure", "load_data", "load", "save", "save_weights", "load_weights", "load_model", "loadtxt",
+           "savetxt", "genfromtxt", "read_csv", "urlopen", "get_file", "download", "run", "system", "popen",
+           "sleep", "input", "display"}
+# builtins that print, read, run code or import: never called by a kept assignment
+UNSAFE_BUILTINS = {"print", "input", "open", "exec", "eval", "compile", "__import__", "breakpoint", "help",
+                   "exit", "quit", "globals", "locals", "vars", "setattr", "delattr"}
 
 
 class NotebookError(ValueError):
@@ -36,6 +65,8 @@ class Notebook:
         defined: names of the functions and classes found.
         metadata: the notebook's top-level metadata (used to recognise the assignment).
         problems: cells that could not be parsed, with the parser's message.
+        skipped: ``{name: "cell 22, line 3 `generator = build_generator(...)`: it calls build_generator,
+            ..."}`` for each name that only statements left out would set (the last such statement).
     """
 
     path: Path
@@ -43,6 +74,16 @@ class Notebook:
     defined: set = field(default_factory=set)
     metadata: dict = field(default_factory=dict)
     problems: list = field(default_factory=list)
+    skipped: dict = field(default_factory=dict)
+
+
+@dataclass
+class _Context:
+    """What the whole notebook binds at top level, for judging what an assignment may call."""
+
+    imported: set = field(default_factory=set)
+    defined: set = field(default_factory=set)  # functions and classes
+    assigned: set = field(default_factory=set)  # names bound by assignments, loops, with-statements
 
 
 def read_notebook(path: str | Path) -> Notebook:
@@ -83,52 +124,189 @@ def read_notebook(path: str | Path) -> Notebook:
                             f"{MAX_NOTEBOOK_BYTES // 2**20} MiB limit (outputs do not count)")
     metadata = document.get("metadata") if isinstance(document.get("metadata"), dict) else {}
     notebook = Notebook(path=path, metadata=metadata)
+    parsed, context = [], _Context()
     for index, cell in enumerate(raw_cells, start=1):
         source = _source(cell)
         if not source.strip():
             continue
         label = f"cell {index}"
         code = isinstance(cell, dict) and cell.get("cell_type") == "code"
-        statements = kept_statements(source, label, notebook.problems if code else None)
+        tree, lines = _parse(source, label, notebook.problems if code else None)
+        if tree is not None:
+            parsed.append((label, tree, lines))
+            _bind(tree, context)
+    for label, tree, lines in parsed:
+        statements = _select(tree, lines, label, context, notebook.skipped)
         if statements:
             notebook.cells.append({"label": label, "statements": [[line, text] for line, text, _ in statements]})
             notebook.defined.update(name for _, _, name in statements if name)
     return notebook
 
 
-def kept_statements(source: str, label: str, problems: list | None = None) -> list[tuple[int, str, str | None]]:
+def kept_statements(source: str, label: str, problems: list | None = None,
+                    skipped: dict | None = None) -> list[tuple[int, str, str | None]]:
     """The top-level statements of one cell worth keeping, as ``(first line, text, defined name)``.
+
+    The cell is judged on its own (``read_notebook`` judges each cell against the whole notebook).
 
     Args:
         source: the cell's text; IPython magics and shell escapes are blanked first.
         label: the cell's name in messages.
         problems: where to report a syntax error (None: ignore it, as for a Markdown cell).
+        skipped: where to record the names set only by statements left out, with the reason.
     """
+    tree, lines = _parse(source, label, problems)
+    if tree is None:
+        return []
+    context = _Context()
+    _bind(tree, context)
+    return _select(tree, lines, label, context, {} if skipped is None else skipped)
+
+
+def _parse(source: str, label: str, problems: list | None):
+    """``(module tree, lines)`` of a cell with magics blanked, or ``(None, [])``."""
     lines = [("" if line.lstrip().startswith(("%", "!")) else line) for line in source.split("\n")]
     if source.lstrip().startswith("%%"):
-        return []
+        return None, []
     try:
-        tree = ast.parse("\n".join(lines))
+        return ast.parse("\n".join(lines)), lines
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         if problems is not None:
             where = f", line {error.lineno}" if getattr(error, "lineno", None) else ""
             problems.append(f"{label}{where}: {type(error).__name__}: {getattr(error, 'msg', error)}")
-        return []
+        return None, []
+
+
+def _bind(tree: ast.Module, context: _Context) -> None:
+    """Record the names a cell binds at top level (nested blocks included, function bodies not)."""
+    for node in _top_level(tree.body):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                context.imported.add((alias.asname or alias.name).split(".")[0])
+        elif isinstance(node, _DEFINITIONS):
+            context.defined.add(node.name)
+        else:
+            for target in _targets(node):
+                context.assigned.update(_names(target))
+
+
+def _top_level(body):
+    """Statements of a cell, descending into blocks that run at top level (loops, if, with, try)."""
+    for node in body:
+        yield node
+        if not isinstance(node, _DEFINITIONS):
+            for name in ("body", "orelse", "finalbody"):
+                yield from _top_level(getattr(node, name, []) or [])
+            for handler in getattr(node, "handlers", []) or []:
+                yield from _top_level(handler.body)
+
+
+def _targets(node) -> list:
+    if isinstance(node, ast.Assign):
+        return node.targets
+    if isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)):
+        return [node.target]
+    if isinstance(node, (ast.With, ast.AsyncWith)):
+        return [item.optional_vars for item in node.items if item.optional_vars is not None]
+    return []
+
+
+def _names(target) -> set:
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return set().union(*(_names(item) for item in target.elts)) if target.elts else set()
+    if isinstance(target, ast.Starred):
+        return _names(target.value)
+    return set()
+
+
+def _select(tree, lines, label, context: _Context, skipped: dict) -> list[tuple[int, str, str | None]]:
     kept = []
     for node in tree.body:
-        if isinstance(node, _KEPT) or (isinstance(node, (ast.Assign, ast.AnnAssign)) and _is_constant(node)):
-            first = min([node.lineno] + [decorator.lineno for decorator in getattr(node, "decorator_list", [])])
-            text = "\n".join(lines[first - 1:node.end_lineno])
-            name = node.name if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else None
-            kept.append((first, text, name))
+        first = min([node.lineno] + [decorator.lineno for decorator in getattr(node, "decorator_list", [])])
+        text = "\n".join(lines[first - 1:node.end_lineno])
+        if isinstance(node, (ast.Import, ast.ImportFrom, *_DEFINITIONS)):
+            kept.append((first, text, node.name if isinstance(node, _DEFINITIONS) else None))
+            for name in (node.name,) if isinstance(node, _DEFINITIONS) else ():
+                skipped.pop(name, None)
+            continue
+        names = set().union(*(_names(target) for target in _targets(node))) if _targets(node) else set()
+        reason = why_not_run(node, context) if isinstance(node, _ASSIGNMENTS) else "it is not an assignment"
+        if reason is None:
+            uses = sorted({child.id for child in _evaluated(node) if isinstance(child, ast.Name)
+                           and (isinstance(child.ctx, ast.Load) or isinstance(node, ast.AugAssign))
+                           and child.id in skipped})
+            if uses:
+                reason = f"it uses {uses[0]}, which is set by a statement grading leaves out"
+        if reason is None:
+            kept.append((first, text, None))
+            for name in names:
+                skipped.pop(name, None)
+            continue
+        shown = text.strip().splitlines()[0][:70] if text.strip() else ""
+        for name in names:
+            skipped[name] = f"{label}, line {first} `{shown}`: {reason}"
     return kept
 
 
-def _is_constant(node) -> bool:
-    """An assignment that computes nothing: no calls, so no training or plotting hides in it."""
+def why_not_run(node, context: _Context) -> str | None:
+    """Why grading leaves an assignment out (None: it is kept); see rule 3 in the module docstring."""
     if node.value is None:
-        return False
-    return not any(isinstance(child, _NO_RUN) for child in ast.walk(node.value))
+        return "it assigns nothing"
+    notebook_names = (context.defined | context.assigned) - context.imported
+    for child in _evaluated(node):
+        if isinstance(child, _NEVER):
+            return "it awaits or yields"
+        if isinstance(child, ast.NamedExpr):
+            return "it assigns inside an expression"
+        if not isinstance(child, ast.Call):
+            continue
+        root, last = _callee(child.func)
+        if root is None:
+            return "it calls the result of an expression"
+        if root in notebook_names:
+            kind = "a function of the notebook" if root in context.defined else "an object the notebook made"
+            return f"it calls {_dotted(child.func)}, {kind} (grading never runs the notebook's own code at load)"
+        if root in PLOTTING_MODULES or last in ACTIONS or root in ACTIONS:
+            return f"it calls {_dotted(child.func)}, which trains, plots, displays or reads/writes files"
+        if root in UNSAFE_BUILTINS and root not in context.imported:
+            return f"it calls {root}, which prints, reads input or runs code"
+        if root not in context.imported and not hasattr(builtins, root):
+            return f"it calls {_dotted(child.func)}, which is neither imported nor a safe builtin"
+        for argument in [*child.args, *(keyword.value for keyword in child.keywords)]:
+            for name in (sub.id for sub in ast.walk(argument) if isinstance(sub, ast.Name)):
+                if name in context.defined:
+                    return f"it passes {name}, a function of the notebook, to {_dotted(child.func)}"
+    return None
+
+
+def _evaluated(node):
+    """The expressions evaluated when the assignment runs: its value and targets, not lambda bodies."""
+    roots = [node.value] + [target for target in _targets(node)]
+    stack = list(roots)
+    while stack:
+        child = stack.pop()
+        yield child
+        if isinstance(child, ast.Lambda):
+            stack.extend(child.args.defaults + [d for d in child.args.kw_defaults if d is not None])
+            continue
+        stack.extend(ast.iter_child_nodes(child))
+
+
+def _callee(func) -> tuple[str | None, str | None]:
+    """``np.random.default_rng`` -> ``("np", "default_rng")``; the root is None when it is not a name."""
+    last = func.attr if isinstance(func, ast.Attribute) else (func.id if isinstance(func, ast.Name) else None)
+    while isinstance(func, (ast.Attribute, ast.Call, ast.Subscript)):
+        func = func.value if not isinstance(func, ast.Call) else func.func
+    return (func.id, last) if isinstance(func, ast.Name) else (None, last)
+
+
+def _dotted(func) -> str:
+    try:
+        return ast.unparse(func)[:60]
+    except Exception:  # noqa: BLE001 - an odd expression: a generic name is enough
+        return "a call"
 
 
 def _source(cell) -> str:

@@ -120,7 +120,8 @@ class Grader:
                 reply = session.run(case.request(inputs), timeout)
                 timing = {"seconds": session.last_seconds, "earlier": dict(earlier)}
                 earlier[case.id] = session.last_seconds
-                verdict = judge(case, inputs, lambda: self.cache.expected(case, inputs), reply, timing)
+                verdict = judge(case, inputs, lambda: self.cache.expected(case, inputs), reply, timing,
+                                notebook.skipped)
                 result.results.append(CaseResult(case, verdict))
             result.notices += [f"while loading: {text}" for text in session.load_problems]
             if session.unavailable:

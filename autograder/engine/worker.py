@@ -15,8 +15,11 @@ namespace is the notebook's own.
 from __future__ import annotations
 
 import builtins
+import linecache
 import os
+import signal
 import sys
+import threading
 import traceback
 
 CONFINEMENT: dict = {}  # layers applied at start-up, before any student code: see confine.py
@@ -38,16 +41,23 @@ except ImportError:  # pragma: no cover - exercised in the grader process
     from autograder.engine import wire
 
 CELL_PREFIX = "cell "
+ASSIGNMENT_SECONDS = 5.0
 
 
 # ----------------------------------------------------------------------------- loading
 
-def load(cells) -> dict:
+def load(cells, assignment_seconds: float = ASSIGNMENT_SECONDS) -> dict:
     """Execute the kept statements of each cell in a fresh namespace.
+
+    Each cell's text is registered with ``linecache`` under a file name of its own (``cell 7``), so
+    ``inspect.getsource`` and autograph (``tf.function``) find a function's source wherever its
+    ``def`` sits in the cell. Each assignment runs under a wall-clock budget of ``assignment_seconds``
+    (the extractor keeps only assignments that call imported code, see ``extract.py``).
 
     Args:
         cells: list of ``{"label": "cell 7", "statements": [[lineno, source], ...]}``; each
             statement is compiled on its own, so a failing import or definition costs only itself.
+        assignment_seconds: the time budget of each top-level assignment.
 
     Returns:
         ``{"namespace": dict, "problems": [str, ...], "unavailable": [module names that failed to import]}``.
@@ -55,16 +65,67 @@ def load(cells) -> dict:
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     problems, unavailable = [], []
     for cell in cells:
+        filename = _register_source(cell)
         for lineno, source in cell["statements"]:
             try:
-                code = compile("\n" * (lineno - 1) + source, cell["label"], "exec")
-                exec(code, namespace)  # noqa: S102 - this is the sandbox
+                code = compile("\n" * (lineno - 1) + source, filename, "exec")
+                with _budget(assignment_seconds if _is_assignment(source) else None):
+                    exec(code, namespace)  # noqa: S102 - this is the sandbox
             except ImportError as error:
                 unavailable.append(str(getattr(error, "name", None) or source.strip()[:60]))
             except BaseException as error:  # noqa: BLE001 - report, keep loading
                 first_line = source.strip().splitlines()[0][:80] if source.strip() else ""
                 problems.append(f"{cell['label']}, line {lineno} `{first_line}`: {_describe(error)}")
     return {"namespace": namespace, "problems": problems, "unavailable": unavailable}
+
+
+def _register_source(cell) -> str:
+    """Put the cell's kept lines (others blank) in ``linecache`` under a name of its own; return the name.
+
+    A name already registered with other text (a second notebook loaded in one process) gets a suffix,
+    so functions of the first keep their source.
+    """
+    lines: list[str] = []
+    for lineno, source in cell["statements"]:
+        lines += [""] * (lineno - 1 - len(lines))
+        lines[lineno - 1:] = source.split("\n")
+    text = [line + "\n" for line in lines]
+    filename, copy = str(cell["label"]), 1
+    while filename in linecache.cache and linecache.cache[filename][2] != text:
+        copy += 1
+        filename = f"{cell['label']} (copy {copy})"
+    linecache.cache[filename] = (sum(map(len, text)), None, text, filename)  # mtime None: never evicted
+    return filename
+
+
+def _is_assignment(source: str) -> bool:
+    first = source.lstrip().split("\n", 1)[0]
+    return not first.startswith(("import ", "from ", "def ", "async ", "class ", "@"))
+
+
+class AssignmentTooSlow(BaseException):
+    """Raised in a top-level assignment that ran past its time budget."""
+
+
+class _budget:  # noqa: N801 - used as ``with _budget(seconds):``
+    """A wall-clock limit on the statement inside (SIGALRM; no limit off the main thread or for None)."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds if seconds and threading.current_thread() is threading.main_thread() \
+            and hasattr(signal, "setitimer") else None
+
+    def __enter__(self):
+        if self.seconds:
+            def expired(signum, frame):
+                raise AssignmentTooSlow(f"took longer than {self.seconds:g} s (top-level assignments must be quick; "
+                                  "compute inside a function instead)")
+            self._previous = signal.signal(signal.SIGALRM, expired)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def __exit__(self, *exc):
+        if self.seconds:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._previous)
 
 
 # ----------------------------------------------------------------------------- running

@@ -1,0 +1,109 @@
+"""The extraction rule (``extract.py``'s docstring): what grading runs of a notebook, and what it says it left out.
+
+Kept statements are loaded with the worker's own ``load`` in this process, as ``check()`` and the
+in-process tests do; the sandboxed end-to-end run of 09's ``train_step`` is in ``test_check.py``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+
+import numpy as np
+import pytest
+
+from autograder.engine.compare import judge
+from autograder.engine.extract import kept_statements, read_notebook
+from autograder.engine.worker import load
+from autograder.cases import backprop
+from autograder.engine import wire, worker
+
+
+def kept_and_skipped(source: str) -> tuple[list[str], dict]:
+    skipped: dict = {}
+    return [text for _, text, _ in kept_statements(source, "cell 1", None, skipped)], skipped
+
+
+@pytest.mark.parametrize("statement", [
+    "cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True)",
+    'ACTS = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0)}',
+    "EPS: float = np.finfo(np.float64).eps",
+    "SHAPES = tuple(range(3))",
+    "TABLE = {name: getattr(np, name) for name in ('tanh', 'exp')}",
+    "key = sorted([3, 1], key=lambda v: -v)",
+])
+def test_assignments_that_only_call_imported_code_are_kept(statement):
+    kept, skipped = kept_and_skipped(f"import numpy as np\nimport keras\n{statement}\n")
+    assert kept[-1] == statement and not skipped
+
+
+@pytest.mark.parametrize("statement, why", [
+    ("history = train(x)", "train, a function of the notebook"),
+    ("noise = rng.normal(size=3)", "rng.normal, an object the notebook made"),
+    ("fig, ax = plt.subplots()", "plt.subplots, which trains, plots"),
+    ("h = keras.Sequential().fit(x)", "which trains, plots"),
+    ("(x, y), _ = keras.datasets.mnist.load_data()", "which trains, plots, displays or reads/writes files"),
+    ("steps = list(map(train, range(3)))", "passes train, a function of the notebook"),
+    ("text = open('data.txt').read()", "it calls open, which prints"),
+    ("later = noise * 2", "it uses noise, which is set by a statement grading leaves out"),
+])
+def test_assignments_that_could_train_plot_or_run_notebook_code_are_left_out_with_a_reason(statement, why):
+    source = ("import numpy as np\nimport keras\nimport matplotlib.pyplot as plt\nrng = np.random.default_rng(0)\n"
+              "def train(x):\n    return x\nnoise = rng.normal(size=3)\n" + statement + "\n")
+    kept, skipped = kept_and_skipped(source)
+    assert statement not in kept
+    target = statement.split("=")[0].strip().strip("()").split(",")[-1].strip() or "x"
+    reasons = [text for name, text in skipped.items() if name in statement.split("=")[0]]
+    assert reasons and why in reasons[0] and "cell 1, line 8" in reasons[0], (target, skipped)
+
+
+def test_a_later_kept_definition_clears_the_skipped_note(tmp_path):
+    cells = [{"cell_type": "code", "source": "import numpy as np\nscale = compute_scale()\n"},
+             {"cell_type": "code", "source": "def compute_scale():\n    return 2.0\n"},
+             {"cell_type": "code", "source": "scale = 2.0\nshift = compute_scale()\n"}]
+    path = tmp_path / "n.ipynb"
+    path.write_text(json.dumps({"cells": cells, "metadata": {}}))
+    notebook = read_notebook(path)
+    assert "scale" not in notebook.skipped
+    assert notebook.skipped["shift"].startswith("cell 3, line 2 `shift = compute_scale()`: it calls compute_scale, "
+                                                "a function of the notebook")
+
+
+def test_a_unit_failing_on_a_left_out_name_is_told_which_statement_and_why(tmp_path):
+    source = ("import numpy as np\nrng = np.random.default_rng(0)\nscale = rng.uniform()\n"
+              "def sigmoid_forward(x):\n    out = 1 / (1 + np.exp(-x)) * scale\n    return out, (out,)\n")
+    path = tmp_path / "n.ipynb"
+    path.write_text(json.dumps({"cells": [{"cell_type": "code", "source": source}], "metadata": {}}))
+    notebook = read_notebook(path)
+    namespace = load(notebook.cells)["namespace"]
+    (case, *_) = [case for case in backprop.ASSIGNMENT.public_cases() if case.unit == "sigmoid_forward"]
+    inputs = case.make_inputs(None)
+    reply = wire.decode(wire.encode(worker.run_case(namespace, wire.decode(wire.encode(case.request(inputs))))))
+    verdict = judge(case, inputs, lambda: case.reference(**inputs), reply, None, notebook.skipped)
+    assert verdict.status == "error"
+    assert ("`scale` is set only in cell 1, line 3 `scale = rng.uniform()`: it calls rng.uniform, an object the "
+            "notebook made") in verdict.message, verdict.message
+    assert 'File "cell 1", line 5, in sigmoid_forward' in verdict.message, verdict.message
+
+
+def test_a_slow_assignment_costs_its_budget_and_is_reported():
+    cells = [{"label": "cell 2", "statements": [[1, "total = [i for i in range(10**12)]"], [2, "QUICK = 1"]]}]
+    loaded = load(cells, assignment_seconds=0.2)
+    assert loaded["namespace"]["QUICK"] == 1 and "total" not in loaded["namespace"]
+    (problem,) = loaded["problems"]
+    assert problem.startswith("cell 2, line 1 `total = [i for i in range(10**12)]`: AssignmentTooSlow: took longer than 0.2 s")
+
+
+def test_functions_carry_their_cell_source_wherever_the_def_sits():
+    """inspect and autograph read the function's own cell, not the loader's file, at any line of the cell."""
+    tf = pytest.importorskip("tensorflow")
+    padding = "".join(f"# note {index}\n" for index in range(40))
+    source = ("import tensorflow as tf\n" + padding + "def absolute(x):\n    if x > 0:\n        y = x\n"
+              "    else:\n        y = -x\n    return y\n")
+    statements = [[line, text] for line, text, _ in kept_statements(source, "cell 5")]
+    other = [[1, "def absolute(x):\n    return x"]]  # another notebook's cell 5, loaded first in this process
+    load([{"label": "cell 5", "statements": other}])
+    namespace = load([{"label": "cell 5", "statements": statements}])["namespace"]
+    assert inspect.getsource(namespace["absolute"]).startswith("def absolute(x):\n    if x > 0:")
+    assert float(tf.function(namespace["absolute"])(tf.constant(-2.0))) == 2.0  # autograph made a tf.cond of it
+    assert np.isclose(namespace["absolute"](-3.0), 3.0)
