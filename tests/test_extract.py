@@ -107,3 +107,19 @@ def test_functions_carry_their_cell_source_wherever_the_def_sits():
     assert inspect.getsource(namespace["absolute"]).startswith("def absolute(x):\n    if x > 0:")
     assert float(tf.function(namespace["absolute"])(tf.constant(-2.0))) == 2.0  # autograph made a tf.cond of it
     assert np.isclose(namespace["absolute"](-3.0), 3.0)
+
+
+def test_a_unit_needing_a_kept_assignment_that_failed_is_told_which_one(tmp_path):
+    source = ("import numpy as np\nhistory = {}\nscale = len(history['loss'])\n"
+              "def sigmoid_forward(x):\n    out = 1 / (1 + np.exp(-x)) * scale\n    return out, (out,)\n")
+    path = tmp_path / "n.ipynb"
+    path.write_text(json.dumps({"cells": [{"cell_type": "code", "source": source}], "metadata": {}}))
+    notebook = read_notebook(path)
+    loaded = load(notebook.cells)
+    assert loaded["problems"] == []  # data a unit may not need: quiet at load
+    (case, *_) = [case for case in backprop.ASSIGNMENT.public_cases() if case.unit == "sigmoid_forward"]
+    inputs = case.make_inputs(None)
+    reply = worker.run_case(loaded["namespace"], case.request(inputs))
+    verdict = judge(case, inputs, lambda: case.reference(**inputs), reply, None, notebook.skipped, notebook.assigned)
+    assert "`scale` is set in cell 1, line 3 `scale = len(history['loss'])`, which failed when grading ran it" \
+        in verdict.message, verdict.message

@@ -162,3 +162,65 @@ def test_compare_value_accepts_python_floats_for_scalars_and_checks_nested_dicts
     problem = compare_value("grads", {"W1": np.ones(2)}, {"W2": np.ones(2)}, 1e-6, 1e-8)
     assert problem == "grads: missing keys ['W1'] (received keys ['W2'])"
     assert "grads['W1']: wrong values" in compare_value("grads", {"W1": np.ones(2)}, {"W1": np.zeros(2)}, 1e-6, 1e-8)
+
+
+# ----------------------------------------------------------------------------- values compare by meaning, not type
+
+def _public_verdicts(module, namespace, unit, source):
+    """``unit``'s public cases on the solution with ``source`` executed over it, through the check path."""
+    changed = dict(namespace)
+    exec(compile(source, "cell 99", "exec"), changed)  # noqa: S102 - the test's own variants
+    found = []
+    for case in module.ASSIGNMENT.public_cases():
+        if case.unit == unit:
+            inputs = case.make_inputs(None)
+            reply = wire.decode(wire.encode(worker.run_case(changed, wire.decode(wire.encode(case.request(inputs))))))
+            found.append(judge(case, inputs, lambda c=case, i=inputs: c.reference(**i), reply))
+    assert found
+    return found
+
+
+def test_numpy_integer_fans_get_full_marks():
+    from autograder.cases import initialization
+    source = ("import numpy as np\ndef compute_fans(shape):\n    shape = np.array(shape, dtype=np.int64)\n"
+              "    if shape.size == 0:\n        return np.int64(1), np.int64(1)\n"
+              "    if shape.size == 1:\n        return shape[0], shape[0]\n"
+              "    field = np.prod(shape[:-2])\n    return shape[-2] * field, shape[-1] * field\n")
+    verdicts = _public_verdicts(initialization, solution_namespace("02_initialization"), "compute_fans", source)
+    assert all(verdict.passed for verdict in verdicts), [verdict.message for verdict in verdicts]
+
+
+def test_an_optimizer_counting_steps_in_a_numpy_integer_gets_full_marks():
+    from autograder.cases import optimization
+    source = ("import numpy as np\ndef adam(w, dw, config=None):\n"
+              "    config = with_defaults(config, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)\n"
+              "    t = config.get('t', np.int64(0)) + np.int64(1)\n"
+              "    m = config['beta_1'] * config.get('m', np.zeros_like(w)) + (1 - config['beta_1']) * dw\n"
+              "    v = config['beta_2'] * config.get('v', np.zeros_like(w)) + (1 - config['beta_2']) * dw * dw\n"
+              "    alpha = config['learning_rate'] * np.sqrt(1 - config['beta_2']**t) / (1 - config['beta_1']**t)\n"
+              "    config['m'], config['v'], config['t'] = m, v, t\n"
+              "    return w - alpha * m / (np.sqrt(v) + config['epsilon']), config\n")
+    verdicts = _public_verdicts(optimization, solution_namespace("03_optimization"), "adam", source)
+    assert all(verdict.passed for verdict in verdicts), [verdict.message for verdict in verdicts]
+
+
+def test_a_float32_result_is_told_it_is_float32_rounding_and_how_to_keep_float64(solution):
+    from autograder.cases import backprop
+    source = ("import numpy as np\ndef dense_forward(x, w, b):\n"
+              "    x, w, b = (a.astype(np.float32) for a in (x, w, b))\n    return x @ w + b, (x, w)\n")
+    failing = [v for v in _public_verdicts(backprop, solution, "dense_forward", source) if not v.passed]
+    assert failing
+    message = failing[0].message
+    assert "dense_forward, out: received float32 values, which agree with the expected ones only to float32 " \
+           "rounding" in message, message
+    assert "this unit is graded in float64. Keep float64: no .astype(np.float32)" in message
+
+
+def test_numbers_compare_by_value_whatever_their_python_or_numpy_type():
+    for received in (3, 3.0, np.int64(3), np.int32(3), np.float32(3.0), np.float64(3.0)):
+        assert compare_value("t", 3, received, 1e-6, 1e-8) is None, received
+        assert compare_value("loss", np.float64(3.0), received, 1e-6, 1e-8) is None, received
+    assert compare_value("fans", (4, 5), [np.int64(4), np.int64(5)], 1e-6, 1e-8) is None
+    assert compare_value("sizes", [4, 5], (4, 5), 1e-6, 1e-8) is None
+    assert "received bool True" in compare_value("t", 1, True, 1e-6, 1e-8)
+    assert "wrong values" in compare_value("t", 3, np.int64(4), 1e-6, 1e-8)

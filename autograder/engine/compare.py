@@ -17,6 +17,10 @@ from autograder.engine.session import Failure
 from autograder.engine.wire import Unsupported
 
 
+# a float32 answer within this relative tolerance of a float64 reference differs by float32 rounding only
+FLOAT32_RTOL = 1e-4
+
+
 @dataclass(frozen=True)
 class Verdict:
     passed: bool
@@ -27,7 +31,7 @@ class Verdict:
 
 
 def judge(case: Case, inputs: dict, expected, reply, timing: dict | None = None,
-          skipped: dict | None = None) -> Verdict:
+          skipped: dict | None = None, assigned: dict | None = None) -> Verdict:
     """Compare a reply with the reference.
 
     Args:
@@ -38,6 +42,7 @@ def judge(case: Case, inputs: dict, expected, reply, timing: dict | None = None,
         timing: wall times measured by the grader, passed to a case's own ``judge``.
         skipped: ``Notebook.skipped``: names only set by statements grading leaves out, with the reason;
             a ``NameError`` on one of them says so.
+        assigned: ``Notebook.assigned``: names set by kept assignments (one that failed in the sandbox is named).
     """
     where = _where(case, inputs)
     if isinstance(reply, Failure):
@@ -49,7 +54,7 @@ def judge(case: Case, inputs: dict, expected, reply, timing: dict | None = None,
         return Verdict(False, f"{case.unit}: `{reply.get('name')}` is not defined in the notebook "
                               "(check the function's name and that its cell has no syntax error).", "missing")
     if status == "error":
-        return _error(case, reply, where, skipped or {})
+        return _error(case, reply, where, skipped or {}, assigned)
     if status != "ok":
         return Verdict(False, f"{case.unit}: the worker gave an unknown reply.", "error")
     mutated = reply.get("mutated") or []
@@ -109,8 +114,10 @@ def compare_value(name: str, expected, received, rtol: float, atol: float, hidde
                 return problem
         return None
     expected = np.asarray(expected)
-    if isinstance(received, (bool, int, float)) and not isinstance(received, bool) and expected.ndim == 0:
-        received = np.asarray(received, dtype=np.float64)
+    if expected.ndim == 0 and _is_number(received):  # 3, 3.0, np.int64(3), np.float32(3): all the number 3
+        received = np.asarray(received)
+        received = received.astype(np.float64) if received.dtype.kind in "iu" and expected.dtype.kind == "f" \
+            else received
     if not isinstance(received, np.ndarray):
         return f"{name}: expected a NumPy array of shape {expected.shape}, received {describe(received)}"
     if expected.dtype.kind == "f" and received.dtype.kind not in "f":
@@ -140,12 +147,24 @@ def compare_value(name: str, expected, received, rtol: float, atol: float, hidde
     relative = _num(np.nanmax(error[nonzero] / np.abs(want[nonzero]))) if nonzero.any() else "n/a"
     ranked = np.where(outside, np.nan_to_num(error, nan=np.inf), -1.0)
     worst = _index(np.unravel_index(np.argmax(ranked), error.shape)) if error.ndim else ()
+    if received.dtype.kind == "f" and received.dtype.itemsize < 8 and want.dtype == np.float64 \
+            and np.allclose(got, want, rtol=FLOAT32_RTOL, atol=max(atol, FLOAT32_RTOL * float(np.max(np.abs(want))))):
+        return (f"{name}: received {received.dtype} values, which agree with the expected ones only to "
+                f"{received.dtype} rounding (max rel error {relative}; tolerance rtol={rtol:g}): this unit is "
+                "graded in float64. Keep float64: no .astype(np.float32), dtype=np.float32 or np.float32(...) "
+                "in its computation (NumPy computes in float64 unless told otherwise)")
     if hidden:
         return (f"{name}: wrong values in {int(outside.sum())} of {got.size} entries, "
                 f"max abs error {_num(np.max(np.where(outside, error, 0.0)))} (hidden case)")
     return (f"{name}: wrong values in {int(outside.sum())} of {got.size} entries; max abs error "
             f"{_num(error[worst])} at index {worst} (expected {_num(want[worst])}, received {_num(got[worst])}); "
             f"max rel error {relative}; tolerance rtol={rtol:g}, atol={atol:g}")
+
+
+def _is_number(value) -> bool:
+    """A Python or NumPy int or float (not a bool: True is not a number of the answer)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)) or \
+        (isinstance(value, np.generic) and np.asarray(value).dtype.kind in "iuf")
 
 
 def recognise_mistake(case: Case, inputs: dict, expected: dict, received: dict) -> str | None:
@@ -205,7 +224,7 @@ def _split(case: Case, value) -> tuple[dict, str | None]:
     return dict(zip(names, value)), None
 
 
-def _error(case: Case, reply: dict, where: str, skipped: dict) -> Verdict:
+def _error(case: Case, reply: dict, where: str, skipped: dict, assigned: dict | None = None) -> Verdict:
     kind = str(reply.get("type", "Exception"))
     during = reply.get("during")
     context = f" (while running `{during}`)" if during and during != case.unit else ""
@@ -220,6 +239,10 @@ def _error(case: Case, reply: dict, where: str, skipped: dict) -> Verdict:
     if kind == "NameError" and name and name.group(1) in skipped:
         note = (f"\n`{name.group(1)}` is set only in {skipped[name.group(1)]}. Grading does not run that "
                 "statement: define the value inside your function, or set it from imports and constants only.")
+    elif kind == "NameError" and name and name.group(1) in (assigned or {}):
+        note = (f"\n`{name.group(1)}` is set in {assigned[name.group(1)]}, which failed when grading ran it (grading "
+                "runs only imports, definitions and assignments of imported code, see the README): define the "
+                "value inside your function.")
     return Verdict(False, f"{case.unit} raised {kind}{context}.{note}{where}\nYour traceback:\n{text.rstrip()}",
                    "error")
 

@@ -46,6 +46,7 @@ ACTIONS = {"fit", "fit_generator", "train", "train_on_batch", "evaluate", "predi
            "figure", "load_data", "load", "save", "save_weights", "load_weights", "load_model", "loadtxt",
            "savetxt", "genfromtxt", "read_csv", "urlopen", "get_file", "download", "run", "system", "popen",
            "sleep", "input", "display"}
+ACTION_PREFIXES = ("load_", "save_", "read_", "write_", "download", "fetch_", "plot_", "show_", "train_", "fit_")
 # builtins that print, read, run code or import: never called by a kept assignment
 UNSAFE_BUILTINS = {"print", "input", "open", "exec", "eval", "compile", "__import__", "breakpoint", "help",
                    "exit", "quit", "globals", "locals", "vars", "setattr", "delattr"}
@@ -67,6 +68,8 @@ class Notebook:
         problems: cells that could not be parsed, with the parser's message.
         skipped: ``{name: "cell 22, line 3 `generator = build_generator(...)`: it calls build_generator,
             ..."}`` for each name that only statements left out would set (the last such statement).
+        assigned: ``{name: "cell 29, line 8 `epochs = ...`"}``: the kept assignment that last sets each name
+            (it runs in the sandbox, where it may fail: it may read data that only a left-out loop made).
     """
 
     path: Path
@@ -75,6 +78,7 @@ class Notebook:
     metadata: dict = field(default_factory=dict)
     problems: list = field(default_factory=list)
     skipped: dict = field(default_factory=dict)
+    assigned: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -136,7 +140,7 @@ def read_notebook(path: str | Path) -> Notebook:
             parsed.append((label, tree, lines))
             _bind(tree, context)
     for label, tree, lines in parsed:
-        statements = _select(tree, lines, label, context, notebook.skipped)
+        statements = _select(tree, lines, label, context, notebook.skipped, notebook.assigned)
         if statements:
             notebook.cells.append({"label": label, "statements": [[line, text] for line, text, _ in statements]})
             notebook.defined.update(name for _, _, name in statements if name)
@@ -221,8 +225,9 @@ def _names(target) -> set:
     return set()
 
 
-def _select(tree, lines, label, context: _Context, skipped: dict) -> list[tuple[int, str, str | None]]:
-    kept = []
+def _select(tree, lines, label, context: _Context, skipped: dict,
+            assigned: dict | None = None) -> list[tuple[int, str, str | None]]:
+    kept, assigned = [], {} if assigned is None else assigned
     for node in tree.body:
         first = min([node.lineno] + [decorator.lineno for decorator in getattr(node, "decorator_list", [])])
         text = "\n".join(lines[first - 1:node.end_lineno])
@@ -239,12 +244,13 @@ def _select(tree, lines, label, context: _Context, skipped: dict) -> list[tuple[
                            and child.id in skipped})
             if uses:
                 reason = f"it uses {uses[0]}, which is set by a statement grading leaves out"
+        shown = text.strip().splitlines()[0][:70] if text.strip() else ""
         if reason is None:
             kept.append((first, text, None))
             for name in names:
                 skipped.pop(name, None)
+                assigned[name] = f"{label}, line {first} `{shown}`"
             continue
-        shown = text.strip().splitlines()[0][:70] if text.strip() else ""
         for name in names:
             skipped[name] = f"{label}, line {first} `{shown}`: {reason}"
     return kept
@@ -268,7 +274,7 @@ def why_not_run(node, context: _Context) -> str | None:
         if root in notebook_names:
             kind = "a function of the notebook" if root in context.defined else "an object the notebook made"
             return f"it calls {_dotted(child.func)}, {kind} (grading never runs the notebook's own code at load)"
-        if root in PLOTTING_MODULES or last in ACTIONS or root in ACTIONS:
+        if root in PLOTTING_MODULES or last in ACTIONS or root in ACTIONS or str(last).startswith(ACTION_PREFIXES):
             return f"it calls {_dotted(child.func)}, which trains, plots, displays or reads/writes files"
         if root in UNSAFE_BUILTINS and root not in context.imported:
             return f"it calls {root}, which prints, reads input or runs code"

@@ -121,7 +121,7 @@ class Grader:
                 timing = {"seconds": session.last_seconds, "earlier": dict(earlier)}
                 earlier[case.id] = session.last_seconds
                 verdict = judge(case, inputs, lambda: self.cache.expected(case, inputs), reply, timing,
-                                notebook.skipped)
+                                notebook.skipped, notebook.assigned)
                 result.results.append(CaseResult(case, verdict))
             result.notices += [f"while loading: {text}" for text in session.load_problems]
             if session.unavailable:

@@ -52,7 +52,9 @@ def load(cells, assignment_seconds: float = ASSIGNMENT_SECONDS) -> dict:
     Each cell's text is registered with ``linecache`` under a file name of its own (``cell 7``), so
     ``inspect.getsource`` and autograph (``tf.function``) find a function's source wherever its
     ``def`` sits in the cell. Each assignment runs under a wall-clock budget of ``assignment_seconds``
-    (the extractor keeps only assignments that call imported code, see ``extract.py``).
+    (the extractor keeps only assignments that call imported code, see ``extract.py``). An assignment
+    that fails is not reported (it often reads data only a training cell would make), except when it ran
+    past its budget: a unit that needs its name is told which statement set it (``compare.judge``).
 
     Args:
         cells: list of ``{"label": "cell 7", "statements": [[lineno, source], ...]}``; each
@@ -67,13 +69,16 @@ def load(cells, assignment_seconds: float = ASSIGNMENT_SECONDS) -> dict:
     for cell in cells:
         filename = _register_source(cell)
         for lineno, source in cell["statements"]:
+            assignment = _is_assignment(source)
             try:
                 code = compile("\n" * (lineno - 1) + source, filename, "exec")
-                with _budget(assignment_seconds if _is_assignment(source) else None):
+                with _budget(assignment_seconds if assignment else None):
                     exec(code, namespace)  # noqa: S102 - this is the sandbox
             except ImportError as error:
                 unavailable.append(str(getattr(error, "name", None) or source.strip()[:60]))
             except BaseException as error:  # noqa: BLE001 - report, keep loading
+                if assignment and not isinstance(error, AssignmentTooSlow):
+                    continue  # data a unit does not need (a unit that does is told which statement set it)
                 first_line = source.strip().splitlines()[0][:80] if source.strip() else ""
                 problems.append(f"{cell['label']}, line {lineno} `{first_line}`: {_describe(error)}")
     return {"namespace": namespace, "problems": problems, "unavailable": unavailable}
