@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/cnn.py [--repeat 10] [--json results/cnn.json]
 
 Workload (float32, channels last): x (64, 32, 32, 32) -> Conv2D(64, 3x3, same); its gradients with
-respect to x, kernel and bias; MaxPooling2D(2) on the same x. Targets (issue 4): the solution's fast
+respect to x, kernel and bias; MaxPooling2D(2) on the same x. Targets: the solution's fast
 forward within 2x of Keras (``tf.function``), its backward within 3x of the Keras gradient, its max
 pooling within 3x of ``MaxPooling2D``. The naive (loop) forward and backward are timed too, for the
 naive/fast ratio.

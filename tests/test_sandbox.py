@@ -1,4 +1,4 @@
-"""The trust boundary holds against each threat of GRADING.md that applies to a NumPy assignment.
+"""The trust boundary holds against each threat of docs/trust-boundary.md that applies to a NumPy assignment.
 
 Every attack replaces one unit of the full-marks solution (``binary_crossentropy``, 3 points, used by
 no other unit) with hostile code. What must hold each time: the attack gains nothing (that unit's

@@ -9,7 +9,7 @@ Tolerance of a step: the student's networks run in float32 (Keras's default floa
 through these small networks differs from float64 by at most about 1e-7 (measured: 9e-8 over SGD
 and Adam steps), so ``atol = rtol = 1e-5`` leaves a factor of 100, while the smallest of the named
 mistakes moves some weight by more than 1e-3. Optimizers are SGD and Adam with stated
-hyperparameters: their first step is deterministic and documented (see CURRICULUM.md for Adam's form).
+hyperparameters: their first step is deterministic and documented (see docs/keras-facts.md for Adam's form).
 """
 
 from __future__ import annotations
