@@ -297,6 +297,7 @@ def _coverage_only():
     return dataclasses.replace(assignment, cases=tuple(case for case in assignment.cases if case.driver == "gan_train"))
 
 
+@pytest.mark.slow  # 1,500 compiled (if idle) training steps in the sandbox
 @pytest.mark.parametrize("source, words", [
     (SNAPPING_GENERATOR, "must be the one the assignment specifies"),
     (IDLE_STEP, "did not change the generator's weights"),
