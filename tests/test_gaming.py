@@ -52,6 +52,15 @@ SAMPLER_ATTACKS = {
     "numpy's global state": ("""
         def gaussian_init(shape, rng, mean=0.0, stddev=0.05):
             return np.random.normal(mean, stddev, size=tuple(shape))
+        """, "uses numpy's global random state"),
+    "numpy's global state, seeded from rng": ("""
+        def gaussian_init(shape, rng, mean=0.0, stddev=0.05):
+            np.random.seed(int(rng.integers(2**31)))
+            return np.random.normal(mean, stddev, size=tuple(shape))
+        """, "uses numpy's global random state"),
+    "a generator of its own, unseeded": ("""
+        def gaussian_init(shape, rng, mean=0.0, stddev=0.05):
+            return np.random.default_rng().normal(mean, stddev, size=tuple(shape))
         """, "does not depend on `rng` alone"),
     "a stored sample replayed": ("""
         _STORED = {}
@@ -100,7 +109,7 @@ def test_activation_stats_on_global_state_gains_nothing(grader, tmp_path):
                              batch_size)
         """
     assert_gains_nothing(grade_unit(grader, tmp_path, "02_initialization", "activation_stats", source),
-                         "does not depend on `rng` alone")
+                         "uses numpy's global random state")
 
 
 # ----------------------------------------------------------------------------- 03 optimizer state
@@ -168,7 +177,7 @@ DROPOUT_ATTACKS = {
                 return x.copy(), (None, 1.0)
             keep = np.random.random(x.shape) >= rate
             return np.where(keep, x / (1 - rate), 0.0), (keep, 1 / (1 - rate))
-        """, "does not depend on `rng` alone"),
+        """, "uses numpy's global random state"),
     "a new mask drawn in backward": ("dropout_backward", """
         def dropout_backward(dout, cache):
             keep, scale = cache

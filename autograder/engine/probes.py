@@ -9,7 +9,8 @@ that the worker runs three times (the "rng_probe" driver, ``worker.py``):
 2. with ``default_rng(seed)`` again, the global state seeded with ``GLOBAL_SEEDS[1]``;
 3. with ``default_rng(other seed)``, the global state as in 1.
 
-Runs 1 and 2 must give the same result (nothing but the generator decides it), a unit-specific
+No run may change NumPy's global state (the unit neither uses nor needs it). Runs 1 and 2 must
+give the same result (nothing but the generator decides it), a unit-specific
 check of run 1 must hold (dropout_backward uses its forward's mask), runs 1 and 3 must differ (the
 generator is used), and the generator must have been advanced (a draw from it after the call is
 not the first draw of a fresh generator). Then run 1 is judged as the case always judged it. Everything here runs in the grader; the worker only reports values.
@@ -72,6 +73,9 @@ def rng_probed(case: Case, arg: str = "rng", noun: str = "result", check: RunChe
             return False, "the randomness probe received no results"
         seed = int(inputs[arg]["__rng__"])
         first, again, other = (_outputs(case, run) for run in runs[:3])
+        if any(item is True for item in probe.get("global") or []):
+            return False, (f"your {case.unit} uses numpy's global random state (np.random.seed or np.random.* "
+                           f"functions changed it): draw every random number from `{arg}` alone")
         if not same_value(first, again):
             return False, (f"your {case.unit} does not depend on `{arg}` alone: the same generator state gave a "
                            f"different {noun} once numpy's global state changed (draw only from `{arg}`: no "

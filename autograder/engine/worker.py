@@ -476,15 +476,17 @@ def _rng_probe(namespace, request):
     of its generator argument; ``request["runs"]``: ``[[seed, global_seed], ...]``, or ``[seed,
     global_seed, {argument: value}]`` for a run with some other arguments. Before each run NumPy's
     global state is seeded with ``global_seed``, and the argument becomes ``numpy.random.default_rng(seed)``. The value is ``{"runs": [each run's value], "forward": [each
-    run's forward output, or None], "after": [a draw from each generator after its run]}``: the grader
+    run's forward output, or None], "after": [a draw from each generator after its run], "global":
+    [whether each run changed NumPy's global state]}``: the grader
     compares them to tell whether the unit uses its generator, and only it.
     """
     inner, name = request["inner"], request["rng_arg"]
-    runs, forwards, after, mutated = [], [], [], set()
+    runs, forwards, after, touched, mutated = [], [], [], [], set()
     saved = np.random.get_state()  # a live check() in a notebook leaves the student's global state as it was
     try:
         for seed, global_seed, *changes in request["runs"]:
             np.random.seed(int(global_seed))
+            seeded = np.random.get_state()
             rng = np.random.default_rng(int(seed))
             changed = changes[0] if changes and isinstance(changes[0], dict) else {}
             args = [(key, rng if key == name else changed.get(key, value)) for key, value in inner["args"]]
@@ -495,9 +497,12 @@ def _rng_probe(namespace, request):
             forwards.append(reply.get("forward"))
             mutated.update(reply.get("mutated") or [])
             after.append(float(rng.random()))
+            state = np.random.get_state()
+            touched.append(not (np.array_equal(state[1], seeded[1]) and state[2:] == seeded[2:]))
     finally:
         np.random.set_state(saved)
-    return {"status": "ok", "value": {"runs": runs, "forward": forwards, "after": after}, "mutated": sorted(mutated)}
+    return {"status": "ok", "value": {"runs": runs, "forward": forwards, "after": after, "global": touched},
+            "mutated": sorted(mutated)}
 
 
 _DRIVERS = {"call": _call, "forward_backward": _forward_backward, "numerical_gradient": _numerical_gradient,
