@@ -1,28 +1,63 @@
 """``check(unit)`` inside a notebook: the public cases of one unit, on the notebook's own functions.
 
-This is the student's own check, so it runs in the student's kernel, without a sandbox; it uses the
-same cases, references and messages as grading (replies go through the same plain-data format, so
-a wrong type is reported exactly as the grader would). Scores only ever come from ``dlcourse grade``.
+This is the student's own check, so it runs in the student's kernel, without a sandbox; it judges
+each case through the same ``CaseRunner`` as grading (requests and replies go through the same
+plain-data format, so a wrong type is reported exactly as the grader would), with the grader's
+time limit per case. Scores only ever come from ``dlcourse grade``.
+
+What it prints: one full diagnosis per unit, then how many more public cases fail the same way;
+the student's own traceback (their cell and line); and the public points, labelled as such.
+It remembers, for this kernel, which units timed out: a unit that calls one is not run again
+until that unit is redefined ("depends on sigmoid_forward, which timed out").
 """
 
 from __future__ import annotations
 
 import inspect
+import re
+import signal
+import threading
+import types
+from contextlib import contextmanager
 
 from autograder.cases import find_unit
 from autograder.engine import wire, worker
-from autograder.engine.compare import judge
 from autograder.engine.references import ReferenceCache, cache_dir
+from autograder.engine.runner import CaseRunner
+from autograder.engine.session import Failure
 
 _CACHE: ReferenceCache | None = None
+# unit -> (what happened, the function object it happened to): forgotten once the unit is redefined
+_HUNG: dict[str, tuple[str, object]] = {}
+_FAILED: dict[str, tuple[str, object]] = {}
 
 
-def check(unit, namespace: dict | None = None) -> None:
-    """Run the public cases of ``unit`` and print what passed; raise ``AssertionError`` if any failed.
+class CheckFailed(AssertionError):
+    """Some public checks failed; Jupyter shows this one line, not a traceback into the package."""
+
+    def _render_traceback_(self):
+        return [f"{type(self).__name__}: {self}"]
+
+
+class CheckInterrupted(KeyboardInterrupt):
+    """The student interrupted the kernel while a check ran; shown as one line."""
+
+    def _render_traceback_(self):
+        return [str(self)]
+
+
+class CheckTimeLimit(BaseException):
+    """Raised inside the student's function when a case runs past its time limit (not an ``Exception``,
+    so ``except Exception`` in a unit does not swallow it)."""
+
+
+def check(unit, namespace: dict | None = None, max_timeout: float | None = None) -> None:
+    """Run the public cases of ``unit`` and print what passed; raise ``CheckFailed`` if any failed.
 
     Args:
         unit: the function itself (``check(dense_forward)``) or its name.
-        namespace: where the notebook's functions live (default: the caller's globals).
+        namespace: where the notebook's functions live (default: the unit's globals, else the caller's).
+        max_timeout: caps each case's time limit (default: the grader's limit of each case).
     """
     global _CACHE
     name = unit if isinstance(unit, str) else getattr(unit, "__name__", None)
@@ -33,19 +68,126 @@ def check(unit, namespace: dict | None = None) -> None:
             inspect.currentframe().f_back.f_globals
     if _CACHE is None:
         _CACHE = ReferenceCache(cache_dir())
-    cases = [case for case in find_unit(name).public_cases() if case.unit == name]
-    failures = []
+    assignment = find_unit(name)
+    runner = kernel_runner(namespace, _CACHE.expected, assignment.units)
+    runner.max_timeout = max_timeout
+    runner.timed_out.pop(name, None)
+    runner.failed.pop(name, None)
+    cases = [case for case in assignment.public_cases() if case.unit == name]
+    verdicts = []
     for case in cases:
-        inputs = case.make_inputs(None)
-        request = wire.decode(wire.encode(case.request(inputs)))
-        reply = wire.decode(wire.encode(worker.run_case(namespace, request)))
-        verdict = judge(case, inputs, lambda case=case, inputs=inputs: _CACHE.expected(case, inputs), reply)
-        if not verdict.passed:
-            failures.append(verdict.message)
-    for message in failures:
-        print(message, end="\n\n")
-    passed = len(cases) - len(failures)
-    print(f"{name}: {passed} of {len(cases)} public checks passed."
-          + (" Hidden cases are graded too: test edge cases yourself." if not failures else ""))
-    if failures:
-        raise AssertionError(f"{name}: {len(failures)} of {len(cases)} public checks failed (see above)")
+        try:
+            verdicts.append(runner.verdict(case, assignment.units))
+        except KeyboardInterrupt:
+            raise CheckInterrupted(f"check interrupted: {_running(runner, case)} was running public case "
+                                   f"'{case.name}' (an infinite loop? The grader stops it after "
+                                   f"{case.timeout:g} s)") from None
+    _remember(runner, namespace, name)
+    print_report(name, cases, verdicts, assignment)
+
+
+def kernel_runner(namespace: dict, expected, units=()) -> CaseRunner:
+    """A ``CaseRunner`` that calls the notebook's own functions, with a time limit per case."""
+    runner = CaseRunner(_in_kernel(namespace), expected, uses=_uses(namespace, units), stop_after_timeout=True)
+    runner.timed_out.update({unit: what for unit, (what, function) in _HUNG.items() if namespace.get(unit) is function})
+    runner.failed.update({unit: what for unit, (what, function) in _FAILED.items() if namespace.get(unit) is function})
+    return runner
+
+
+def print_report(name: str, cases, verdicts, assignment) -> None:
+    """One full diagnosis, a count of the cases that fail the same way, a line per other kind, points."""
+    failing = [verdict for verdict in verdicts if not verdict.passed]
+    if failing:
+        print(failing[0].message, end="\n\n")
+        first = _kind(failing[0])
+        same = sum(_kind(verdict) == first for verdict in failing[1:])
+        if same:
+            print(f"{same} more public case{'s' if same > 1 else ''} fail{'' if same > 1 else 's'} the same way.")
+        for verdict in failing[1:]:
+            if _kind(verdict) != first:
+                print(f"Also: {verdict.message.splitlines()[0]}")
+        if same or len(failing) > 1:
+            print()
+    earned = sum(case.points for case, verdict in zip(cases, verdicts) if verdict.passed)
+    public = sum(case.points for case in cases)
+    total = sum(case.points for case in assignment.cases if case.unit == name)
+    print(f"{name}: {len(cases) - len(failing)} of {len(cases)} public checks passed: {earned:g} of {public:g} "
+          f"public points (the unit is worth {total:g}; hidden cases, graded later, give the other "
+          f"{total - public:g})." + (" Test edge cases yourself too." if not failing else ""))
+    if failing:
+        raise CheckFailed(f"{name}: {len(failing)} of {len(cases)} public checks failed (see above)")
+
+
+def _kind(verdict) -> tuple:
+    """What a failure says, without the case's numbers: failures of one kind print once."""
+    first = verdict.message.split("\n  (public case")[0].split("\n  (hidden case")[0].splitlines()[0]
+    return verdict.status, re.sub(r"[-+]?\d[\d.e+-]*", "#", first)
+
+
+def _in_kernel(namespace: dict):
+    def run(request: dict, timeout: float):
+        request = wire.decode(wire.encode(request))
+        try:
+            with _time_limit(timeout):
+                reply = worker.run_case(namespace, request)
+        except CheckTimeLimit:  # it fired outside the student's function
+            reply = {"status": "error", "type": CheckTimeLimit.__name__}
+        if reply.get("type") == CheckTimeLimit.__name__:
+            return Failure(f"timed out after {timeout:g} s (an infinite loop, or far too slow)")
+        if reply.get("type") == "KeyboardInterrupt":
+            run.interrupted_in = reply.get("during")
+            raise KeyboardInterrupt
+        return wire.decode(wire.encode(reply))
+    run.interrupted_in = None
+    return run
+
+
+def _running(runner: CaseRunner, case) -> str:
+    return getattr(runner.run, "interrupted_in", None) or case.unit
+
+
+@contextmanager
+def _time_limit(seconds: float):
+    """Raise ``CheckTimeLimit`` in the running code after ``seconds`` (main thread with SIGALRM only)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+    def expired(signum, frame):
+        raise CheckTimeLimit(f"over the time limit of {seconds:g} s")
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _uses(namespace: dict, units) -> dict:
+    """``{function: global names its code refers to}`` for the functions in ``namespace`` (units and helpers)."""
+    found = {}
+    for unit, function in list(namespace.items()):
+        if not isinstance(function, types.FunctionType) and not hasattr(function, "python_function"):
+            continue
+        code = getattr(getattr(function, "python_function", function), "__code__", None)
+        if code is not None:
+            found[unit] = sorted(_names(code))
+    return found
+
+
+def _names(code: types.CodeType) -> set:
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            names |= _names(constant)
+    return names
+
+
+def _remember(runner: CaseRunner, namespace: dict, checked: str) -> None:
+    """Keep, for this kernel, which units hung or failed, with the function objects that did."""
+    _HUNG.pop(checked, None)
+    _FAILED.pop(checked, None)
+    for unit, what in runner.timed_out.items():
+        _HUNG[unit] = (what, namespace.get(unit))
+    for unit, what in runner.failed.items():
+        _FAILED[unit] = (what, namespace.get(unit))

@@ -67,3 +67,123 @@ def test_dcgan_tutorial_losses_and_a_train_step_forty_lines_into_its_cell_get_fu
     failed = [(item.case.id, item.verdict.message) for item in result.results if not item.verdict.passed]
     assert not failed, failed
     assert result.score == result.max_score == sum(case.points for case in cases)
+
+
+# ----------------------------------------------------------------------------- check() in the student's kernel
+
+import sys  # noqa: E402
+
+from autograder.check import CheckFailed, check  # noqa: E402
+from autograder.engine.grade import Grader  # noqa: E402
+from conftest import code_cell, solution_namespace  # noqa: E402
+
+check_module = sys.modules["autograder.check"]
+
+
+@pytest.fixture()
+def backprop(monkeypatch):
+    """01's solution namespace, with a fresh memory of what hung."""
+    monkeypatch.setattr(check_module, "_HUNG", {})
+    monkeypatch.setattr(check_module, "_FAILED", {})
+    return solution_namespace("01_backprop")
+
+
+def _define(namespace: dict, source: str) -> dict:
+    exec(compile(source, "cell 98", "exec"), namespace)  # noqa: S102 - the test's own variants
+    return namespace
+
+
+LOOPING_SIGMOID = "def sigmoid_forward(x):\n    while True:\n        pass\n"
+
+
+def test_a_looping_unit_costs_one_time_limit_and_its_dependents_say_so(backprop, capsys):
+    import time
+    namespace = _define(backprop, LOOPING_SIGMOID)
+    started = time.monotonic()
+    with pytest.raises(CheckFailed, match="sigmoid_forward: 4 of 4 public checks failed|public checks failed"):
+        check("sigmoid_forward", namespace, max_timeout=0.5)
+    printed = capsys.readouterr().out
+    assert "sigmoid_forward: timed out after 0.5 s (an infinite loop, or far too slow)" in printed, printed
+    with pytest.raises(CheckFailed):
+        check("sigmoid_backward", namespace, max_timeout=0.5)
+    printed = capsys.readouterr().out
+    assert time.monotonic() - started < 3.0  # one limit for the unit, none for its dependent
+    assert "sigmoid_backward: not run: it depends on sigmoid_forward, which timed out" in printed, printed
+    _define(namespace, "import numpy as np\ndef sigmoid_forward(x):\n    out = 1 / (1 + np.exp(-x))\n"
+                       "    return out, out\n")  # redefined: the dependent runs again
+    check("sigmoid_backward", namespace, max_timeout=5)
+    assert "public checks passed" in capsys.readouterr().out
+
+
+def test_one_diagnosis_per_unit_then_a_count_and_public_points(backprop, capsys):
+    namespace = _define(backprop, "def dense_forward(x, w, b):\n    return x @ w, (x, w)\n")
+    with pytest.raises(CheckFailed) as raised:
+        check("dense_forward", namespace)
+    printed = capsys.readouterr().out
+    assert printed.count("This matches a known mistake: the bias `b` is not added") == 1, printed
+    cases = [case for case in check_module.find_unit("dense_forward").public_cases() if case.unit == "dense_forward"]
+    more = len(cases) - 1
+    assert f"{more} more public case{'s' if more > 1 else ''} fail{'' if more > 1 else 's'} the same way." in printed
+    public = sum(case.points for case in cases)
+    assert f"0 of {public:g} public points (the unit is worth " in printed
+    assert raised.value._render_traceback_() == [f"CheckFailed: dense_forward: {len(cases)} of {len(cases)} public "
+                                                 "checks failed (see above)"]
+
+
+def test_a_unit_still_raising_not_implemented_is_told_to_run_its_cell(backprop, capsys):
+    namespace = _define(backprop, "def relu_forward(x):\n    raise NotImplementedError()\n")
+    with pytest.raises(CheckFailed):
+        check("relu_forward", namespace)
+    assert "if you already did, run the cell that defines it (Shift+Enter) before checking" in capsys.readouterr().out
+
+
+def test_a_first_interrupt_stops_the_check_and_names_the_unit(backprop, capsys):
+    namespace = _define(backprop, "def relu_forward(x):\n    raise KeyboardInterrupt\n")
+    with pytest.raises(KeyboardInterrupt, match="check interrupted: relu_forward was running public case"):
+        check("relu_forward", namespace)
+
+
+def test_dlcourse_check_runs_a_hung_unit_once_and_names_it_in_dependents(reference_cache, tmp_path):
+    import time
+    notebook = write_variant(tmp_path, SOLUTIONS / "01_backprop.ipynb",
+                             lambda nb: nb["cells"].append(code_cell(LOOPING_SIGMOID)))
+    grader = Grader(public_only=True, cache=reference_cache, max_timeout=1.0)
+    started = time.monotonic()
+    result = grader.grade(notebook)
+    seconds = time.monotonic() - started
+    rows = {row["unit"]: row for row in result.units()}
+    assert rows["sigmoid_forward"]["status"] == "timeout"
+    assert rows["sigmoid_backward"]["message"].startswith("sigmoid_backward: not run: it depends on sigmoid_forward, "
+                                                          "which timed out"), rows["sigmoid_backward"]
+    assert rows["mlp_loss_and_grads"]["status"] != "timeout" or "depends on" in rows["mlp_loss_and_grads"]["message"]
+    timeouts = [item for item in result.results if item.verdict.status == "timeout"
+                and "not run" not in item.verdict.message]
+    assert len(timeouts) == 1, [item.case.id for item in timeouts]
+    assert seconds < 60
+
+
+def test_the_terminal_report_prints_brackets_verbatim_and_labels_public_points():
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from autograder.cases import convolution
+    from autograder.engine.compare import Verdict
+    from autograder.engine.grade import CaseResult, SubmissionResult
+    from autograder.engine.report import print_result
+
+    public = [case for case in convolution.ASSIGNMENT.public_cases()]
+    text = "conv2d_forward, out: wrong values; out[n, i, j, k] = sum x[i*s + u, j*s + v] w[u, v] [bold]b[/bold]"
+    result = SubmissionResult(Path("[red]mine[/red].ipynb"), convolution.ASSIGNMENT,
+                              [CaseResult(case, Verdict(False, text, "failed")) for case in public],
+                              notices=["cell [3] could not be parsed"])
+    console = Console(record=True, width=400)
+    print_result(result, console)
+    printed = console.export_text()
+    assert "sum x[i*s + u, j*s + v] w[u, v] [bold]b[/bold]" in printed, printed
+    assert "red].ipynb" in printed and "note: cell [3] could not be parsed" in printed
+    assert "public points (unit's worth)" in printed and "public points: 0 /" in printed
+    unit = public[0].unit
+    worth = sum(case.points for case in convolution.ASSIGNMENT.cases if case.unit == unit)
+    shown = sum(case.points for case in public if case.unit == unit)
+    assert f"0/{shown:g} ({worth:g})" in printed

@@ -229,11 +229,15 @@ def _error(case: Case, reply: dict, where: str, skipped: dict, assigned: dict | 
     during = reply.get("during")
     context = f" (while running `{during}`)" if during and during != case.unit else ""
     if kind == "NotImplementedError":
-        return Verdict(False, f"{case.unit}: not implemented yet{context}: "
-                              "replace `raise NotImplementedError()` with your code.", "not implemented")
+        return Verdict(False, f"{case.unit}: not implemented yet{context}: it still raises NotImplementedError. "
+                              "Replace `raise NotImplementedError()` with your code; if you already did, run the "
+                              "cell that defines it (Shift+Enter) before checking, and save the notebook before "
+                              "`dlcourse check`.", "not implemented")
     text = str(reply.get("traceback") or f"{kind}: {reply.get('message', '')}")
-    if kind in ("SystemExit", "KeyboardInterrupt"):
+    if kind == "SystemExit":
         text = f"{kind} raised (do not call sys.exit or exit in a unit)\n{text}"
+    elif kind == "KeyboardInterrupt":
+        text = f"{kind} raised inside the unit (was it interrupted, or does it raise KeyboardInterrupt?)\n{text}"
     note = ""
     name = re.fullmatch(r"name '(\w+)' is not defined", str(reply.get("message", "")).strip())
     if kind == "NameError" and name and name.group(1) in skipped:

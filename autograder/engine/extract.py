@@ -70,6 +70,8 @@ class Notebook:
             ..."}`` for each name that only statements left out would set (the last such statement).
         assigned: ``{name: "cell 29, line 8 `epochs = ...`"}``: the kept assignment that last sets each name
             (it runs in the sandbox, where it may fail: it may read data that only a left-out loop made).
+        uses: ``{function name: sorted names its body refers to}`` (the last definition), to know which
+            units a unit calls.
     """
 
     path: Path
@@ -79,6 +81,7 @@ class Notebook:
     problems: list = field(default_factory=list)
     skipped: dict = field(default_factory=dict)
     assigned: dict = field(default_factory=dict)
+    uses: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -139,6 +142,10 @@ def read_notebook(path: str | Path) -> Notebook:
         if tree is not None:
             parsed.append((label, tree, lines))
             _bind(tree, context)
+            for node in tree.body:
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    notebook.uses[node.name] = sorted({child.id for child in ast.walk(node)
+                                                       if isinstance(child, ast.Name)} - {node.name})
     for label, tree, lines in parsed:
         statements = _select(tree, lines, label, context, notebook.skipped, notebook.assigned)
         if statements:

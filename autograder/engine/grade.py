@@ -12,10 +12,11 @@ from pathlib import Path
 
 from autograder.cases import ASSIGNMENTS, identify
 from autograder.engine.case import Assignment, Case
-from autograder.engine.compare import Verdict, judge
+from autograder.engine.compare import Verdict
 from autograder.engine.extract import NotebookError, read_notebook
 from autograder.engine.protections import missing, summary
 from autograder.engine.references import ReferenceCache
+from autograder.engine.runner import CaseRunner
 from autograder.engine.sandbox import Limits, Sandbox
 from autograder.engine.session import WorkerSession
 
@@ -54,15 +55,17 @@ class SubmissionResult:
         return sum(result.case.points for result in self.results)
 
     def units(self) -> list[dict]:
-        """One row per unit: points, status, and the first failing message."""
+        """One row per unit: points, status, the first failing message, and how many more cases fail."""
         rows: dict[str, dict] = {}
         for result in self.results:
             row = rows.setdefault(result.case.unit, {"unit": result.case.unit, "score": 0.0, "max_score": 0.0,
-                                                     "status": "passed", "message": ""})
+                                                     "status": "passed", "message": "", "more_failing": 0})
             row["score"] += result.score
             row["max_score"] += result.case.points
             if not result.verdict.passed and row["status"] == "passed":
                 row["status"], row["message"] = result.verdict.status, result.verdict.message
+            elif not result.verdict.passed:
+                row["more_failing"] += 1
         return list(rows.values())
 
 
@@ -112,17 +115,12 @@ class Grader:
         result.notices.append(f"sandbox: {summary(sandbox)}")
         result.notices += [f"sandbox, missing: {text}" for text in missing(sandbox)]
         result.notices += [f"could not parse {text}" for text in notebook.problems]
-        earlier: dict[str, float] = {}
         with WorkerSession(sandbox, notebook.cells) as session:
+            runner = CaseRunner(session.run, self.cache.expected, self.secret, self.max_timeout, notebook.skipped,
+                                notebook.assigned, notebook.uses, seconds=lambda: session.last_seconds,
+                                stop_after_timeout=self.public_only)
             for case in self.cases(assignment):
-                inputs = case.make_inputs(self.secret)
-                timeout = min(case.timeout, self.max_timeout or case.timeout)
-                reply = session.run(case.request(inputs), timeout)
-                timing = {"seconds": session.last_seconds, "earlier": dict(earlier)}
-                earlier[case.id] = session.last_seconds
-                verdict = judge(case, inputs, lambda: self.cache.expected(case, inputs), reply, timing,
-                                notebook.skipped, notebook.assigned)
-                result.results.append(CaseResult(case, verdict))
+                result.results.append(CaseResult(case, runner.verdict(case, assignment.units)))
             result.notices += [f"while loading: {text}" for text in session.load_problems]
             if session.unavailable:
                 result.notices.append(f"not importable while grading: {', '.join(session.unavailable)} "

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from autograder.engine.grade import SubmissionResult
 
@@ -12,25 +14,43 @@ STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "
 
 
 def print_result(result: SubmissionResult, console: Console) -> None:
-    """One row per unit: points, status, and what went wrong first."""
+    """One row per unit: points, status, and what went wrong first (student text printed verbatim).
+
+    When only public cases were run (``dlcourse check``) the points column says so and gives each
+    unit's full worth, as the notebook's header does.
+    """
     if result.error:
-        console.print(f"[bold red]{result.label}: not graded: {result.error}[/]")
+        console.print(f"[bold red]{escape(result.label)}: not graded: {escape(result.error)}[/]")
         return
+    public_only = all(not item.case.hidden for item in result.results)
     title = f"{result.label} ({result.assignment.name}: {result.assignment.title})"
-    table = Table(title=title, show_lines=True, expand=False)
+    table = Table(title=escape(title), show_lines=True, expand=False)
     table.add_column("unit", no_wrap=True)
-    table.add_column("points", justify="right", no_wrap=True)
+    table.add_column("public points (unit's worth)" if public_only else "points", justify="right", no_wrap=True)
     table.add_column("status", no_wrap=True)
     table.add_column("message", overflow="fold")
+    worth = {}
+    for case in result.assignment.cases:
+        worth[case.unit] = worth.get(case.unit, 0.0) + case.points
     for row in result.units():
         style = STATUS_STYLE.get(row["status"], "")
-        table.add_row(row["unit"], f"{_points(row['score'])}/{_points(row['max_score'])}",
-                      f"[{style}]{row['status']}[/]", row["message"], )
+        points = f"{_points(row['score'])}/{_points(row['max_score'])}"
+        if public_only:
+            points += f" ({_points(worth.get(row['unit'], row['max_score']))})"
+        table.add_row(escape(row["unit"]), points, f"[{style}]{escape(row['status'])}[/]", _message(row))
     console.print(table)
     for notice in result.notices:
-        console.print(f"[yellow]note: {notice}[/]", highlight=False)
-    console.print(f"[bold]score: {_points(result.score)} / {_points(result.max_score)}[/]  "
+        console.print(f"[yellow]note: {escape(notice)}[/]", highlight=False)
+    kind = "public points" if public_only else "score"
+    console.print(f"[bold]{kind}: {_points(result.score)} / {_points(result.max_score)}[/]  "
                   f"({result.seconds:.1f} s)", highlight=False)
+
+
+def _message(row: dict) -> Text:
+    """The unit's first failing message, then how many more of its cases fail (never read as markup)."""
+    more = row.get("more_failing", 0)
+    text = row["message"] + (f"\n({more} more case{'s' if more > 1 else ''} of this unit fail)" if more else "")
+    return Text(text)
 
 
 def print_summary(results: list[SubmissionResult], console: Console) -> None:
@@ -39,7 +59,7 @@ def print_summary(results: list[SubmissionResult], console: Console) -> None:
     for column in ("submission", "assignment", "score", "max"):
         table.add_column(column, justify="right" if column in ("score", "max") else "left")
     for result in results:
-        table.add_row(result.label, result.assignment.name if result.assignment else "-",
+        table.add_row(escape(result.label), result.assignment.name if result.assignment else "-",
                       _points(result.score) if not result.error else "not graded", _points(result.max_score))
     console.print(table)
 

@@ -577,12 +577,28 @@ def _error_reply(error, during):
 
 
 def student_traceback(error) -> str:
-    """The traceback restricted to the student's own cells (none of the grader's frames)."""
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
-              if frame.filename.startswith(CELL_PREFIX)]
-    lines = traceback.format_list(frames)
+    """The traceback restricted to the student's own cells (none of the grader's frames).
+
+    Cells are ``cell 7`` here, and in a Jupyter kernel ``Cell In[7]`` as IPython names them.
+    """
+    frames = [_cell_frame(frame) for frame in traceback.extract_tb(error.__traceback__)]
+    lines = traceback.format_list([frame for frame in frames if frame is not None])
     lines += traceback.format_exception_only(type(error), error)
     return "".join(lines)[-4000:]
+
+
+def _cell_frame(frame):
+    """The frame renamed after its notebook cell, or None when it is not in one of the student's cells."""
+    name = frame.filename
+    if name.startswith(CELL_PREFIX):
+        return frame
+    ipykernel = os.path.basename(os.path.dirname(name)).startswith("ipykernel_")
+    if not (name.startswith("<ipython-input-") or ipykernel):
+        return None
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    number = getattr(getattr(shell, "compile", None), "_filename_map", {}).get(name)
+    shown = f"Cell In[{number}]" if number is not None else "a notebook cell"
+    return traceback.FrameSummary(shown, frame.lineno, frame.name, line=frame.line)
 
 
 def _describe(error) -> str:

@@ -1,0 +1,101 @@
+"""The one path from a case to its verdict: run it, judge it, and remember what hung.
+
+``dlcourse grade``, ``dlcourse check``, ``check()`` in a notebook and the tests all judge a case
+through ``CaseRunner.verdict``; they differ only in how a request reaches the student's code (a
+sandboxed worker, or the notebook's own namespace) and in which cases they run.
+
+A case whose unit calls a unit that already timed out on this submission is not run again: it
+fails at once with "depends on sigmoid_forward, which timed out", so one infinite loop costs one
+time limit, not one per dependent unit.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from autograder.engine.case import Case
+from autograder.engine.compare import Verdict, judge
+
+
+@dataclass
+class CaseRunner:
+    """Runs the cases of one submission in order and judges each.
+
+    Args:
+        run: ``(request, timeout) -> reply or Failure``: sends one plain request to the student's code.
+        expected: ``(case, inputs) -> reference outputs`` (a ``ReferenceCache.expected``).
+        secret: seed material of hidden cases (None for public cases only).
+        max_timeout: caps every case's time limit.
+        skipped, assigned: the extractor's notes (``Notebook.skipped``, ``Notebook.assigned``) for messages.
+        uses: ``{unit: names its code refers to}``: which units a unit calls (``Notebook.uses``, or read
+            from the live functions in a notebook).
+        seconds: ``() -> wall seconds of the last run`` where ``run`` measures it better (a sandbox
+            session leaves out its start-up); default: measured here around ``run``.
+        stop_after_timeout: a student's check: once a unit timed out, its further cases are not run.
+    """
+
+    run: Callable
+    expected: Callable
+    secret: str | None = None
+    max_timeout: float | None = None
+    skipped: dict = field(default_factory=dict)
+    assigned: dict = field(default_factory=dict)
+    uses: dict = field(default_factory=dict)
+    seconds: Callable | None = None
+    stop_after_timeout: bool = False
+    timed_out: dict = field(default_factory=dict)  # unit -> the case it timed out on
+    failed: dict = field(default_factory=dict)  # unit -> status of its first failing case
+    earlier: dict = field(default_factory=dict)  # case id -> wall seconds
+    last_seconds: float = 0.0
+
+    def verdict(self, case: Case, units: tuple[str, ...] = ()) -> Verdict:
+        """Run ``case`` (unless it depends on a unit that hung) and judge it.
+
+        Args:
+            case: the case.
+            units: the assignment's units (to know which names the unit calls are units).
+        """
+        inputs = case.make_inputs(self.secret if case.hidden else None)
+        request = case.request(inputs)
+        needs = self.depends_on(case, request, units)
+        hung = [unit for unit in needs if unit in self.timed_out]
+        if self.stop_after_timeout and case.unit in self.timed_out:
+            verdict = Verdict(False, f"{case.unit}: not run: it timed out on case '{self.timed_out[case.unit]}' "
+                                     "already.", "timeout")
+        elif hung:
+            verdict = Verdict(False, f"{case.unit}: not run: it depends on {hung[0]}, which timed out "
+                                     f"(on case '{self.timed_out[hung[0]]}'); fix {hung[0]} first.", "error")
+        else:
+            timeout = min(case.timeout, self.max_timeout or case.timeout)
+            started = time.monotonic()
+            reply = self.run(request, timeout)
+            self.last_seconds = self.seconds() if self.seconds else time.monotonic() - started
+            timing = {"seconds": self.last_seconds, "earlier": dict(self.earlier)}
+            self.earlier[case.id] = self.last_seconds
+            verdict = judge(case, inputs, lambda: self.expected(case, inputs), reply, timing, self.skipped,
+                            self.assigned)
+            broken = [unit for unit in needs if unit in self.failed]
+            if not verdict.passed and broken:
+                verdict = Verdict(False, f"{verdict.message}\nNote: {case.unit} depends on {broken[0]}, which "
+                                         f"fails its own checks ({self.failed[broken[0]]}): fix that first.",
+                                  verdict.status, verdict.detail)
+        if verdict.status == "timeout":
+            self.timed_out.setdefault(case.unit, case.name)
+        elif not verdict.passed and not verdict.message.startswith(f"{case.unit}: not run:"):
+            self.failed.setdefault(case.unit, verdict.status)
+        return verdict
+
+    def depends_on(self, case: Case, request: dict, units: tuple[str, ...]) -> list[str]:
+        """The other units this case runs: its forward unit, builders, and units its code calls (through
+        helpers too)."""
+        named = [request.get("forward"), *(request.get("builders") or [])]
+        seen, frontier = set(), [case.unit, *[name for name in named if name]]
+        while frontier:
+            name = frontier.pop()
+            if name not in seen:
+                seen.add(name)
+                frontier += [used for used in self.uses.get(name, ()) if used in self.uses]
+        called = sorted(seen & set(units))
+        return [unit for unit in dict.fromkeys([*named, *called]) if unit and unit != case.unit]
