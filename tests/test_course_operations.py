@@ -166,8 +166,14 @@ def test_scores_land_in_nbgraders_gradebook_and_export(tmp_path):
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         alice = gradebook.find_submission("01_backprop", "alice")
         bob = gradebook.find_submission("01_backprop", "bob")
-        assert alice.score == alice.max_score == BACKPROP.max_score
-        assert bob.score == 0 and bob.max_score == BACKPROP.max_score
+        # The written answers are graded by hand in the formgrader: they count in max_score, not in score.
+        manual = sum(cell["metadata"]["nbgrader"]["points"] for cell in json.loads(
+            (SOLUTIONS / "01_backprop.ipynb").read_text())["cells"] if cell["cell_type"] == "markdown"
+            and cell.get("metadata", {}).get("nbgrader", {}).get("grade"))
+        assert manual > 0
+        assert alice.score == BACKPROP.max_score and alice.max_score == BACKPROP.max_score + manual
+        assert bob.score == 0 and bob.max_score == BACKPROP.max_score + manual
+        assert alice.needs_manual_grade
         grade = gradebook.find_grade("check_dense_backward", "01_backprop", "01_backprop", "alice")
         assert grade.auto_score == grade.max_score == 4
     exported = nbgrader(course, "export", "--to", str(tmp_path / "grades.csv"))

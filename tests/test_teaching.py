@@ -1,0 +1,151 @@
+"""The written questions of every notebook: manually graded nbgrader answer cells, with points and a
+model answer in solutions/ only, that automatic grading never reads and nbgrader's gradebook lists
+for manual grading. (That every figure has a title, axis labels and legends is checked on the live
+figures by tests/test_notebooks.py, with the rules of tests/figure_rules.py, tested below.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.engine.extract import read_notebook
+from conftest import ASSIGNMENTS_DIR, SOLUTIONS
+
+NAMES = sorted(path.stem for path in SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))
+BIN = Path(sys.executable).parent
+
+
+def cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def answer_cells(path: Path) -> list[tuple[int, dict]]:
+    """(index, cell) of every Markdown cell that nbgrader grades."""
+    return [(index, cell) for index, cell in enumerate(cells(path))
+            if cell["cell_type"] == "markdown" and cell.get("metadata", {}).get("nbgrader", {}).get("grade")]
+
+
+def text(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_notebook_asks_two_or_three_questions_with_points_and_a_model_answer(name):
+    notebook = cells(SOLUTIONS / f"{name}.ipynb")
+    answers = answer_cells(SOLUTIONS / f"{name}.ipynb")
+    assert 2 <= len(answers) <= 3, f"{name}: {len(answers)} answer cells"
+    for number, (index, cell) in enumerate(answers, start=1):
+        meta = cell["metadata"]["nbgrader"]
+        assert meta["solution"] is True and meta["grade"] is True and meta["locked"] is False, meta
+        assert isinstance(meta["points"], int) and meta["points"] > 0, meta
+        assert re.fullmatch(r"q_[a-z0-9_]+", meta["grade_id"]), meta["grade_id"]
+        question = notebook[index - 1]
+        assert question["cell_type"] == "markdown" and "nbgrader" not in question.get("metadata", {})
+        assert text(question).startswith(f"**Question {number}** ({meta['points']} point"), text(question)[:80]
+        answer = text(cell)
+        assert len(answer.split()) >= 40, f"{meta['grade_id']}: the model answer is {len(answer.split())} words"
+        assert "YOUR ANSWER HERE" not in answer and "BEGIN SOLUTION" not in answer
+
+
+def test_about_twenty_five_questions_with_unique_ids_across_the_course():
+    ids = [cell["metadata"]["nbgrader"]["grade_id"] for name in NAMES
+           for _, cell in answer_cells(SOLUTIONS / f"{name}.ipynb")]
+    assert 24 <= len(ids) <= 30, len(ids)
+    assert len(ids) == len(set(ids)), sorted(ids)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_students_get_an_empty_answer_cell_and_never_the_model_answer(name):
+    solution = {cell["id"]: cell for _, cell in answer_cells(SOLUTIONS / f"{name}.ipynb")}
+    released = {cell["id"]: cell for _, cell in answer_cells(ASSIGNMENTS_DIR / f"{name}.ipynb")}
+    assert released.keys() == solution.keys()
+    student_text = (ASSIGNMENTS_DIR / f"{name}.ipynb").read_text(encoding="utf-8")
+    for cell_id, cell in released.items():
+        assert text(cell) == "YOUR ANSWER HERE"
+        given = {k: v for k, v in cell["metadata"]["nbgrader"].items() if k not in ("checksum", "cell_type")}
+        assert given == solution[cell_id]["metadata"]["nbgrader"]
+        assert text(solution[cell_id])[:200] not in student_text
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_autograder_reads_nothing_from_answer_cells(name):
+    """The extractor keeps definitions from any cell; the answers (prose) must contribute none, and no
+    automatic test cell refers to them."""
+    path = SOLUTIONS / f"{name}.ipynb"
+    labels = {f"cell {index + 1}" for index, _ in answer_cells(path)}
+    kept = {cell["label"] for cell in read_notebook(path).cells}
+    assert not labels & kept
+    grade_ids = {cell["metadata"]["nbgrader"]["grade_id"] for _, cell in answer_cells(path)}
+    for cell in cells(path):
+        if cell["cell_type"] == "code":
+            assert not any(grade_id in text(cell) for grade_id in grade_ids)
+
+
+def test_nbgrader_lists_the_answers_for_manual_grading(tmp_path, monkeypatch):
+    """nbgrader's own generate_assignment (its API, in-process) records each answer cell in the gradebook
+    as a manually graded Markdown cell worth its points; the formgrader's manual grading reads these."""
+    from nbgrader.api import Gradebook
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config import Config
+
+    monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ['PATH']}")  # nbgrader runs alembic
+    name = "04_convolution"
+    (tmp_path / "source" / name).mkdir(parents=True)
+    shutil.copy(SOLUTIONS / f"{name}.ipynb", tmp_path / "source" / name / f"{name}.ipynb")
+    config = Config()
+    config.CourseDirectory.root = str(tmp_path)
+    config.CourseDirectory.db_assignments = [dict(name=name)]
+    result = NbGraderAPI(config=config).generate_assignment(name, force=True)
+    assert result["success"], f"{result.get('log')}\n{result.get('error')}"
+    expected = {cell["metadata"]["nbgrader"]["grade_id"]: cell["metadata"]["nbgrader"]["points"]
+                for _, cell in answer_cells(SOLUTIONS / f"{name}.ipynb")}
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gradebook:
+        for grade_id, points in expected.items():
+            cell = gradebook.find_grade_cell(grade_id, name, name)
+            assert cell.cell_type == "markdown" and cell.max_score == points
+            assert gradebook.find_solution_cell(grade_id, name, name) is not None
+    released = (tmp_path / "release" / name / f"{name}.ipynb").read_text()
+    assert released.count("YOUR ANSWER HERE") == len(expected)
+
+
+# ----------------------------------------------------------------------------- the figure rules
+
+def test_figure_rules_flag_what_is_missing_and_accept_a_complete_figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from figure_rules import figure_problems
+
+    bare, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1], label="a")
+    ax.plot([0, 1], [1, 0], label="b")
+    problems = figure_problems(bare, "bare")
+    assert "bare: no title (neither a suptitle nor a title on every axes)" in problems
+    assert "bare, axes 1 (untitled): no x label" in problems and "bare, axes 1 (untitled): no y label" in problems
+    assert any("no legend shows ['a', 'b']" in problem for problem in problems)
+
+    shared, axes = plt.subplots(1, 2, sharey=True)
+    for panel in axes:
+        panel.plot([0, 1], [0, 1], label="a")
+        panel.plot([0, 1], [1, 0], label="b")
+        panel.set_xlabel("x")
+        panel.set_title("panel")
+    axes[0].set_ylabel("y")  # shared: one label serves both panels
+    axes[1].legend()  # one legend serves both panels, which draw the same lines
+    assert figure_problems(shared, "shared") == []
+
+    images, grid = plt.subplots(2, 2)
+    for panel in grid.ravel():
+        panel.imshow([[0, 1], [1, 0]])
+    assert figure_problems(images, "images") == ["images: no title (neither a suptitle nor a title on every axes)"]
+    images.suptitle("four images")
+    assert figure_problems(images, "images") == []
+    plt.close("all")
