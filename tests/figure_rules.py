@@ -15,6 +15,7 @@ Rules, per figure:
 from __future__ import annotations
 
 import json
+import sys
 
 _PROBLEMS: list[str] = []
 
@@ -69,6 +70,8 @@ def figure_problems(fig, where: str = "") -> list[str]:
 
 
 def _after_cell(result=None) -> None:
+    if "matplotlib.pyplot" not in sys.modules:  # nothing drawn yet; and importing NumPy here would come
+        return                                  # before a notebook's own settings (OPENBLAS_NUM_THREADS)
     import matplotlib.pyplot as plt
 
     source = getattr(getattr(result, "info", None), "raw_cell", "") or ""
@@ -80,10 +83,8 @@ def _after_cell(result=None) -> None:
 
 
 def install() -> None:
-    """Inspect (then close) the open figures after every cell of this kernel."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    """Inspect (then close) the open figures after every cell of this kernel (run with MPLBACKEND=Agg, so
+    that figures stay open until inspected)."""
     get_ipython().events.register("post_run_cell", _after_cell)  # noqa: F821 (IPython's global)
 
 
