@@ -2,10 +2,13 @@
 
 Dropout masks are random, so dropout is judged by what every correct mask satisfies (values either
 0 or ``x / (1 - rate)`` as Keras scales them, a dropped share consistent with ``rate``, the identity
-when not training). Augmentations are compared exactly with the deterministic core of Keras's image
-layers. Models built by the student are described in the sandbox (Keras is importable there in this
+when not training), and its mask must come from ``rng`` alone, the backward pass reusing the
+forward's (``probes.rng_probed``). Augmentations are compared exactly with the deterministic core
+of Keras's image layers. Models built by the student are described in the sandbox (Keras is importable there in this
 assignment only) and compared layer by layer with reference builds; with the same weights they must
-give the same logits. Points add up to the notebook's table.
+give the same logits. ``train_lenet5`` gets the digits with their classes renamed afresh at each
+grading (``probes.relabelled``), so only weights trained on the labels given pass. Points add up to
+the notebook's table.
 """
 
 from __future__ import annotations

@@ -4,7 +4,10 @@ Fans are compared exactly. A sampler cannot be compared draw by draw (Keras's ra
 NumPy's), so its sample is tested against the distribution the matching ``keras.initializers``
 object draws from: every value inside Keras's bounds, then the sample mean, the sample variance and
 a Kolmogorov-Smirnov test, each at level ``ALPHA``. When a sample fails, it is tested the same way
-against each known mistake's distribution, and the message names the first one it fits.
+against each known mistake's distribution, and the message names the first one it fits. Samplers
+and ``activation_stats`` are first probed for using their ``rng`` and nothing else
+(``autograder.engine.probes.rng_probed``): a fixed seed, a stored sample or numpy's global state
+passes every distribution test, but not that.
 
 ``benchmarks/initializer_detection.py`` measures how often a correct sampler fails (over hundreds of
 seeds) and how often each mistake is caught and named.
