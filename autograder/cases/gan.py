@@ -10,6 +10,9 @@ through these small networks differs from float64 by at most about 1e-7 (measure
 and Adam steps), so ``atol = rtol = 1e-5`` leaves a factor of 100, while the smallest of the named
 mistakes moves some weight by more than 1e-3. Optimizers are SGD and Adam with stated
 hyperparameters: their first step is deterministic and documented (see docs/keras-facts.md for Adam's form).
+
+The ring-coverage case credits only training: the generator trained must be the assignment's Dense
+stack, must not cover the ring before the first step, and its weights must move (``training_problem``).
 """
 
 from __future__ import annotations
