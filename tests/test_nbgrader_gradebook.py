@@ -292,11 +292,12 @@ def test_rerun_without_changes_regrades_nobody(course):
 
 def test_a_new_grader_fingerprint_plans_a_regrade_of_everyone(course):
     from autograder.course.nbgrader_config import load_course
-    from autograder.course.nbgrader_course import plan
+    from autograder.course.nbgrader_course import OUT_FOLDER
+    from autograder.course.nbgrader_plan import plan
     from autograder.engine.fingerprint import grader_fingerprint
 
     loaded = load_course(course["root"], NAME)
-    out = course["root"] / "dlcourse-grading" / NAME
+    out = course["root"] / OUT_FOLDER / NAME
     same = {p.student: p.regrade for p in plan(loaded, NAME, out, grader_fingerprint(TEST_SECRET), None, False)}
     other = {p.student: p.regrade for p in plan(loaded, NAME, out, grader_fingerprint("another"), None, False)}
     gradable = ("ada", "ben", "cat", "dan", "eve", "fay", "gus", "ivy")

@@ -20,8 +20,8 @@ notebooks, timestamp, grading cases or grader changed. Afterwards nbgrader's own
 from __future__ import annotations
 
 import json
-import warnings
 import shutil
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +30,7 @@ from sqlalchemy.exc import SAWarning
 from autograder.course.batch import grade_batch
 from autograder.course.feedback import feedback_html
 from autograder.course.nbgrader_config import Course, load_course
-from autograder.course.records import file_digest
+from autograder.course.nbgrader_plan import Plan, plan
 
 
 OUT_FOLDER = "dlcourse-grading"  # not an importable name: nbgrader puts the course folder on sys.path
@@ -54,21 +54,6 @@ class Row:
     max_score: float | None = None
     seconds_late: float = 0.0
     penalty: float = 0.0
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Plan:
-    """What to do with one student's submission folder."""
-
-    student: str
-    folder: Path
-    notebooks: list[Path] = field(default_factory=list)  # readable notebooks the gradebook knows
-    state: dict = field(default_factory=dict)
-    previous: dict | None = None
-    problem: str | None = None  # not graded at all
-    regrade: bool = False
-    unreadable: list[tuple[Path, str]] = field(default_factory=list)  # scored 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -105,92 +90,6 @@ def grade_course(course: Course | Path, assignment: str, secret: str, students: 
         on_total(sum(len(p.notebooks) for p in todo))
     records = _grade_notebooks(todo, out, secret, workers, scheduler, isolation, progress)
     return [_finish(course, assignment, item, out, records, feedback) for item in plans]
-
-
-# ----------------------------------------------------------------------------- planning
-
-def plan(course: Course, assignment: str, out: Path, fingerprint: str, students: list[str] | None,
-         force: bool) -> list[Plan]:
-    """One ``Plan`` per submission folder (or per student named), each with its current and previous state."""
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.utils import parse_utc
-
-    api = NbGraderAPI(coursedir=course.coursedir, parent=course.app)
-    submitted = sorted(api.get_submitted_students(assignment))
-    excluded = set(filter(None, course.coursedir.student_id_exclude.split(",")))
-    autograded = api.get_autograded_students(assignment)
-    with course.gradebook() as gradebook:
-        known = {notebook.name for notebook in gradebook.find_assignment(assignment).notebooks}
-        enrolled = {student.id for student in gradebook.students}
-    create_student = course.app.config.get("Autograde", {}).get("create_student", True)
-    names = students if students else [s for s in submitted if s not in excluded]
-    plans = []
-    for student in names:
-        folder = course.submission_folder(student, assignment)
-        item = Plan(student, folder)
-        plans.append(item)
-        if not folder.is_dir():
-            item.problem = f"no submission folder {folder}"
-            continue
-        if student not in enrolled and not create_student:
-            item.problem = (f"not a student of the gradebook (Autograde.create_student is False): add them with "
-                            f"`nbgrader db student add {student}`")
-            continue
-        found = sorted(path for path in folder.glob("*.ipynb") if path.is_file())
-        for path in found:
-            if path.stem not in known:
-                item.notes.append(f"skipped {path.name}: not a notebook of {assignment} "
-                                  f"(expected {', '.join(sorted(n + '.ipynb' for n in known))})")
-        found = [path for path in found if path.stem in known]
-        if not found:
-            item.problem = (f"no notebook in {folder} (expected "
-                            f"{', '.join(sorted(n + '.ipynb' for n in known))})")
-            continue
-        timestamp = _read_timestamp(folder)
-        if timestamp:
-            try:
-                parse_utc(timestamp)
-            except (ValueError, OverflowError):
-                item.problem = f"timestamp.txt holds {timestamp[:40]!r}, not a time"
-                continue
-        for path in found:
-            reason = _unreadable(path)
-            if reason:
-                item.unreadable.append((path, reason))
-            else:
-                item.notebooks.append(path)
-        item.state = {"fingerprint": fingerprint, "timestamp": timestamp,
-                      "notebooks": {path.name: file_digest(path) for path in found}}
-        item.previous = _read_json(out / "state" / f"{student}.json")
-        item.regrade = bool(force or students or item.previous != item.state
-                            or (student not in autograded and not item.unreadable))
-    return plans
-
-
-def _read_timestamp(folder: Path) -> str | None:
-    try:
-        return (folder / "timestamp.txt").read_text(encoding="utf-8").strip() or None
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def _unreadable(path: Path) -> str | None:
-    """Why nbgrader could not read this notebook, or None."""
-    import nbformat
-
-    try:
-        nbformat.read(str(path), as_version=4)
-    except Exception as error:  # noqa: BLE001 - nbformat raises many kinds for a broken file
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return f"{path.name} is not a readable notebook ({first[:120]})"
-    return None
-
-
-def _read_json(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
 
 
 # ----------------------------------------------------------------------------- grading
@@ -239,7 +138,8 @@ def _finish(course: Course, assignment: str, item: Plan, out: Path, records: dic
     if item.regrade and item.unreadable:
         _score_unreadable(course, assignment, item)
         row.status = "scored 0"
-        row.notes += [reason for _, reason in item.unreadable]
+        row.notes += [f"{reason}: scored 0; no autograded/ folder (nbgrader cannot open it either)"
+                      for _, reason in item.unreadable]
         _write_state(out, item)
     elif item.regrade:
         own = {path.stem: records.get((item.student, path.stem)) for path in item.notebooks}
@@ -275,7 +175,16 @@ def _finish(course: Course, assignment: str, item: Plan, out: Path, records: dic
 
 
 def _score_unreadable(course: Course, assignment: str, item: Plan) -> None:
-    """0 for every grade cell of a notebook nbgrader cannot read; the submission and its timestamp recorded."""
+    """0 for every grade cell of a notebook nbgrader cannot read; the submission and its timestamp recorded.
+
+    An earlier ``autograded/`` folder goes (as nbgrader's own converter removes a failed one), so the
+    formgrader does not show an older notebook beside the new score.
+    """
+    from nbgrader.utils import rmtree
+
+    folder = course.autograded_folder(item.student, assignment)
+    if folder.is_dir():
+        rmtree(str(folder))
     with course.gradebook() as gradebook:
         gradebook.update_or_create_student(item.student)
         options = {"timestamp": item.state["timestamp"]} if item.state.get("timestamp") else {}
