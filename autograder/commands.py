@@ -222,6 +222,10 @@ def _run_gradebook(args) -> int:
         except ValueError as error:
             bar.stop()
             return fail(str(error))
+        except OSError as error:
+            bar.stop()
+            return fail(f"Expected a course folder dlcourse can write in. Received {type(error).__name__}: "
+                        f"{error.strerror or error} {error.filename or ''}")
     print_rows(rows, assignment, console)
     return 0
 

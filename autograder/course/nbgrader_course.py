@@ -29,7 +29,7 @@ from sqlalchemy.exc import SAWarning
 
 from autograder.course.batch import grade_batch
 from autograder.course.feedback import feedback_html
-from autograder.course.nbgrader_config import Course, load_course
+from autograder.course.nbgrader_config import Course, CourseConfigError, load_course
 from autograder.course.nbgrader_plan import Plan, plan
 
 
@@ -112,8 +112,14 @@ def _grade_notebooks(todo: list[Plan], out: Path, secret: str, workers: int, sch
         for path in item.notebooks:
             shutil.copyfile(path, mirror / path.name)
     planned = [item.student for item in todo]
-    report = grade_batch(inbox, out, secret, workers=workers, scheduler=scheduler, isolation=isolation,
-                         progress=progress, force=True, students=planned)
+    try:
+        report = grade_batch(inbox, out, secret, workers=workers, scheduler=scheduler, isolation=isolation,
+                             progress=progress, force=True, students=planned)
+    except OSError as error:
+        if not scheduler:
+            raise
+        raise CourseConfigError(f"Expected a Dask scheduler that answers at {scheduler}. Received: "
+                                f"{type(error).__name__}: {error}") from None
     return {(record["student"], Path(record["submission"]).stem): record for record in report.records
             if record["student"] in planned}
 
