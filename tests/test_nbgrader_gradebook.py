@@ -349,20 +349,3 @@ def test_manual_grades_overrides_and_extra_credit_from_the_formgrader_survive_fo
     submission = {s["student"]: s for s in formgrader(f"/formgrader/api/submissions/{NAME}")}["gus"]
     assert submission["autograded"]
     assert submission["score"] == pytest.approx(BACKPROP.max_score - 3 + 1.0 + 0.5 + 1.5)
-
-
-@pytest.mark.parametrize("broken, expected", [
-    ("missing database", "Expected the gradebook database"),
-    ("syntax error", "Expected a loadable nbgrader_config.py"),
-])
-def test_a_broken_course_config_is_one_line_and_exit_2(course, tmp_path, broken, expected):
-    text = (course["root"] / "nbgrader_config.py").read_text().replace(str(course["db"]), str(tmp_path / "no.db"))
-    text = text.replace(repr(str(course["root"])), repr(str(tmp_path)))
-    if broken == "syntax error":
-        text += "c.Exchange.root = \n"
-    (tmp_path / "nbgrader_config.py").write_text(text)
-    completed = gradebook_cli(course["base"], str(tmp_path), NAME)
-    assert completed.returncode == 2
-    message = (completed.stdout + completed.stderr).strip()
-    assert message.startswith(expected) and len(message.splitlines()) == 1, message
-    assert "Traceback" not in message and not (tmp_path / "no.db").exists()
