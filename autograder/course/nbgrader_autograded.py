@@ -23,6 +23,7 @@ import os
 
 import nbformat
 from nbgrader import utils
+from nbgrader.api import Gradebook
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, NbGraderPreprocessor, SaveAutoGrades
 from traitlets import List
@@ -81,8 +82,6 @@ class ForgetUnknownCells(NbGraderPreprocessor):
     """
 
     def preprocess(self, nb, resources):
-        from nbgrader.api import Gradebook
-
         with Gradebook(resources["nbgrader"]["db_url"]) as gradebook:
             notebook = gradebook.find_notebook(resources["nbgrader"]["notebook"], resources["nbgrader"]["assignment"])
             self.known = {cell.name for cell in notebook.source_cells}
@@ -124,7 +123,8 @@ class SaveDlcourseGrades(SaveAutoGrades):
     - a written answer (``solution`` and ``grade``) is scored as nbgrader does: 0 when unchanged from
       the release, else left for the formgrader; a manual score already entered for an unchanged
       notebook keeps its flag;
-    - any other grade cell (a test dlcourse does not know) is left for the formgrader;
+    - any other grade cell (a test of the course's own, ``check_<name>`` with no dlcourse unit
+      included) is left for the formgrader;
     - a unit whose cell the notebook no longer has is still scored in the database.
     """
 
@@ -132,8 +132,6 @@ class SaveDlcourseGrades(SaveAutoGrades):
         self.scored: set[str] = set()
         nb, resources = super().preprocess(nb, resources)
         record = resources["dlcourse"]["record"]
-        from nbgrader.api import Gradebook
-
         self.gradebook = Gradebook(self.db_url)
         with self.gradebook:
             notebook = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
@@ -164,11 +162,15 @@ class SaveDlcourseGrades(SaveAutoGrades):
     def _set_unit_score(self, grade, grade_id: str, record: dict) -> None:
         units = {row["unit"]: row for row in record["units"]}
         unit = units.get(unit_of(grade_id))
-        score = float(unit["score"]) if unit else 0.0
+        self.scored.add(grade_id)
+        if unit is None and not record.get("error"):  # a check of the course's own that dlcourse does not grade
+            grade.auto_score, grade.needs_manual_grade = None, True
+            note(self, f"grade cell {grade_id} is not a dlcourse unit: left for manual grading")
+            return
+        score = float(unit["score"]) if unit else 0.0  # no unit because the notebook could not be graded: 0
         previous = grade.auto_score
         grade.auto_score = score
         grade.needs_manual_grade = grade.manual_score is not None and previous is not None and previous != score
-        self.scored.add(grade_id)
 
 
 class DlcourseAutograde(Autograde):
