@@ -30,6 +30,8 @@ _CACHE: ReferenceCache | None = None
 # unit -> (what happened, the function object it happened to): forgotten once the unit is redefined
 _HUNG: dict[str, tuple[str, object]] = {}
 _FAILED: dict[str, tuple[str, object]] = {}
+# case id -> the verdict its last check gave in this kernel (for tools and tests)
+RESULTS: dict = {}
 
 
 class CheckFailed(AssertionError):
@@ -83,6 +85,7 @@ def check(unit, namespace: dict | None = None, max_timeout: float | None = None)
                                    f"'{case.name}' (an infinite loop? The grader stops it after "
                                    f"{case.timeout:g} s)") from None
     _remember(runner, namespace, name)
+    RESULTS.update({case.id: verdict for case, verdict in zip(cases, verdicts)})
     print_report(name, cases, verdicts, assignment)
 
 

@@ -224,3 +224,86 @@ def test_numbers_compare_by_value_whatever_their_python_or_numpy_type():
     assert compare_value("sizes", [4, 5], (4, 5), 1e-6, 1e-8) is None
     assert "received bool True" in compare_value("t", 1, True, 1e-6, 1e-8)
     assert "wrong values" in compare_value("t", 3, np.int64(4), 1e-6, 1e-8)
+
+
+# ----------------------------------------------------------------------------- a mistake is named only when it fits
+
+def test_a_wrong_dx_on_a_batch_of_one_is_not_called_db_averaging(reference_cache, solution):
+    found = verdicts(reference_cache, solution, "dense_backward", """
+def dense_backward(dout, cache):
+    x, w = cache
+    return 2 * dout @ w.T, x.T @ dout, dout.sum(axis=0)
+""")
+    failing = [verdict.message for verdict in found if not verdict.passed]
+    assert len(failing) == 2 and all("dx: wrong values" in message for message in failing)
+    assert not any("db averages" in message for message in failing), failing
+
+
+def test_several_matching_mistakes_are_all_named():
+    from autograder.engine.case import Case, Mistake
+    case = Case("f", "one", lambda rng: {"x": np.ones(2)}, lambda x: {"y": x}, ("y",),
+                mistakes=(Mistake("used fan_in", lambda i, e: {"y": i["x"] * 2}),
+                          Mistake("used fan_out", lambda i, e: {"y": i["x"] * 2}),
+                          Mistake("no change", lambda i, e: {"y": i["x"]})))
+    inputs = {"x": np.ones(2)}
+    verdict = judge(case, inputs, lambda: case.reference(**inputs), {"status": "ok", "value": np.full(2, 2.0)})
+    assert "This matches a known mistake: used fan_in; or used fan_out (this case cannot tell these apart)." \
+        in verdict.message, verdict.message
+    assert "no change" not in verdict.message
+
+
+ADAM_FROM_ONE = """
+import numpy as np
+def adam(w, dw, config=None):
+    config = with_defaults(config, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)
+    t = config.get("t", 1) + 1
+    m = config["beta_1"] * config.get("m", np.zeros_like(w)) + (1 - config["beta_1"]) * dw
+    v = config["beta_2"] * config.get("v", np.zeros_like(w)) + (1 - config["beta_2"]) * dw * dw
+    alpha = config["learning_rate"] * np.sqrt(1 - config["beta_2"]**t) / (1 - config["beta_1"]**t)
+    config["m"], config["v"], config["t"] = m, v, t
+    return w - alpha * m / (np.sqrt(v) + config["epsilon"]), config
+"""
+
+MOVING_AVERAGE_MOMENTUM = """
+import numpy as np
+def sgd_momentum(w, dw, config=None):
+    config = with_defaults(config, learning_rate=0.01, momentum=0.9, nesterov=False)
+    v = config["momentum"] * config.get("velocity", np.zeros_like(w)) + (1 - config["momentum"]) * dw
+    config["velocity"] = v
+    return w - config["learning_rate"] * v, config
+"""
+
+CLIP_BY_VALUE = """
+import numpy as np
+def clip_by_global_norm(grads, clip_norm):
+    norm = np.sqrt(sum(np.sum(g * g) for g in grads if g is not None))
+    return [None if g is None else np.clip(g, -clip_norm, clip_norm) for g in grads], norm
+"""
+
+CLIP_ZEROING = """
+import numpy as np
+def clip_by_global_norm(grads, clip_norm):
+    norm = np.sqrt(sum(np.sum(g * g) for g in grads if g is not None))
+    return [None if g is None else g * clip_norm / max(norm, clip_norm) for g in grads], norm
+"""
+
+
+@pytest.mark.parametrize("module, unit, source, named", [
+    ("optimization", "adam", ADAM_FROM_ONE, "the step count started at 1"),
+    ("optimization", "sgd_momentum", MOVING_AVERAGE_MOMENTUM, "momentum as a moving average"),
+    ("rnn_bptt", "clip_by_global_norm", CLIP_BY_VALUE, "clipped to [-clip_norm, clip_norm] (clip by value)"),
+])
+def test_the_catalogue_names_what_students_write(module, unit, source, named):
+    import importlib
+    cases = importlib.import_module(f"autograder.cases.{module}")
+    notebook = {"optimization": "03_optimization", "rnn_bptt": "07_rnn_bptt"}[module]
+    failing = [v.message for v in _public_verdicts(cases, solution_namespace(notebook), unit, source) if not v.passed]
+    assert failing and any(named in message for message in failing), failing
+
+
+def test_an_infinite_global_norm_is_not_called_already_below_the_threshold():
+    from autograder.cases import rnn_bptt
+    found = _public_verdicts(rnn_bptt, solution_namespace("07_rnn_bptt"), "clip_by_global_norm", CLIP_ZEROING)
+    failing = [verdict.message for verdict in found if not verdict.passed]
+    assert failing, "zeroing the gradients when the norm is infinite should fail"
+    assert not any("already below it" in message for message in failing), failing

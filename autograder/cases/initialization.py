@@ -422,7 +422,9 @@ FANS = [
     Case("compute_fans", "vector (10,)", _shape_inputs((10,)), ref.compute_fans, ("fan_in", "fan_out"),
          rtol=0.0, atol=0.0, hint=FANS_HINT),
     Case("compute_fans", "random conv kernel", _random_conv_shape, ref.compute_fans, ("fan_in", "fan_out"),
-         rtol=0.0, atol=0.0, hidden=True),
+         rtol=0.0, atol=0.0, hidden=True, points=0.5),
+    Case("compute_fans", "a scalar's shape ()", _shape_inputs(()), ref.compute_fans, ("fan_in", "fan_out"),
+         rtol=0.0, atol=0.0, hidden=True, points=0.5),
 ]
 
 

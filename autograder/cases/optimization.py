@@ -204,6 +204,32 @@ def adam_variant(w, dws, config, form="keras"):
     return _run(update, w, dws)
 
 
+def momentum_moving_average(w, dws, config):
+    """Momentum as an exponential moving average of the gradients: v = b * v + (1 - b) * dw, w -= lr * v."""
+    h = _hyper("sgd_momentum", config)
+    b, lr = h["momentum"], h["learning_rate"]
+
+    def update(w, g, state):
+        v = b * state.get("velocity", _zeros_like(w)) + (1 - b) * g
+        return w - lr * v, {"velocity": v}
+    return _run(update, w, dws)
+
+
+def adam_misstep(w, dws, config, first_t=1, epsilon=None):
+    """Adam as Keras, but with the step count starting at ``first_t`` (so the first step uses t = first_t + 1)
+    or a fixed ``epsilon`` in place of the config's."""
+    h = _hyper("adam", config)
+    b1, b2, lr = h["beta_1"], h["beta_2"], h["learning_rate"]
+    eps = h["epsilon"] if epsilon is None else epsilon
+
+    def update(w, g, state):
+        t = state.get("t", first_t) + 1
+        m = b1 * state.get("m", _zeros_like(w)) + (1 - b1) * g
+        v = b2 * state.get("v", _zeros_like(w)) + (1 - b2) * g * g
+        return w - lr * np.sqrt(1 - b2**t) / (1 - b1**t) * m / (np.sqrt(v) + eps), {"m": m, "v": v, "t": t}
+    return _run(update, w, dws)
+
+
 def sgd_ascent(w, dws, config):
     h = _hyper("sgd", config)
     return _run(lambda w, g, state: (w + h["learning_rate"] * g, {}), w, dws)
@@ -231,6 +257,9 @@ VARIANTS: dict[str, list[tuple[str, Callable[[dict], dict], tuple[str, ...] | No
          lambda i: momentum_keras(i["w"], i["dws"], i["config"], nesterov=False) if _flag(i) else None, None),
         ("a Nesterov step although nesterov=False: the classic step is w += m",
          lambda i: momentum_keras(i["w"], i["dws"], i["config"], nesterov=True) if not _flag(i) else None, None),
+        ("momentum as a moving average, v = momentum * v + (1 - momentum) * dw and w -= lr * v: that damps every "
+         "step by (1 - momentum); Keras's velocity is m = momentum * m - lr * dw and w += m",
+         lambda i: momentum_moving_average(i["w"], i["dws"], i["config"]) if not _flag(i) else None, None),
     ],
     "rmsprop": [
         ("epsilon outside the square root, lr * dw / (sqrt(v) + eps), as in the textbook and PyTorch; Keras adds "
@@ -255,6 +284,10 @@ VARIANTS: dict[str, list[tuple[str, Callable[[dict], dict], tuple[str, ...] | No
         ("the bias correction is missing: Keras scales the step by sqrt(1 - beta_2**t) / (1 - beta_1**t), "
          "t = the number of steps including this one",
          lambda i: adam_variant(i["w"], i["dws"], i["config"], form="uncorrected"), None),
+        ("the step count started at 1, so the first step used t = 2: start t at 0 and add 1 before each step",
+         lambda i: adam_misstep(i["w"], i["dws"], i["config"], first_t=1), None),
+        ("a fixed epsilon of 1e-8 (PyTorch's default) instead of config['epsilon'] (Keras's default is 1e-7)",
+         lambda i: adam_misstep(i["w"], i["dws"], i["config"], first_t=0, epsilon=1e-8), None),
     ],
 }
 

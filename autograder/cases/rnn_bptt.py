@@ -243,7 +243,14 @@ def _per_tensor(inputs, expected):
 
 def _always(inputs, expected):
     norm = expected["global_norm"]
+    if not np.isfinite(norm) or norm >= inputs["clip_norm"]:  # then scaling to clip_norm is no mistake
+        return {"clipped": []}  # matches nothing
     return {"clipped": [None if g is None else g * inputs["clip_norm"] / norm for g in inputs["grads"]]}
+
+
+def _by_value(inputs, expected):
+    clip = inputs["clip_norm"]
+    return {"clipped": [None if g is None else np.clip(g, -clip, clip) for g in inputs["grads"]]}
 
 
 CLIP_MISTAKES = (
@@ -251,6 +258,8 @@ CLIP_MISTAKES = (
             "computed from the norm of all of them together", _per_tensor),
     Mistake("the gradients were scaled to norm clip_norm even though their global norm was already below it: "
             "nothing changes below the threshold", _always),
+    Mistake("each entry was clipped to [-clip_norm, clip_norm] (clip by value); clipping by global norm scales "
+            "every gradient by one factor, keeping their direction", _by_value),
 )
 CLIP_HINT = ("global_norm = sqrt(sum of every squared entry of every gradient, None skipped); each gradient is "
              "multiplied by clip_norm / max(global_norm, clip_norm); return (clipped list, global_norm)")

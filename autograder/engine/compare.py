@@ -168,13 +168,27 @@ def _is_number(value) -> bool:
 
 
 def recognise_mistake(case: Case, inputs: dict, expected: dict, received: dict) -> str | None:
-    """The name of the first known mistake the received outputs match."""
+    """Name the known mistakes the received outputs match (None when none does).
+
+    A mistake is recognised only when the quantities it changes match its wrong values, those values
+    differ from the right ones on this case (at a batch of one, "db averages over the batch" changes
+    nothing), and every quantity it does not change is right. When several mistakes match, all are
+    named: this case cannot tell them apart.
+    """
+    def same(name, want, got):
+        return compare_value(name, want, got, case.rtol, case.atol) is None
+
+    names = []
     for mistake in case.mistakes:
         wrong = mistake.outputs(inputs, expected)
-        if all(compare_value(name, value, received.get(name), case.rtol, case.atol) is None
-               for name, value in wrong.items()):
-            return mistake.name
-    return None
+        if not wrong or all(same(name, value, expected[name]) for name, value in wrong.items() if name in expected):
+            continue
+        if all(same(name, value, received.get(name)) for name, value in wrong.items()) and \
+                all(same(name, value, received.get(name)) for name, value in expected.items() if name not in wrong):
+            names.append(mistake.name)
+    if len(names) > 1:
+        return "; or ".join(names) + " (this case cannot tell these apart)"
+    return names[0] if names else None
 
 
 def describe(value) -> str:
