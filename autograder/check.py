@@ -15,16 +15,11 @@ from __future__ import annotations
 
 import inspect
 import re
-import signal
-import threading
 import types
-from contextlib import contextmanager
 
 from autograder.cases import find_unit
-from autograder.engine import wire, worker
 from autograder.engine.references import ReferenceCache, cache_dir
-from autograder.engine.runner import CaseRunner
-from autograder.engine.session import Failure
+from autograder.engine.runner import CaseRunner, in_process
 
 _CACHE: ReferenceCache | None = None
 # unit -> (what happened, the function object it happened to): forgotten once the unit is redefined
@@ -46,11 +41,6 @@ class CheckInterrupted(KeyboardInterrupt):
 
     def _render_traceback_(self):
         return [str(self)]
-
-
-class CheckTimeLimit(BaseException):
-    """Raised inside the student's function when a case runs past its time limit (not an ``Exception``,
-    so ``except Exception`` in a unit does not swallow it)."""
 
 
 def check(unit, namespace: dict | None = None, max_timeout: float | None = None) -> None:
@@ -91,7 +81,7 @@ def check(unit, namespace: dict | None = None, max_timeout: float | None = None)
 
 def kernel_runner(namespace: dict, expected, units=()) -> CaseRunner:
     """A ``CaseRunner`` that calls the notebook's own functions, with a time limit per case."""
-    runner = CaseRunner(_in_kernel(namespace), expected, uses=_uses(namespace, units), stop_after_timeout=True)
+    runner = CaseRunner(in_process(namespace), expected, uses=_uses(namespace, units), stop_after_timeout=True)
     runner.timed_out.update({unit: what for unit, (what, function) in _HUNG.items() if namespace.get(unit) is function})
     runner.failed.update({unit: what for unit, (what, function) in _FAILED.items() if namespace.get(unit) is function})
     return runner
@@ -127,43 +117,8 @@ def _kind(verdict) -> tuple:
     return verdict.status, re.sub(r"[-+]?\d[\d.e+-]*", "#", first)
 
 
-def _in_kernel(namespace: dict):
-    def run(request: dict, timeout: float):
-        request = wire.decode(wire.encode(request))
-        try:
-            with _time_limit(timeout):
-                reply = worker.run_case(namespace, request)
-        except CheckTimeLimit:  # it fired outside the student's function
-            reply = {"status": "error", "type": CheckTimeLimit.__name__}
-        if reply.get("type") == CheckTimeLimit.__name__:
-            return Failure(f"timed out after {timeout:g} s (an infinite loop, or far too slow)")
-        if reply.get("type") == "KeyboardInterrupt":
-            run.interrupted_in = reply.get("during")
-            raise KeyboardInterrupt
-        return wire.decode(wire.encode(reply))
-    run.interrupted_in = None
-    return run
-
-
 def _running(runner: CaseRunner, case) -> str:
     return getattr(runner.run, "interrupted_in", None) or case.unit
-
-
-@contextmanager
-def _time_limit(seconds: float):
-    """Raise ``CheckTimeLimit`` in the running code after ``seconds`` (main thread with SIGALRM only)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
-        return
-    def expired(signum, frame):
-        raise CheckTimeLimit(f"over the time limit of {seconds:g} s")
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _uses(namespace: dict, units) -> dict:

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from autograder.cases.backprop import ASSIGNMENT
-from autograder.engine import wire, worker
+from autograder.engine import worker
 from autograder.engine.compare import compare_value, judge
 from autograder.engine.extract import kept_statements
+from autograder.engine.runner import CaseRunner, in_process
 from conftest import SOLUTIONS, TEST_SECRET, code_cell, solution_namespace, write_variant
 
 
@@ -24,14 +25,8 @@ def verdicts(reference_cache, namespace, unit, source=None, hidden=False):
         statements = [[line, text] for line, text, _ in kept_statements(source, "cell 99")]
         defined = worker.load([{"label": "cell 99", "statements": statements}])["namespace"]
         namespace.update({key: value for key, value in defined.items() if not key.startswith("__")})
-    found = []
-    for case in ASSIGNMENT.cases:
-        if case.unit != unit or case.hidden != hidden:
-            continue
-        inputs = case.make_inputs(TEST_SECRET)
-        reply = wire.decode(wire.encode(worker.run_case(namespace, wire.decode(wire.encode(case.request(inputs))))))
-        found.append(judge(case, inputs, lambda c=case, i=inputs: reference_cache.expected(c, i), reply))
-    return found
+    runner = CaseRunner(in_process(namespace), reference_cache.expected, secret=TEST_SECRET)
+    return [runner.verdict(case) for case in ASSIGNMENT.cases if case.unit == unit and case.hidden == hidden]
 
 
 def first_message(reference_cache, solution, unit, source, hidden=False):
@@ -170,12 +165,8 @@ def _public_verdicts(module, namespace, unit, source):
     """``unit``'s public cases on the solution with ``source`` executed over it, through the check path."""
     changed = dict(namespace)
     exec(compile(source, "cell 99", "exec"), changed)  # noqa: S102 - the test's own variants
-    found = []
-    for case in module.ASSIGNMENT.public_cases():
-        if case.unit == unit:
-            inputs = case.make_inputs(None)
-            reply = wire.decode(wire.encode(worker.run_case(changed, wire.decode(wire.encode(case.request(inputs))))))
-            found.append(judge(case, inputs, lambda c=case, i=inputs: c.reference(**i), reply))
+    runner = CaseRunner(in_process(changed), lambda case, inputs: case.reference(**inputs))
+    found = [runner.verdict(case) for case in module.ASSIGNMENT.public_cases() if case.unit == unit]
     assert found
     return found
 

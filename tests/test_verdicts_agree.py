@@ -66,7 +66,7 @@ def {unit}(*args, **kwargs):
 BUGS = {
     "01_backprop": ([("dense_forward", SCALED), ("sigmoid_backward", RAISES)],
                     ["dense_forward", "dense_backward", "sigmoid_backward", "relu_forward"]),
-    "02_initialization": ([("gaussian_init", SCALED), ("he_normal", RAISES)],
+    "02_initialization": ([("he_normal", RAISES), ("gaussian_init", SCALED)],
                           ["compute_fans", "gaussian_init", "he_normal"]),
     "03_optimization": ([("sgd", SCALED), ("adam", RAISES)], ["sgd", "inverse_time_decay", "adam"]),
     "04_convolution": ([("conv2d_forward", SCALED), ("conv2d_backward", RAISES)],
@@ -93,8 +93,9 @@ def _first_line(message: str) -> str:
     return message.splitlines()[0] if message else ""
 
 
-def _in_kernel(path, units: list[str]) -> dict:
-    """Run the grader's extract of ``path`` cell by cell in a Jupyter kernel, then ``check`` each unit."""
+def _in_kernel(path, units: list[str], failing: str) -> dict:
+    """Run the grader's extract of ``path`` cell by cell in a Jupyter kernel, then ``check`` each unit
+    (and ``failing`` once more, as a student's check cell, to see what Jupyter shows of its failure)."""
     extracted = read_notebook(path)
     cells = []
     for cell in extracted.cells:
@@ -108,12 +109,16 @@ def _in_kernel(path, units: list[str]) -> dict:
         f"for _unit in {units!r}:\n    try:\n        check(_unit, globals())\n    except AssertionError:\n        pass\n"
         "_results = _sys.modules['autograder.check'].RESULTS\n"
         "print('VERDICTS' + _json.dumps({key: [v.passed, v.status, v.message] for key, v in _results.items()}))"))
+    cells.append(nbformat.v4.new_code_cell(f"check({failing!r}, globals())"))  # a failing check, as students see it
     notebook = nbformat.v4.new_notebook(cells=cells)
     NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=True,  # as the loader allows
                    resources={"metadata": {"path": str(path.parent)}}).execute()
-    printed = "".join(output.get("text", "") for output in notebook.cells[-1].outputs if output.get("name") == "stdout")
-    errors = [output for output in notebook.cells[-1].outputs if output.get("output_type") == "error"]
+    printed = "".join(output.get("text", "") for output in notebook.cells[-2].outputs if output.get("name") == "stdout")
+    errors = [output for output in notebook.cells[-2].outputs if output.get("output_type") == "error"]
     assert not errors, errors
+    (failure,) = [output for output in notebook.cells[-1].outputs if output.get("output_type") == "error"]
+    assert failure["ename"] == "CheckFailed" and len(failure["traceback"]) == 1, failure  # no frames of the package
+    assert failure["traceback"][0].startswith(f"CheckFailed: {failing}: "), failure
     (line,) = [line for line in printed.splitlines() if line.startswith("VERDICTS")]
     return {key: (passed, status, message) for key, (passed, status, message)
             in json.loads(line[len("VERDICTS"):]).items()}
@@ -137,7 +142,7 @@ def test_check_in_a_kernel_and_dlcourse_check_give_the_same_verdicts(name, tmp_p
     monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
     path = _buggy(tmp_path, name)
     units = BUGS[name][1]
-    messages = _in_kernel(path, units)
+    messages = _in_kernel(path, units, BUGS[name][0][0][0])
     kernel = {key: (passed, status, _first_line(message)) for key, (passed, status, message) in messages.items()}
     sandbox = _dlcourse_check(path, tmp_path)
     public = [case.id for case in ASSIGNMENTS[name].public_cases() if case.unit in units]

@@ -11,12 +11,17 @@ time limit, not one per dependent unit.
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable
 
+from autograder.engine import wire, worker
 from autograder.engine.case import Case
 from autograder.engine.compare import Verdict, judge
+from autograder.engine.session import Failure
 
 
 @dataclass
@@ -99,3 +104,51 @@ class CaseRunner:
                 frontier += [used for used in self.uses.get(name, ()) if used in self.uses]
         called = sorted(seen & set(units))
         return [unit for unit in dict.fromkeys([*named, *called]) if unit and unit != case.unit]
+
+
+class CheckTimeLimit(BaseException):
+    """Raised inside the student's function when a case runs past its time limit (not an ``Exception``,
+    so ``except Exception`` in a unit does not swallow it)."""
+
+
+def in_process(namespace: dict):
+    """``(request, timeout) -> reply`` on functions in this process (a notebook's, or a test's).
+
+    Request and reply go through the plain-data wire, as with a sandboxed worker; a case past its
+    time limit is stopped (SIGALRM, main thread) and reported as the sandbox reports it. An interrupt
+    of the student's code is raised again as ``KeyboardInterrupt`` (the function it stopped is in
+    ``run.interrupted_in``).
+    """
+    def run(request: dict, timeout: float):
+        request = wire.decode(wire.encode(request))
+        try:
+            with _time_limit(timeout):
+                reply = worker.run_case(namespace, request)
+        except CheckTimeLimit:  # it fired outside the student's function
+            reply = {"status": "error", "type": CheckTimeLimit.__name__}
+        if reply.get("type") == CheckTimeLimit.__name__:
+            return Failure(f"timed out after {timeout:g} s (an infinite loop, or far too slow)")
+        if reply.get("type") == "KeyboardInterrupt":
+            run.interrupted_in = reply.get("during")
+            raise KeyboardInterrupt
+        return wire.decode(wire.encode(reply))
+    run.interrupted_in = None
+    return run
+
+
+@contextmanager
+def _time_limit(seconds: float):
+    """Raise ``CheckTimeLimit`` in the running code after ``seconds`` (main thread with SIGALRM only)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expired(signum, frame):
+        raise CheckTimeLimit(f"over the time limit of {seconds:g} s")
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
