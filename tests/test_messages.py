@@ -134,6 +134,9 @@ def relu_forward(x):
     ("binary_crossentropy", "import numpy as np\ndef binary_crossentropy(logits, y):\n"
      "    loss = np.mean(np.maximum(logits, 0) - logits * y + np.log1p(np.exp(-np.abs(logits))))\n"
      "    return loss, 1 / (1 + np.exp(-logits)) - y\n", "dlogits is not divided by the batch size"),
+    ("binary_crossentropy", "import numpy as np\ndef binary_crossentropy(logits, y):\n"
+     "    p = 1 / (1 + np.exp(-logits))\n    loss = -np.mean(y * np.log(p + 1e-8) + (1 - y) * np.log(1 - p + 1e-8))\n"
+     "    return loss, (p - y) / len(y)\n", "the loss was computed from probabilities as -log(p + eps) with eps = 1e-08"),
     ("numerical_gradient", "import numpy as np\ndef numerical_gradient(f, x, h=1e-5):\n    x = x.copy(); g = np.zeros_like(x); fx = f(x)\n"
      "    for i in np.ndindex(x.shape):\n        old = x[i]; x[i] = old + h; g[i] = (f(x) - fx) / h; x[i] = old\n    return g\n",
      "a one-sided difference"),
@@ -298,3 +301,15 @@ def test_an_infinite_global_norm_is_not_called_already_below_the_threshold():
     failing = [verdict.message for verdict in found if not verdict.passed]
     assert failing, "zeroing the gradients when the norm is infinite should fail"
     assert not any("already below it" in message for message in failing), failing
+
+
+def test_a_glorot_limit_of_sqrt_6_over_fan_in_is_named_with_its_twin_on_a_shape_that_cannot_tell():
+    from autograder.cases import initialization
+    source = ("import numpy as np\ndef xavier_uniform(shape, rng):\n    fan_in, fan_out = compute_fans(shape)\n"
+              "    limit = np.sqrt(6.0 / fan_in)\n    return uniform_init(shape, rng, -limit, limit)\n")
+    found = _public_verdicts(initialization, solution_namespace("02_initialization"), "xavier_uniform", source)
+    failing = [verdict.message for verdict in found if not verdict.passed]
+    assert failing
+    assert any("He's variance 2 / fan_in (for uniform, the limit sqrt(6 / fan_in))" in message for message in failing)
+    named = [message for message in failing if "fan_out was used" in message]
+    assert all("He's variance" in message and "cannot tell these apart" in message for message in named), named

@@ -124,6 +124,17 @@ def _per_example_mistake(name):
                    lambda i, e: {"dlogits": e["dlogits"] * len(i["logits"])})
 
 
+def _log_of_p_plus_eps(eps):
+    def outputs(inputs, expected):
+        p, y = 1 / (1 + np.exp(-inputs["logits"])), inputs["y"]
+        return {"loss": -np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))}
+    return Mistake(f"the loss was computed from probabilities as -log(p + eps) with eps = {eps:g}: at large |z| "
+                   "p rounds to 0 or 1 and the loss stops at -log(eps); compute it from the logits "
+                   "(max(z, 0) - z y + log(1 + exp(-|z|)))", outputs)
+
+
+LOG_P_PLUS_EPS = tuple(_log_of_p_plus_eps(eps) for eps in (1e-7, 1e-8, 1e-12, 1e-15))
+
 BCE_HINT = ("use the stable form max(z, 0) - z y + log(1 + exp(-|z|)); its gradient is "
             "(sigmoid(z) - y) / N")
 
@@ -131,7 +142,7 @@ LOSSES = [
     Case("binary_crossentropy", "8 moderate logits", _bce_inputs(8, 2.0), ref.binary_crossentropy,
          ("loss", "dlogits"), mistakes=(_per_example_mistake("dlogits"),), hint=BCE_HINT),
     Case("binary_crossentropy", "logits of +-100", _bce_inputs(6, 2.0, (100.0, -100.0, 100.0, -100.0)),
-         ref.binary_crossentropy, ("loss", "dlogits"), hint=BCE_HINT),
+         ref.binary_crossentropy, ("loss", "dlogits"), hint=BCE_HINT, mistakes=LOG_P_PLUS_EPS),
     Case("binary_crossentropy", "random batch", _random_bce, ref.binary_crossentropy, ("loss", "dlogits"),
          hidden=True),
 ]

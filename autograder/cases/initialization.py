@@ -15,6 +15,7 @@ seeds) and how often each mistake is caught and named.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -262,6 +263,9 @@ def _variance_scaling_mistakes(scale: float, mode: str, family: str) -> tuple[Sa
         mistakes.append(SamplerMistake(
             "fan_out was used where the average of the fans is meant", "fan_out for fan_avg",
             _unless_same(lambda s, i, e: _variance_scaling(scale, "fan_out", family)(*_fans(e)))))
+        mistakes.append(SamplerMistake(
+            f"He's variance 2 / fan_in (for uniform, the limit sqrt(6 / fan_in)); Glorot's is {variance}",
+            "fan_in for fan_avg", _unless_same(lambda s, i, e: _variance_scaling(2.0, "fan_in", family)(*_fans(e)))))
     else:
         mistakes.append(SamplerMistake(
             "the average of the fans was used; He initialization uses fan_in only", "fan_avg for fan_in",
@@ -357,6 +361,10 @@ def named_mistake(unit: str, sample: np.ndarray, shape, inputs: dict, expected: 
     candidates.sort(key=lambda pair: pair[1] is not None and pair[1].family == "normal")
     for mistake, wrong in candidates:
         if wrong is not None and not sample_problems(sample, wrong, stop_early=True):
+            twins = [other.name for other, same in candidates if other is not mistake and same == wrong]
+            if twins:  # the same distribution on this shape: name them all
+                names = "; or ".join([mistake.name, *twins])
+                return dataclasses.replace(mistake, name=f"{names} (this case's shape cannot tell these apart)")
             return mistake
     return None
 
