@@ -246,7 +246,7 @@ def test_clipping_tames_the_exploding_training_run():
     namespace = solution_namespace(NAME)  # its own copy: the notebook's data cells are not loaded, add the series
     series = namespace["mackey_glass"](6000)[1000::2]
     namespace["train_series"] = (series - series.mean()) / series.std()
-    unclipped, _ = namespace["train_predictor"](None, iterations=60)
-    clipped, norms = namespace["train_predictor"](1.0, iterations=300)
+    unclipped, _, _ = namespace["train_predictor"](None, iterations=60)
+    clipped, norms, _ = namespace["train_predictor"](1.0, iterations=300)
     assert len(unclipped) < 60 and not unclipped[-1] < 1e3
     assert len(clipped) == 300 and clipped[-20:].mean() < 0.05 and norms.max() > 1.0
