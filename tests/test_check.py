@@ -187,3 +187,29 @@ def test_the_terminal_report_prints_brackets_verbatim_and_labels_public_points()
     worth = sum(case.points for case in convolution.ASSIGNMENT.cases if case.unit == unit)
     shown = sum(case.points for case in public if case.unit == unit)
     assert f"0/{shown:g} ({worth:g})" in printed
+
+
+ACTIVATION_TABLE = '''
+import numpy as np
+
+ACTS = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0)}
+
+
+def relu_forward(x):
+    return ACTS["relu"](x), x
+
+
+def tanh_forward(x):
+    out = ACTS["tanh"](x)
+    return out, out
+'''
+
+
+def test_a_module_level_table_of_activation_lambdas_gets_full_marks(grader, tmp_path):
+    from autograder.cases import backprop as backprop_cases
+    notebook = write_variant(tmp_path, SOLUTIONS / "01_backprop.ipynb",
+                             lambda nb: nb["cells"].append(code_cell(ACTIVATION_TABLE)))
+    cases = tuple(case for case in backprop_cases.ASSIGNMENT.cases if case.unit in ("relu_forward", "tanh_forward"))
+    result = grader.grade(notebook, dataclasses.replace(backprop_cases.ASSIGNMENT, cases=cases))
+    assert result.score == result.max_score == sum(case.points for case in cases), \
+        [item.verdict.message for item in result.results if not item.verdict.passed]
