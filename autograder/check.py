@@ -18,6 +18,7 @@ import re
 import types
 
 from autograder.cases import find_unit
+from autograder.engine.extract import kept_statements
 from autograder.engine.references import ReferenceCache, cache_dir
 from autograder.engine.runner import CaseRunner, in_process
 
@@ -76,7 +77,31 @@ def check(unit, namespace: dict | None = None, max_timeout: float | None = None)
                                    f"{case.timeout:g} s)") from None
     _remember(runner, namespace, name)
     RESULTS.update({case.id: verdict for case, verdict in zip(cases, verdicts)})
+    for note in grading_would_miss(name, namespace, runner.uses):
+        print(note)
     print_report(name, cases, verdicts, assignment)
+
+
+def grading_would_miss(unit: str, namespace: dict, uses: dict) -> list[str]:
+    """Notes for the globals ``unit`` uses that only statements grading leaves out set (read from the
+    kernel's input history, IPython's ``In``): this check saw them, grading will not."""
+    history = namespace.get("In")
+    if not isinstance(history, list):
+        return []
+    skipped: dict = {}
+    for index, source in enumerate(history):
+        if isinstance(source, str) and source.strip():
+            kept_statements(source, f"In[{index}]", None, skipped)
+    seen, frontier = set(), [unit]
+    while frontier:  # the unit and the functions it calls
+        name = frontier.pop()
+        if name not in seen:
+            seen.add(name)
+            frontier += [used for used in uses.get(name, ()) if used in uses]
+    names = sorted({used for name in seen for used in uses.get(name, ())} & set(skipped))
+    return [f"Note: {unit} uses `{name}`, set only in {skipped[name]}. Grading does not run that statement, so "
+            f"`{name}` will not exist there: define it inside your function, or from imports and constants only."
+            for name in names if name in namespace]
 
 
 def kernel_runner(namespace: dict, expected, units=()) -> CaseRunner:

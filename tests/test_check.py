@@ -213,3 +213,14 @@ def test_a_module_level_table_of_activation_lambdas_gets_full_marks(grader, tmp_
     result = grader.grade(notebook, dataclasses.replace(backprop_cases.ASSIGNMENT, cases=cases))
     assert result.score == result.max_score == sum(case.points for case in cases), \
         [item.verdict.message for item in result.results if not item.verdict.passed]
+
+
+def test_check_warns_when_a_unit_uses_a_global_that_grading_will_not_define(backprop, capsys):
+    history = ["", "import numpy as np", "rng = np.random.default_rng(0)\nscale = rng.uniform(1.0, 1.0)",
+               "def relu_forward(x):\n    return np.maximum(x, 0) * scale, x"]
+    namespace = _define(backprop, "\n".join(history[1:]))
+    namespace["In"] = history
+    check("relu_forward", namespace)
+    printed = capsys.readouterr().out
+    assert ("Note: relu_forward uses `scale`, set only in In[2], line 2 `scale = rng.uniform(1.0, 1.0)`: it calls "
+            "rng.uniform") in printed, printed
