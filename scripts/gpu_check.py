@@ -61,7 +61,6 @@ def describe_device() -> str:
 
 def compare(gpu: dict, cpu: dict) -> tuple[int, list[str]]:
     """How many cases agree within their tolerance, and the others' worst differences."""
-    import numpy as np
 
     from autograder.cases import ASSIGNMENTS
 

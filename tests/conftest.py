@@ -17,6 +17,8 @@ from autograder.engine.references import ReferenceCache
 from autograder.engine.sandbox import bwrap_available
 from autograder.engine.worker import load
 
+pytest_plugins = ["gradescope_harness"]  # the simulated Gradescope's session fixture, for any test module
+
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 ASSIGNMENTS_DIR = ROOT / "assignments"

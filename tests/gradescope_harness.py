@@ -13,9 +13,8 @@ What it does, as Gradescope does it (only apt is left out):
    ``source/run_autograder`` with ``AUTOGRADER_ROOT=<root>`` and ``DLCOURSE_BIN=<venv>/bin/dlcourse``,
    and returns the parsed ``results/results.json``.
 
-Use it from a test module with the session fixture (one venv per test session)::
-
-    from gradescope_harness import gradescope_autograder  # noqa: F401 - a pytest fixture
+Every test module can use the session fixture (``tests/conftest.py`` registers this module as a
+plugin; one venv per test process)::
 
     def test_something(gradescope_autograder, tmp_path):
         results = gradescope_autograder.run({"01_backprop.ipynb": notebook_path}, tmp_path,

@@ -8,7 +8,6 @@ with each other in subprocesses when more than one is installed.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import subprocess
 import sys

@@ -17,7 +17,7 @@ import pytest
 
 from autograder.cases import ASSIGNMENTS
 from autograder.course.batch import discover, grade_batch
-from conftest import ASSIGNMENTS_DIR, EXAMPLES, ROOT, SOLUTIONS, TEST_SECRET
+from conftest import ASSIGNMENTS_DIR, EXAMPLES, SOLUTIONS, TEST_SECRET
 
 BIN = Path(sys.executable).parent
 BACKPROP = ASSIGNMENTS["01_backprop"]

@@ -16,7 +16,7 @@ import pytest
 from autograder.cases import ASSIGNMENTS
 from autograder.course.gradescope import build, grade_upload
 from conftest import ASSIGNMENTS_DIR, ROOT, SOLUTIONS, TEST_SECRET
-from gradescope_harness import RESULTS_SCHEMA, gradescope_autograder, validate_results  # noqa: F401 - fixture
+from gradescope_harness import validate_results
 
 BACKPROP = ASSIGNMENTS["01_backprop"]
 SOLUTION = SOLUTIONS / "01_backprop.ipynb"

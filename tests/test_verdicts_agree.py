@@ -154,5 +154,5 @@ def test_check_in_a_kernel_and_dlcourse_check_give_the_same_verdicts(name, tmp_p
     assert any(passed for passed, _, _ in kernel.values()), kernel  # and the units left alone pass
     (raising,) = [unit for unit, template in BUGS[name][0] if template is RAISES]
     traceback = next(message for key, (_, _, message) in messages.items() if key.startswith(f"{raising}: "))
-    assert f'Cell In[' in traceback and f"in _helper_of_{raising}" in traceback, traceback  # the student's cell
+    assert 'Cell In[' in traceback and f"in _helper_of_{raising}" in traceback, traceback  # the student's cell
     assert "autograder" not in traceback and "worker.py" not in traceback, traceback  # nothing of the package

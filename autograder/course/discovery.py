@@ -136,14 +136,16 @@ def notebooks_in(path: Path, scratch: Path, skipped: list[str] | None = None) ->
         submissions = found.submissions
         for student, notes in found.notes.items():
             skipped += [f"{student}: {note}" for note in notes if not note.startswith("nothing to grade")]
-        label = (lambda s: s.label if s.path.parent == path else f"{s.student}/{s.label}")
+        def label(submission):
+            return submission.label if submission.path.parent == path else f"{submission.student}/{submission.label}"
     elif path.suffix == ".zip":
         try:
             members = zip_notebooks(path)
         except ValueError as error:
             raise ValueError(f"Expected a zip archive of notebooks. Received {path}: {error}") from None
         submissions = [Submission(path, "", member, member) for member in members]
-        label = (lambda s: s.label)
+        def label(submission):
+            return submission.label
     else:
         return [(path, path.name)]
     notebooks = []
