@@ -123,3 +123,13 @@ def test_a_unit_needing_a_kept_assignment_that_failed_is_told_which_one(tmp_path
     verdict = judge(case, inputs, lambda: case.reference(**inputs), reply, None, notebook.skipped, notebook.assigned)
     assert "`scale` is set in cell 1, line 3 `scale = len(history['loss'])`, which failed when grading ran it" \
         in verdict.message, verdict.message
+
+
+def test_a_lazy_linecache_entry_under_a_cells_name_does_not_break_loading(monkeypatch):
+    """linecache keeps lazy entries as 1-tuples (``linecache.lazycache``); a cell's name may meet one."""
+    import linecache
+
+    monkeypatch.setitem(linecache.cache, "cell 123", (lambda: [],))
+    namespace = load([{"label": "cell 123", "statements": [[2, "def seven():\n    return 7"]]}])["namespace"]
+    assert namespace["seven"]() == 7
+    assert "return 7" in inspect.getsource(namespace["seven"])

@@ -96,7 +96,7 @@ def _register_source(cell) -> str:
         lines[lineno - 1:] = source.split("\n")
     text = [line + "\n" for line in lines]
     filename, copy = str(cell["label"]), 1
-    while filename in linecache.cache and linecache.cache[filename][2] != text:
+    while filename in linecache.cache and linecache.cache[filename][2:3] != (text,):  # lazy entries are 1-tuples
         copy += 1
         filename = f"{cell['label']} (copy {copy})"
     linecache.cache[filename] = (sum(map(len, text)), None, text, filename)  # mtime None: never evicted
