@@ -7,6 +7,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: demo test test-fast test-slow test-jax release bench bench-batch install sandbox
 
 install: $(STAMP) sandbox
+	@$(BIN)/dlcourse warm >/dev/null  # public references cached: a student's first check() needs no Keras
 
 # The venv is reinstalled only when the dependency pins change, and made again when it is broken.
 $(STAMP): setup.cfg pyproject.toml scripts/venv.sh

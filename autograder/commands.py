@@ -103,6 +103,36 @@ def gradescope(subparsers) -> None:
     warm.set_defaults(func=_run_gradescope_warm)
 
 
+def warm(subparsers) -> None:
+    parser = subparsers.add_parser("warm", help="precompute the public checks' references (checks then need no Keras)",
+                                   description="Compute the Keras references of every public case into the reference "
+                                               "cache ($DLCOURSE_CACHE, else ~/.cache/dlcourse), once per install: "
+                                               "check() in a notebook and `dlcourse check` then answer without "
+                                               "importing Keras or TensorFlow. `make` runs it.")
+    parser.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: all of them")
+    _backend_option(parser)
+    parser.set_defaults(func=_run_warm)
+
+
+def _run_warm(args) -> int:
+    from autograder.cases import ASSIGNMENTS
+    from autograder.engine.references import ReferenceCache, cache_dir, warm as warm_cases
+
+    _choose_backend(args)
+    unknown = [name for name in args.assignments if name not in ASSIGNMENTS]
+    if unknown:
+        return fail(f"Expected assignments among {', '.join(ASSIGNMENTS)}. Received {', '.join(unknown)}.")
+    folder = cache_dir()
+    problem = writable_folder(folder)
+    if problem:
+        return fail(problem)
+    cache = ReferenceCache(folder)
+    for name in args.assignments or list(ASSIGNMENTS):
+        computed = warm_cases(ASSIGNMENTS[name].public_cases(), None, cache)
+        print(f"{name}: {computed} public references computed into {folder}", flush=True)
+    return 0
+
+
 def _backend_option(parser) -> None:
     parser.add_argument("--backend", choices=("tensorflow", "jax", "torch"),
                         help="the Keras backend of the references (default: $KERAS_BACKEND, else tensorflow); "

@@ -87,3 +87,17 @@ def test_held_out_accuracy_reference_counts_correct_predictions():
     x = np.eye(3)
     assert ref.mlp_accuracy(params, x, np.array([0, 1, 2])) == 1.0
     assert ref.mlp_accuracy(params, x, np.array([1, 1, 1])) == pytest.approx(1 / 3)
+
+
+def test_the_numpy_mlp_forward_pass_is_the_keras_models():
+    """Held-out accuracy uses ``mlp_logits`` (no Keras import): it must be the Keras model's forward pass."""
+    rng = np.random.default_rng(3)
+    sizes = [64, 32, 16, 10]
+    params = {}
+    for index, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:]), start=1):
+        params[f"W{index}"] = rng.normal(0, 2.0, size=(fan_in, fan_out))  # large: saturated sigmoids too
+        params[f"b{index}"] = rng.normal(size=fan_out)
+    x = rng.normal(size=(50, 64)) * 4
+    model, weights = ref._mlp(params, x.shape[1])
+    keras_logits, _ = model.stateless_call(weights, [], x)
+    np.testing.assert_allclose(ref.mlp_logits(params, x), np.asarray(keras_logits), rtol=1e-12, atol=1e-12)

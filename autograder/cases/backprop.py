@@ -253,7 +253,7 @@ def _held_out(x, y, seed):
 
 
 def _judge_training(inputs, held_out, received, timing):
-    """Held-out accuracy of the returned parameters, computed by the Keras reference model."""
+    """Held-out accuracy of the returned parameters (the reference model's forward pass, in NumPy)."""
     params = received["params"]
     if not isinstance(params, dict) or not params:
         return False, f"train_mlp should return the params dict {{'W1': ..., 'b1': ..., ...}}, received {type(params).__name__}"

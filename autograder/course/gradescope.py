@@ -164,14 +164,8 @@ def _refusal(message: str) -> dict:
 
 
 def warm(assignment_name: str, secret: str, cache) -> int:
-    """Compute the reference of every case of the assignment into ``cache``; return how many were computed.
-
-    Fresh cases (inputs drawn anew at every grading) have no reference to keep and are left out.
-    """
+    """Compute the reference of every case of the assignment into ``cache``; return how many were computed."""
     from autograder.cases import ASSIGNMENTS
+    from autograder.engine.references import warm as warm_cases
 
-    before = cache.misses
-    for case in ASSIGNMENTS[assignment_name].cases:
-        if not case.fresh:
-            cache.expected(case, case.make_inputs(secret))
-    return cache.misses - before
+    return warm_cases(ASSIGNMENTS[assignment_name].cases, secret, cache)

@@ -66,3 +66,13 @@ def _write_atomically(path: Path, data: bytes) -> None:
     with os.fdopen(handle, "wb") as stream:
         stream.write(data)
     os.replace(temporary, path)
+
+
+def warm(cases, secret: str | None, cache: ReferenceCache) -> int:
+    """Compute the reference of each case (hidden ones from ``secret``) into ``cache``; return how many
+    were computed. Fresh cases (inputs drawn anew at every grading) have no reference to keep."""
+    before = cache.misses
+    for case in cases:
+        if not case.fresh:
+            cache.expected(case, case.make_inputs(secret if case.hidden else None))
+    return cache.misses - before
