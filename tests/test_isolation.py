@@ -230,3 +230,13 @@ def test_doctor_reports_and_exits_2_for_an_impossible_level(monkeypatch):
     assert run.returncode == 2 and "Traceback" not in run.stdout + run.stderr
     assert "Expected isolation among auto, bwrap, fallback" in run.stdout
 
+
+
+def test_a_new_reference_cache_folder_is_private(tmp_path):
+    """The cache holds hidden cases' expected values: only the grader's uid may read it."""
+    from autograder.engine.references import ReferenceCache
+
+    folder = tmp_path / "cache" / "references"
+    case = QUICK_01.cases[0]
+    ReferenceCache(folder).expected(case, case.make_inputs(None))
+    assert any(folder.iterdir()) and folder.stat().st_mode & 0o077 == 0

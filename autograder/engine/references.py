@@ -61,7 +61,11 @@ class ReferenceCache:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a cached value; the cache folder is made private (0700): hidden cases' expected values
+    must stay out of a sandboxed worker's reach even where Landlock is missing."""
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o700)
     handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
     with os.fdopen(handle, "wb") as stream:
         stream.write(data)
