@@ -68,3 +68,27 @@ def require_bwrap() -> None:
     if os.environ.get("DLCOURSE_REQUIRE_BWRAP") == "1" and not shutil.which("bwrap"):
         pytest.fail("bubblewrap is not installed, though `make` installs it here: run `make sandbox`")
     pytest.skip("bubblewrap cannot create its namespaces on this machine (the fallback level is tested)")
+
+
+GRADER_MODULES = ("dlcourse", "dlcourse.references", "autograder", "autograder.cases", "nbgrader")
+
+
+def import_attack(signature: str, folders: list[str], names: tuple[str, ...] = GRADER_MODULES,
+                  keras: bool = False) -> str:
+    """Source of a unit ``def <signature>:`` that puts ``folders`` on ``sys.path``, tries to import
+    ``names`` and raises ``RuntimeError("IMPORTED[<the names it could import>]")``, followed by
+    `` keras <version>`` when ``keras`` (the Keras assignments' sandbox must still import it)."""
+    tail = ' + " keras " + __import__("keras").__version__' if keras else ""
+    return f"""
+import sys
+def {signature}:
+    sys.path.extend({[str(folder) for folder in folders]!r})
+    found = []
+    for name in {tuple(names)!r}:
+        try:
+            __import__(name)
+            found.append(name)
+        except Exception:
+            pass
+    raise RuntimeError("IMPORTED" + repr(found){tail})
+"""

@@ -192,27 +192,15 @@ def test_a_wheel_install_exposes_nothing_of_the_grader_to_a_keras_assignment(gra
     import os
     import subprocess
 
-    from conftest import code_cell, require_bwrap, write_variant
+    from conftest import code_cell, import_attack, require_bwrap, write_variant
 
     if level == "bwrap":
         require_bwrap()
     venv = gradescope_autograder.venv
     site = next((venv / "lib").glob("python3*/site-packages"))
     assert (site / "dlcourse" / "references").is_dir() and not (site / "__editable__").exists()
-    notebook = write_variant(tmp_path, SOLUTIONS / "09_gan.ipynb", lambda nb: nb["cells"].append(code_cell(f"""
-import sys
-def generator_loss(logits_fake):
-    sys.path.append({str(site)!r})
-    found = []
-    for name in ("dlcourse", "dlcourse.references", "autograder", "autograder.cases", "nbgrader"):
-        try:
-            __import__(name)
-            found.append(name)
-        except Exception:
-            pass
-    import keras
-    raise RuntimeError("IMPORTED" + repr(found) + " keras " + keras.__version__)
-""")))
+    attack = import_attack("generator_loss(logits_fake)", [site], keras=True)
+    notebook = write_variant(tmp_path, SOLUTIONS / "09_gan.ipynb", lambda nb: nb["cells"].append(code_cell(attack)))
     out = tmp_path / "results.json"
     run = subprocess.run([str(venv / "bin" / "dlcourse"), "grade", str(notebook), "--isolation", level,
                           "--json", str(out)], capture_output=True, text=True, timeout=600,

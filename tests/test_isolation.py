@@ -25,7 +25,7 @@ from autograder.engine.grade import Grader
 from autograder.engine.protections import protections
 from autograder.engine.runtime import entries
 from autograder.engine.sandbox import Sandbox, UidLease, processes_of
-from conftest import ROOT, SOLUTIONS, TEST_SECRET, code_cell, require_bwrap, write_variant
+from conftest import GRADER_MODULES, ROOT, SOLUTIONS, TEST_SECRET, code_cell, import_attack, require_bwrap, write_variant
 
 LEVELS = ["bwrap", "fallback"]
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="a uid of its own per worker needs root")
@@ -128,39 +128,16 @@ def binary_crossentropy(logits, y):
 
 
 def test_grader_packages_and_solutions_cannot_be_imported_in_a_numpy_assignment(tmp_path, level):
-    _, messages = grade(tmp_path, level, SOLUTIONS / "01_backprop.ipynb", QUICK_01, "binary_crossentropy", f"""
-import sys
-def binary_crossentropy(logits, y):
-    found = []
-    for folder in {[str(ROOT), str(ROOT / 'solutions'), str(Path(sys.prefix) / 'lib')]!r}:
-        sys.path.append(folder)
-    for name in ("dlcourse", "dlcourse.references", "autograder", "autograder.cases", "nbgrader", "keras"):
-        try:
-            __import__(name)
-            found.append(name)
-        except Exception:
-            pass
-    raise RuntimeError("IMPORTED" + repr(found))
-""")
+    attack = import_attack("binary_crossentropy(logits, y)", [ROOT, ROOT / "solutions", Path(sys.prefix) / "lib"],
+                           (*GRADER_MODULES, "solutions", "keras"))
+    _, messages = grade(tmp_path, level, SOLUTIONS / "01_backprop.ipynb", QUICK_01, "binary_crossentropy", attack)
     assert "IMPORTED[]" in messages
 
 
 def test_grader_packages_cannot_be_imported_in_a_keras_assignment(tmp_path, level):
-    _, messages = grade(tmp_path, level, SOLUTIONS / "09_gan.ipynb", QUICK_09, "generator_loss", f"""
-import sys
-def generator_loss(logits_fake):
-    found = []
-    for folder in {[str(ROOT), str(Path(sys.prefix) / 'lib' / 'python3.11' / 'site-packages')]!r}:
-        sys.path.append(folder)
-    for name in ("dlcourse", "dlcourse.references", "autograder", "autograder.cases", "nbgrader"):
-        try:
-            __import__(name)
-            found.append(name)
-        except Exception:
-            pass
-    import keras
-    raise RuntimeError("IMPORTED" + repr(found) + " keras " + keras.__version__)
-""")
+    attack = import_attack("generator_loss(logits_fake)", [ROOT, Path(sys.prefix) / "lib" / "python3.11" / "site-packages"],
+                           keras=True)
+    _, messages = grade(tmp_path, level, SOLUTIONS / "09_gan.ipynb", QUICK_09, "generator_loss", attack)
     assert "IMPORTED[] keras 3." in messages
 
 

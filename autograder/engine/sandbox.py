@@ -95,9 +95,9 @@ class Sandbox:
 
         return missing(self)
 
-    def command(self, reply_fd: int, uid: int | None, scratch: Path) -> list[str]:
+    def command(self, reply_fd: int, uid: int | None, scratch: Path | None) -> list[str]:
         """The argv that starts a worker replying on ``reply_fd`` as ``uid`` (None: keep ours),
-        writing only into ``scratch``."""
+        writing only into ``scratch`` (fallback) or its private ``/tmp`` (bwrap)."""
         limits = self.limits
         prlimit = [
             "prlimit", f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 5}", f"--as={limits.memory_bytes}",
@@ -126,13 +126,16 @@ class Sandbox:
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0",
                "TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0", "KERAS_BACKEND": runtime.WORKER_BACKEND,
                "CUDA_VISIBLE_DEVICES": ""}
-        if self.isolation == "fallback" and scratch is not None:
+        if scratch is not None:
             env.update(HOME=str(scratch), TMPDIR=str(scratch),
                        LD_LIBRARY_PATH=str(runtime.build(self.frameworks).library_path))
         return env
 
-    def scratch(self, uid: int | None) -> Path:
-        """A fresh private folder, the only place a fallback worker may write (owned by ``uid``)."""
+    def scratch(self, uid: int | None) -> Path | None:
+        """A fresh private folder, the only place a fallback worker may write (owned by ``uid``); None
+        with bubblewrap, whose worker writes to a tmpfs of its own."""
+        if self.isolation != "fallback":
+            return None
         folder = Path(tempfile.mkdtemp(prefix="dlcourse-worker-"))
         if uid is not None:
             os.chown(folder, uid, uid)

@@ -55,7 +55,7 @@ class WorkerSession:
     def run(self, request: dict, timeout: float) -> dict | Failure:
         """Send one case; return the worker's plain reply, or a ``Failure``."""
         if self._process is None:
-            started = self._start(self.cells)
+            started = self._start()
             if isinstance(started, Failure):
                 return started
         started = time.monotonic()
@@ -68,7 +68,7 @@ class WorkerSession:
     def probe(self) -> dict | Failure:
         """Start a worker without student code and ask what confinement it applied to itself."""
         self.close()
-        reply = self._start(None)
+        reply = self._start(probe=True)
         self.close()
         return reply
 
@@ -96,7 +96,7 @@ class WorkerSession:
 
     # ------------------------------------------------------------------------- details
 
-    def _start(self, cells: list | None = None) -> dict | Failure:
+    def _start(self, probe: bool = False) -> dict | Failure:
         self._lease = UidLease()
         uid = self._lease.__enter__()
         if uid is not None:
@@ -111,7 +111,7 @@ class WorkerSession:
         finally:
             os.close(write_end)
         self._reply_fd = read_end
-        if cells is None:
+        if probe:
             return self._exchange({"op": "probe"}, LOAD_TIMEOUT)
         loaded = self._exchange({"op": "load", "cells": self.cells}, LOAD_TIMEOUT)
         if isinstance(loaded, Failure):
