@@ -24,7 +24,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from autograder.course.choice import choose
 from autograder.course.discovery import Submission, UnreadableError, discover, survey  # noqa: F401 - API
 from autograder.course.feedback import feedback_html
 from autograder.course.records import file_digest, not_graded_record, to_record
+from autograder.engine.atomic import write_atomically
 
 RETRIES = 2  # extra attempts at a task that failed for a reason that is not the student's
 IN_FLIGHT_PER_WORKER = 4  # tasks (with their notebook bytes) submitted ahead of the workers
@@ -227,7 +227,7 @@ def grade_batch(root: Path, out: Path, secret: str, workers: int = 1, scheduler:
     cache_for_tasks = worker_cache if scheduler else str(cache)
     settings = (secret, cache_for_tasks, figures, isolation, fingerprint)
     for record in _run(todo, settings, workers, scheduler, retries):
-        _write_atomically(results_dir / f"{record['student']}/{record['submission']}.json", json.dumps(record))
+        write_atomically(results_dir / f"{record['student']}/{record['submission']}.json", json.dumps(record))
         advance(1, f"{'graded' if record['status'] == 'graded' else 'NOT graded'}: {record['student']}")
     records = []
     for submission in submissions:
@@ -377,12 +377,12 @@ def write_outputs(records: list[dict], out: Path, students: list[str] | None = N
         students: every student to list (default: those with a record), so none vanishes.
         notes: ``{student: [reason]}`` shown in the CSV's ``notes`` column.
     """
-    _write_atomically(out / "gradebook.csv", gradebook_csv(records, students, notes))
+    write_atomically(out / "gradebook.csv", gradebook_csv(records, students, notes))
     by_student: dict[str, list[dict]] = {}
     for record in records:
         by_student.setdefault(record["student"], []).append(record)
     for student, own in by_student.items():
-        _write_atomically(out / "feedback" / f"{student}.html", feedback_html(student, own))
+        write_atomically(out / "feedback" / f"{student}.html", feedback_html(student, own))
 
 
 NOT_GRADED = "not graded"
@@ -446,12 +446,3 @@ def _score(record: dict) -> float:
     return record.get("score", record["results"]["score"])
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.chmod(temporary, 0o644)
-    os.replace(temporary, path)

@@ -204,9 +204,9 @@ def _score_unreadable(course: Course, assignment: str, item: Plan) -> None:
 
 
 def _write_state(out: Path, item: Plan) -> None:
-    from autograder.course.batch import _write_atomically
+    from autograder.engine.atomic import write_atomically
 
-    _write_atomically(out / "state" / f"{item.student}.json", json.dumps(item.state, indent=1))
+    write_atomically(out / "state" / f"{item.student}.json", json.dumps(item.state, indent=1))
 
 
 def _read_scores(course: Course, assignment: str, row: Row) -> None:

@@ -15,11 +15,8 @@ from autograder.engine.report import gradescope
 
 def file_digest(path: Path) -> str:
     """sha256 of a file's bytes: a submission is regraded only when this changes."""
-    digest = hashlib.sha256()
     with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def to_record(result: SubmissionResult, student: str, digest: str, figures: bool = True,

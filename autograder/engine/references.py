@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 from autograder.engine import wire
+from autograder.engine.atomic import write_atomically
 from autograder.engine.case import Case
 from autograder.engine.fingerprint import reference_fingerprint
 
@@ -61,15 +61,12 @@ class ReferenceCache:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    """Write a cached value; the cache folder is made private (0700): hidden cases' expected values
-    must stay out of a sandboxed worker's reach even where Landlock is missing."""
+    """Write a cached value, readable by the grader only: the cache folder is made private (0700) and
+    each file 0600, so hidden cases' expected values stay out of a worker's reach even without Landlock."""
     if not path.parent.is_dir():
         path.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(path.parent, 0o700)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    with os.fdopen(handle, "wb") as stream:
-        stream.write(data)
-    os.replace(temporary, path)
+    write_atomically(path, data, mode=0o600)
 
 
 def warm(cases, secret: str | None, cache: ReferenceCache) -> int:
