@@ -41,7 +41,7 @@ NEVER_EXPOSED = frozenset({"dlcourse", "autograder", "nbgrader", "solutions", "a
 STDLIB_LEFT_OUT = frozenset({"site-packages", "test", "idlelib", "tkinter", "turtledemo", "ensurepip"})
 
 
-class RuntimeError_(Exception):
+class StudentRuntimeError(Exception):
     """The student runtime cannot be assembled (a distribution is missing or would expose the grader)."""
 
 
@@ -70,7 +70,7 @@ def distributions(frameworks: bool) -> tuple[metadata.Distribution, ...]:
             dist = metadata.distribution(name)
         except metadata.PackageNotFoundError:
             if name in (_normalize(item) for item in BASE_DISTRIBUTIONS + FRAMEWORK_DISTRIBUTIONS):
-                raise RuntimeError_(f"the student runtime needs {name}, which is not installed") from None
+                raise StudentRuntimeError(f"the student runtime needs {name}, which is not installed") from None
             continue  # an optional requirement of another platform
         found[name] = dist
         for text in dist.requires or ():
@@ -92,7 +92,7 @@ def entries(frameworks: bool) -> tuple[Entry, ...]:
                 continue
             top = parts[0]
             if top.split(".")[0] in NEVER_EXPOSED:
-                raise RuntimeError_(f"{dist.metadata['Name']} installs {top}, which the worker must never see")
+                raise StudentRuntimeError(f"{dist.metadata['Name']} installs {top}, which the worker must never see")
             path = site / top
             if top not in found and (path.is_dir() or path.is_file()):
                 found[top] = Entry(top, path)
@@ -121,7 +121,7 @@ class Runtime:
 
     @property
     def python(self) -> Path:
-        return self.root / "python" / "bin" / Path(_real_python()).name
+        return self.root / "python" / "bin" / Path(real_python()).name
 
     @property
     def library_path(self) -> Path:
@@ -140,7 +140,7 @@ class Runtime:
 def build(frameworks: bool) -> Runtime:
     """The runtime folder for this interpreter, these distributions and these worker files
     (assembled on first use, shared by every grader process of the machine; looked up once per process)."""
-    parts = [_real_python(), sys.version]
+    parts = [real_python(), sys.version]
     parts += [f"{dist.metadata['Name']}=={dist.version}" for dist in distributions(frameworks)]
     sources = b"".join(name.encode() + b"\0" + (ENGINE_DIR / name).read_bytes() for name in WORKER_FILES)
     root = runtime_root()
@@ -179,7 +179,7 @@ def _copy_worker_files(staging: Path) -> None:
 def _assemble(staging: Path, frameworks: bool) -> None:
     prefix = Path(sys.base_prefix).resolve()
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    python = Path(_real_python())
+    python = Path(real_python())
     _link(python, staging / "python" / "bin" / python.name)
     for library in (prefix / "lib").glob("libpython*.so*"):
         _link(library, staging / "python" / "lib" / library.name)
@@ -229,5 +229,6 @@ def _normalize(name: str) -> str:
     return name.lower().replace("_", "-")
 
 
-def _real_python() -> str:
+def real_python() -> str:
+    """The interpreter behind this (virtual) environment, symlinks resolved."""
     return str(Path(getattr(sys, "_base_executable", sys.executable)).resolve())

@@ -35,8 +35,7 @@ from pathlib import Path
 
 from autograder.engine import runtime
 
-ENGINE_DIR = Path(__file__).resolve().parent
-WORKER_FILES = runtime.WORKER_FILES
+ENGINE_DIR, WORKER_FILES = runtime.ENGINE_DIR, runtime.WORKER_FILES
 FIRST_UID = 61000
 UID_SLOTS = 256
 LEVELS = ("auto", "bwrap", "fallback")
@@ -117,7 +116,7 @@ class Sandbox:
         config = {"path": ["/grader", "/grader/lib"], "read": ["/grader", str(Path(sys.base_prefix).resolve()),
                                                                *SYSTEM_READ],
                   "write": ["/tmp"]}
-        return [*prlimit, "--", *self._bwrap(), *drop, _real_python(), *python_args, "/grader/worker.py",
+        return [*prlimit, "--", *self._bwrap(), *drop, runtime.real_python(), *python_args, "/grader/worker.py",
                 str(reply_fd), json.dumps(config)]
 
     def environment(self, scratch: Path | None = None) -> dict[str, str]:
@@ -175,10 +174,6 @@ class Sandbox:
         for key, value in self.environment().items():
             args += ["--setenv", key, value]
         return args + ["--"]
-
-
-def _real_python() -> str:
-    return str(Path(getattr(sys, "_base_executable", sys.executable)).resolve())
 
 
 def _site_directories(prefix: Path) -> list[str]:
