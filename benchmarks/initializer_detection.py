@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autograder.cases import ASSIGNMENTS  # noqa: E402
+from autograder.cases import distributions  # noqa: E402
 from autograder.cases import initialization as cases  # noqa: E402
 from autograder.engine.extract import read_notebook  # noqa: E402
 from autograder.engine.worker import load  # noqa: E402
@@ -147,22 +148,23 @@ def _judge(case, inputs, expected, sample):
 
 def false_failures(rows, solution, seeds):
     print(f"\n1. False failures of correct samplers ({seeds} seeds per case instance, {len(rows)} instances)")
-    print(f"   per-test level ALPHA = {cases.ALPHA:g} (z = {cases.Z_CRITICAL:.2f}); 3 tests, so at most "
-          f"{3 * cases.ALPHA:.0e} per case in theory")
+    alpha = distributions.ALPHA
+    print(f"   per-test level ALPHA = {alpha:g} (z = {distributions.z_critical(alpha):.2f}); 3 tests, so at most "
+          f"{3 * alpha:.0e} per case in theory")
     totals = defaultdict(lambda: [0, 0])
     pvalues = {"mean": [], "variance": [], "ks": []}
     started = time.perf_counter()
     for index, (case, inputs, expected) in enumerate(rows):
         shape = tuple(inputs["shape"])
         config = {key: inputs[key] for key in CONFIG_KEYS if key in inputs}
-        dist = cases.Distribution.of(expected)
+        dist = distributions.Distribution.of(expected)
         for seed in range(seeds):
             # seeded by instance and seed: cases of the same shape must not share their draws
             sample = solution[case.unit](shape, np.random.default_rng([1, index, seed]), **config)
             ok, _ = _judge(case, inputs, expected, sample)
             totals[("solution", case.unit)][0] += not ok
             totals[("solution", case.unit)][1] += 1
-            stats = cases.sample_statistics(sample, dist)
+            stats = distributions.sample_statistics(sample, dist)
             pvalues["mean"].append(math.erfc(abs(stats["mean_z"]) / math.sqrt(2)))
             pvalues["variance"].append(math.erfc(abs(stats["variance_z"]) / math.sqrt(2)))
             pvalues["ks"].append(stats["ks_p"])

@@ -3,7 +3,7 @@
 Fans are compared exactly. A sampler cannot be compared draw by draw (Keras's random stream is not
 NumPy's), so its sample is tested against the distribution the matching ``keras.initializers``
 object draws from: every value inside Keras's bounds, then the sample mean, the sample variance and
-a Kolmogorov-Smirnov test, each at level ``ALPHA``. When a sample fails, it is tested the same way
+a Kolmogorov-Smirnov test (``autograder.cases.distributions``). When a sample fails, it is tested the same way
 against each known mistake's distribution, and the message names the first one it fits. Samplers
 and ``activation_stats`` are first probed for using their ``rng`` and nothing else
 (``autograder.engine.probes.rng_probed``): a fixed seed, a stored sample or numpy's global state
@@ -18,174 +18,16 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Callable
 
 import numpy as np
 
+from autograder.cases.distributions import Distribution, flat_sorted, sample_problems
 from autograder.engine.case import Assignment, Case, Mistake
 from autograder.engine.probes import rng_probed
 from dlcourse.references import initialization as ref
 
-# Each of the three statistical tests (mean, variance, Kolmogorov-Smirnov) rejects a correct sampler
-# with probability ALPHA, so a correct sampler fails a case with probability below 3 * ALPHA (the
-# bounds check never fails one). The mistakes below shift the variance by 20% or more on samples of
-# 16k-33k values, tens of standard errors, so so small an ALPHA costs no power (see the benchmark).
-ALPHA = 1e-6
-Z_CRITICAL = NormalDist().inv_cdf(1 - ALPHA / 2)  # 4.89
 TRUNCATION_STD = ref.TRUNCATION_STD  # std of a unit normal cut at +-2 (Keras's constant)
-_P2 = math.erf(2 / math.sqrt(2))  # P(|z| < 2) for a unit normal
-# Fourth moment of a unit normal cut at +-2, divided by its variance squared.
-_TRUNCATED_KURTOSIS = (3 - (2 ** 3 + 3 * 2) * 2 * math.exp(-2) / math.sqrt(2 * math.pi) / _P2) / TRUNCATION_STD ** 4
-
-
-# ----------------------------------------------------------------------------- distributions
-
-@dataclass(frozen=True)
-class Distribution:
-    """A normal, a normal truncated at ``loc -+ 2 scale``, or a uniform on ``loc -+ scale``."""
-
-    family: str
-    loc: float
-    scale: float
-
-    @classmethod
-    def of(cls, expected: dict) -> "Distribution":
-        return cls(str(expected["family"]), float(expected["loc"]), float(expected["scale"]))
-
-    @property
-    def bounds(self) -> tuple[float, float]:
-        if self.family == "uniform":
-            return self.loc - self.scale, self.loc + self.scale
-        if self.family == "truncated_normal":
-            return self.loc - 2 * self.scale, self.loc + 2 * self.scale
-        return -math.inf, math.inf
-
-    @property
-    def variance(self) -> float:
-        factor = {"normal": 1.0, "truncated_normal": TRUNCATION_STD ** 2, "uniform": 1 / 3}[self.family]
-        return factor * self.scale ** 2
-
-    @property
-    def kurtosis(self) -> float:
-        return {"normal": 3.0, "truncated_normal": _TRUNCATED_KURTOSIS, "uniform": 1.8}[self.family]
-
-    def cdf(self, x: np.ndarray) -> np.ndarray:
-        from scipy.special import ndtr
-
-        z = (np.asarray(x, dtype=np.float64) - self.loc) / self.scale
-        if self.family == "uniform":
-            return np.clip((z + 1) / 2, 0.0, 1.0)
-        if self.family == "truncated_normal":
-            return np.clip((ndtr(z) - ndtr(-2.0)) / _P2, 0.0, 1.0)
-        return ndtr(z)
-
-    def sample(self, rng: np.random.Generator, shape) -> np.ndarray:
-        """Draws from this distribution (what a sampler with this behaviour returns)."""
-        if self.family == "uniform":
-            return rng.uniform(self.loc - self.scale, self.loc + self.scale, size=shape)
-        values = rng.normal(0.0, 1.0, size=shape)
-        if self.family == "truncated_normal":
-            outside = np.abs(values) > 2
-            while outside.any():
-                values[outside] = rng.normal(0.0, 1.0, size=int(outside.sum()))
-                outside = np.abs(values) > 2
-        return self.loc + self.scale * values
-
-    def describe(self) -> str:
-        if self.family == "uniform":
-            low, high = self.bounds
-            return f"uniform on [{low:.6g}, {high:.6g})"
-        if self.family == "truncated_normal":
-            return (f"normal with mean {self.loc:.6g} and stddev {self.scale:.6g}, truncated at 2 stddev "
-                    f"(so its std is {math.sqrt(self.variance):.6g})")
-        return f"normal with mean {self.loc:.6g} and stddev {self.scale:.6g}"
-
-
-def kolmogorov_smirnov(values: np.ndarray, dist: Distribution) -> tuple[float, float]:
-    """One-sample Kolmogorov-Smirnov distance of sorted ``values`` from ``dist`` and its exact p-value.
-
-    The same statistic and p-value (``scipy.stats.kstwo``) as ``scipy.stats.kstest``, without its
-    re-sorting, so a sample sorted once can be tested against several distributions cheaply. Where
-    the asymptotic p-value is below 1e-20 (far beyond any level used here) it is returned instead of
-    the exact one, which costs 20 ms to compute for a large distance.
-    """
-    from scipy.special import kolmogorov
-    from scipy.stats import kstwo
-
-    n = values.size
-    cdf = dist.cdf(values)
-    distance = max(float(np.max(np.arange(1, n + 1) / n - cdf)), float(np.max(cdf - np.arange(n) / n)))
-    asymptotic = float(kolmogorov(math.sqrt(n) * distance))
-    return distance, (asymptotic if asymptotic < 1e-20 else float(kstwo.sf(distance, n)))
-
-
-def _flat_sorted(sample) -> np.ndarray:
-    return np.sort(np.asarray(sample, dtype=np.float64).reshape(-1))
-
-
-def sample_statistics(sample: np.ndarray, dist: Distribution) -> dict:
-    """The four statistics a sample is judged by (the benchmark reads them to check calibration).
-
-    Returns:
-        ``{"outside": values outside the bounds (with a margin of 1e-6 of the scale, for float32
-        samples), "mean_z": z-score of the sample mean, "variance_z": z-score of the sample variance
-        (its standard error uses the distribution's kurtosis), "ks": Kolmogorov-Smirnov distance,
-        "ks_p": its p-value}``.
-    """
-    values = _flat_sorted(sample)
-    n = values.size
-    low, high = dist.bounds
-    margin = 1e-6 * dist.scale
-    variance = dist.variance
-    distance, pvalue = kolmogorov_smirnov(values, dist)
-    return {
-        "outside": int(np.sum((values < low - margin) | (values > high + margin))),
-        "mean_z": float((values.mean() - dist.loc) / math.sqrt(variance / n)),
-        "variance_z": float((values.var(ddof=1) - variance) / (variance * math.sqrt((dist.kurtosis - 1) / n))),
-        "ks": distance, "ks_p": pvalue,
-    }
-
-
-def sample_problems(sample: np.ndarray, dist: Distribution, alpha: float = ALPHA,
-                    stop_early: bool = False) -> list[str]:
-    """Why ``sample`` is not a draw from ``dist`` (empty: it passes).
-
-    Four checks: all values inside the distribution's bounds (with a margin of 1e-6 of the scale,
-    for float32 samples), then two-sided z-tests of the mean and the variance and a one-sample
-    Kolmogorov-Smirnov test, each at level ``alpha``. ``stop_early`` returns at the first problem
-    (the cheap checks come first).
-    """
-    values = _flat_sorted(sample)
-    n = values.size
-    z_critical = Z_CRITICAL if alpha == ALPHA else NormalDist().inv_cdf(1 - alpha / 2)
-    problems = []
-    low, high = dist.bounds
-    margin = 1e-6 * dist.scale
-    outside = int(np.sum(values < low - margin) + np.sum(values > high + margin))
-    if outside:
-        problems.append(f"{outside} of {n} values lie outside [{low:.6g}, {high:.6g}] "
-                        f"(min {values[0]:.6g}, max {values[-1]:.6g})")
-        if stop_early:
-            return problems
-    variance = dist.variance
-    mean_z = (values.mean() - dist.loc) / math.sqrt(variance / n)
-    if abs(mean_z) > z_critical:
-        problems.append(f"the mean is {values.mean():.6g}, expected {dist.loc:.6g} (z = {mean_z:.1f})")
-        if stop_early:
-            return problems
-    sample_variance = values.var(ddof=1)
-    variance_z = (sample_variance - variance) / (variance * math.sqrt((dist.kurtosis - 1) / n))
-    if abs(variance_z) > z_critical:
-        problems.append(f"the standard deviation is {math.sqrt(sample_variance):.6g}, expected "
-                        f"{math.sqrt(variance):.6g} (variance ratio {sample_variance / variance:.3g}, "
-                        f"z = {variance_z:.1f})")
-        if stop_early:
-            return problems
-    distance, pvalue = kolmogorov_smirnov(values, dist)
-    if pvalue < alpha:
-        problems.append(f"the Kolmogorov-Smirnov distance to that distribution is {distance:.3g} (p = {pvalue:.2g})")
-    return problems
 
 
 # ----------------------------------------------------------------------------- known mistakes
@@ -354,7 +196,7 @@ SAMPLER_HINTS = {
 
 def named_mistake(unit: str, sample: np.ndarray, shape, inputs: dict, expected: dict) -> SamplerMistake | None:
     """The first known mistake of ``unit`` whose distribution ``sample`` fits."""
-    sample = _flat_sorted(sample)  # once for all candidates
+    sample = flat_sorted(sample)  # once for all candidates
     candidates = [(mistake, mistake.distribution(tuple(shape), inputs, expected)) for mistake in SAMPLER_MISTAKES[unit]]
     # Bounded distributions first: a truncated sample also fits an untruncated normal of the same
     # variance (only the bounds tell them apart), never the other way round.
