@@ -13,6 +13,7 @@ from autograder.engine.compare import judge
 from conftest import SOLUTIONS, TEST_SECRET, code_cell, solution_namespace, write_variant
 from dlcourse.references import conv_numpy
 from dlcourse.references import convolution as ref
+from dlcourse.references.geometry import conv_output_shape, pair, tf_geometry
 
 NAME = "04_convolution"
 ASSIGNMENT = cases.ASSIGNMENT
@@ -27,7 +28,7 @@ def solution():
 
 def numpy_conv(x, w, b, strides, pads):
     """Cross-correlation with explicit padding ((top, bottom), (left, right)), by einsum over each tap."""
-    sh, sw = cases._pair(strides)
+    sh, sw = pair(strides)
     xp = np.pad(x, ((0, 0), *pads, (0, 0)))
     kh, kw = w.shape[:2]
     ho = (xp.shape[1] - kh) // sh + 1
@@ -41,7 +42,7 @@ def numpy_conv(x, w, b, strides, pads):
 
 def numpy_conv_grads(x, w, b, strides, pads, dout):
     """Gradients of ``sum(numpy_conv(...) * dout)``, by the same taps."""
-    sh, sw = cases._pair(strides)
+    sh, sw = pair(strides)
     xp = np.pad(x, ((0, 0), *pads, (0, 0)))
     kh, kw = w.shape[:2]
     ho, wo = dout.shape[1:3]
@@ -57,7 +58,7 @@ def numpy_conv_grads(x, w, b, strides, pads, dout):
 
 
 def tf_pads(inputs):
-    return cases._pads(inputs, lambda *a: cases.tf_geometry(*a, inputs["padding"])[1:])
+    return cases._pads(inputs, lambda *a: tf_geometry(*a, inputs["padding"])[1:])
 
 
 def public_case(unit, name_start):
@@ -75,7 +76,7 @@ def test_tf_geometry_matches_keras():
                     if padding == "valid" and kernel > size:
                         continue
                     measured = ref.conv_geometry(size, kernel, stride, padding)
-                    expected = cases.tf_geometry(size, kernel, stride, padding)
+                    expected = tf_geometry(size, kernel, stride, padding)
                     assert (int(measured["out_size"]), int(measured["pad_before"]), int(measured["pad_after"])) \
                         == expected, (size, kernel, stride, padding)
 
@@ -86,7 +87,7 @@ def test_reference_matches_numpy_convolution(geometry):
     inputs = cases._conv_inputs(x_shape, w_shape, strides, padding, backward=True)(np.random.default_rng(0))
     args = {key: inputs[key] for key in ("x", "w", "b", "strides", "padding")}
     expected = ref.conv2d_forward(**args)["out"]
-    assert expected.shape == cases.output_shape(x_shape, w_shape, strides, padding)
+    assert expected.shape == conv_output_shape(x_shape, w_shape, strides, padding)
     np.testing.assert_allclose(expected, numpy_conv(inputs["x"], inputs["w"], inputs["b"], strides, tf_pads(inputs)),
                                rtol=1e-10, atol=1e-10)
     grads = ref.conv2d_backward(**inputs)
@@ -98,7 +99,7 @@ def test_reference_matches_numpy_convolution(geometry):
 def test_reference_gradients_match_central_differences():
     rng = np.random.default_rng(3)
     x, w, b = rng.normal(size=(1, 5, 4, 2)), rng.normal(size=(3, 2, 2, 2)), rng.normal(size=2)
-    dout = rng.normal(size=cases.output_shape(x.shape, w.shape, 2, "same"))
+    dout = rng.normal(size=conv_output_shape(x.shape, w.shape, 2, "same"))
     grads = ref.conv2d_backward(x, w, b, 2, "same", dout)
     arrays = {"x": x, "w": w, "b": b}
     h = 1e-5
@@ -191,7 +192,7 @@ def _swapped_pads(inputs):
 
 
 def _truncated(inputs):
-    x, w, (sh, sw) = inputs["x"], inputs["w"], cases._pair(inputs["strides"])
+    x, w, (sh, sw) = inputs["x"], inputs["w"], pair(inputs["strides"])
     out = numpy_conv(x, w, inputs["b"], inputs["strides"], tf_pads(inputs))
     return out[:, :x.shape[1] // sh - w.shape[0] + 1, :x.shape[2] // sw - w.shape[1] + 1]
 
@@ -261,7 +262,7 @@ def test_backward_mistakes_are_named(unit, mistake):
 def test_geometry_mistakes_are_named(mistake, case_name, wrong):
     case = public_case("conv_geometry", case_name)
     inputs = case.make_inputs(None)
-    assert _verdict(case, inputs, cases.tf_geometry(*inputs.values())).passed
+    assert _verdict(case, inputs, tf_geometry(*inputs.values())).passed
     verdict = _verdict(case, inputs, wrong)
     assert not verdict.passed and mistake in verdict.message, verdict.message
 
@@ -303,7 +304,7 @@ def test_grader_side_numpy_convolution_equals_keras(geometry):
     _, x_shape, w_shape, strides, padding = geometry
     rng = np.random.default_rng(len(geometry[0]))
     x, w, b = rng.normal(size=x_shape), rng.normal(size=w_shape), rng.normal(size=w_shape[3])
-    dout = rng.normal(size=cases.output_shape(x_shape, w_shape, strides, padding))
+    dout = rng.normal(size=conv_output_shape(x_shape, w_shape, strides, padding))
     timed = conv_numpy.timed_backward(x, w, b, strides, padding, dout)
     assert timed["reference_seconds"] > 0
     for name, value in ref.conv2d_backward(x, w, b, strides, padding, dout).items():

@@ -10,6 +10,7 @@ import pytest
 from autograder.cases import pooling as cases
 from autograder.engine.compare import judge
 from conftest import solution_namespace
+from dlcourse.references import geometry
 from dlcourse.references import pooling as ref
 
 NAME = "05_pooling"
@@ -125,7 +126,7 @@ def _padded(inputs, value, swap=False):
 
 def _windows(inputs, swap=False):
     """(output index, window slices in x) of every window; a plain loop."""
-    (ph, pw), (sh, sw) = cases._pair(inputs["pool_size"]), cases._pair(inputs["strides"] or inputs["pool_size"])
+    (ph, pw), (sh, sw) = geometry.pair(inputs["pool_size"]), geometry.pair(inputs["strides"] or inputs["pool_size"])
     (out_h, out_w), ((top, _), (left, _)) = cases.pool_pads(inputs["x"].shape, inputs["pool_size"], inputs["strides"],
                                                              inputs["padding"], swap)
     h, w = inputs["x"].shape[1:3]

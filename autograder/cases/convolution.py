@@ -15,6 +15,7 @@ from autograder.engine.case import Assignment, Case, Mistake
 from autograder.engine.compare import compare_value
 from dlcourse.references import conv_numpy
 from dlcourse.references import convolution as ref
+from dlcourse.references.geometry import conv_output_shape, pair, pads, tf_geometry
 
 # A fast unit's best time on the timed input may be at most SLOWDOWN times the grader's vectorized
 # NumPy convolution on the same input, plus ROUND_TRIP. Measured on 2 loaded cores: the reference
@@ -24,37 +25,21 @@ SLOWDOWN = 50.0
 ROUND_TRIP = 0.01
 
 
-# ----------------------------------------------------------------------------- geometry (trusted NumPy)
-
-def _pair(value) -> tuple[int, int]:
-    return (int(value), int(value)) if np.isscalar(value) else (int(value[0]), int(value[1]))
-
-
-def tf_geometry(size: int, kernel: int, stride: int, padding: str) -> tuple[int, int, int]:
-    """``(out_size, pad_before, pad_after)`` by TensorFlow's rule (checked against Keras in the tests)."""
-    if padding == "valid":
-        return (size - kernel) // stride + 1, 0, 0
-    out = -(-size // stride)
-    total = max((out - 1) * stride + kernel - size, 0)
-    return out, total // 2, total - total // 2
-
-
-def output_shape(x_shape, w_shape, strides, padding) -> tuple[int, int, int, int]:
-    (sh, sw) = _pair(strides)
-    ho = tf_geometry(x_shape[1], w_shape[0], sh, padding)[0]
-    wo = tf_geometry(x_shape[2], w_shape[1], sw, padding)[0]
-    return x_shape[0], ho, wo, w_shape[3]
-
+# ----------------------------------------------------------------------------- padding rules of the mistakes
 
 def _pads(inputs, rule) -> tuple[tuple[int, int], tuple[int, int]]:
     """Padding ((top, bottom), (left, right)) of a conv case under ``rule(size, kernel, stride)``."""
-    (sh, sw) = _pair(inputs["strides"])
+    (sh, sw) = pair(inputs["strides"])
     x, w = inputs["x"], inputs["w"]
     return rule(x.shape[1], w.shape[0], sh), rule(x.shape[2], w.shape[1], sw)
 
 
+def _same(size, kernel, stride):
+    return pads(size, kernel, stride, "same")
+
+
 def _swapped(size, kernel, stride):
-    _, before, after = tf_geometry(size, kernel, stride, "same")
+    before, after = _same(size, kernel, stride)
     return after, before
 
 
@@ -63,7 +48,7 @@ def _stride_one(size, kernel, stride):
 
 
 def _asymmetric(inputs) -> bool:
-    same = _pads(inputs, lambda *a: tf_geometry(*a, "same")[1:])
+    same = _pads(inputs, _same)
     return inputs["padding"] == "same" and _pads(inputs, _swapped) != same
 
 
@@ -74,7 +59,7 @@ def _conv_inputs(x_shape, w_shape, strides, padding, backward=False):
         inputs = {"x": rng.normal(size=x_shape), "w": rng.normal(size=w_shape), "b": rng.normal(size=w_shape[3]),
                   "strides": strides, "padding": padding}
         if backward:
-            inputs["dout"] = rng.normal(size=output_shape(x_shape, w_shape, strides, padding))
+            inputs["dout"] = rng.normal(size=conv_output_shape(x_shape, w_shape, strides, padding))
         return inputs
     return make
 
@@ -103,12 +88,12 @@ def _forward_mistakes():
         return ref.conv2d_padded(i["x"], i["w"], i["b"], i["strides"], _pads(i, _swapped))
 
     def same_ignores_stride(i, e):
-        if i["padding"] != "same" or _pads(i, _stride_one) == _pads(i, lambda *a: tf_geometry(*a, "same")[1:]):
+        if i["padding"] != "same" or _pads(i, _stride_one) == _pads(i, _same):
             return {"out": np.full(1, np.nan)}
         return ref.conv2d_padded(i["x"], i["w"], i["b"], i["strides"], _pads(i, _stride_one))
 
     def stride_on_input(i, e):
-        (sh, sw) = _pair(i["strides"])
+        (sh, sw) = pair(i["strides"])
         h, w = i["x"].shape[1:3]
         kh, kw = i["w"].shape[:2]
         ho, wo = h // sh - kh + 1, w // sw - kw + 1

@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.cases.convolution import _pair, tf_geometry
 from autograder.engine.case import Assignment, Case, Mistake
 from dlcourse.references import pooling as ref
+from dlcourse.references.geometry import pair, window_geometry
 
 
 # ----------------------------------------------------------------------------- a loop over windows (trusted)
 
 def pool_pads(x_shape, pool_size, strides, padding, swap=False):
-    """((top, bottom), (left, right)) and the output size, by TensorFlow's rule (swapped: extra before)."""
-    (ph, pw), (sh, sw) = _pair(pool_size), _pair(pool_size if strides is None else strides)
-    out_h, top, bottom = tf_geometry(x_shape[1], ph, sh, padding)
-    out_w, left, right = tf_geometry(x_shape[2], pw, sw, padding)
+    """The output size and ((top, bottom), (left, right)), by TensorFlow's rule (swapped: extra before)."""
+    out, ((top, bottom), (left, right)) = window_geometry(x_shape, pool_size,
+                                                          pool_size if strides is None else strides, padding)
     if swap:
         top, bottom, left, right = bottom, top, right, left
-    return (out_h, out_w), ((top, bottom), (left, right))
+    return out, ((top, bottom), (left, right))
 
 
 def pool_loops(kind, x, pool_size, strides, padding, dout=None, *, swap=False, pad_zero=False, count_pad=False,
@@ -35,7 +34,7 @@ def pool_loops(kind, x, pool_size, strides, padding, dout=None, *, swap=False, p
     maxima get the gradient; ``overwrite`` a window's gradient replaces instead of adding;
     ``divide=False`` the mean's gradient is not divided by the count.
     """
-    (ph, pw), (sh, sw) = _pair(pool_size), _pair(pool_size if strides is None else strides)
+    (ph, pw), (sh, sw) = pair(pool_size), pair(pool_size if strides is None else strides)
     (out_h, out_w), ((top, _), (left, _)) = pool_pads(x.shape, pool_size, strides, padding, swap)
     n, h, w, c = x.shape
     out = np.zeros((n, out_h, out_w, c))
@@ -130,7 +129,7 @@ def _loops(kind, backward=False, **options):
 
 def _default_strides_one(kind):
     def outputs(i, e):
-        if i["strides"] is not None or _pair(i["pool_size"]) == (1, 1):
+        if i["strides"] is not None or pair(i["pool_size"]) == (1, 1):
             return {"out": np.full(1, np.nan)}
         return ref.pool_forward(kind, i["x"], i["pool_size"], 1, i["padding"])
     return outputs

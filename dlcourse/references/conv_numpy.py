@@ -14,25 +14,15 @@ import time
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from dlcourse.references.geometry import pair, window_geometry
+
 TIMING_REPEATS = 3
-
-
-def _pair(value) -> tuple[int, int]:
-    return (int(value), int(value)) if np.ndim(value) == 0 else (int(value[0]), int(value[1]))
-
-
-def pads(size: int, kernel: int, stride: int, padding: str) -> tuple[int, int]:
-    """Zeros before and after one axis: none for "valid"; TensorFlow's split (extra after) for "same"."""
-    if padding == "valid":
-        return 0, 0
-    total = max((-(-size // stride) - 1) * stride + kernel - size, 0)
-    return total // 2, total - total // 2
 
 
 def _windows(x, w, strides, padding):
     """Padded input and its windows (N, H_out, W_out, C, kh, kw), with the pads used."""
-    (sh, sw), (kh, kw) = _pair(strides), w.shape[:2]
-    pad_h, pad_w = pads(x.shape[1], kh, sh, padding), pads(x.shape[2], kw, sw, padding)
+    (sh, sw), (kh, kw) = pair(strides), w.shape[:2]
+    _, (pad_h, pad_w) = window_geometry(x.shape, (kh, kw), strides, padding)
     padded = np.pad(x, ((0, 0), pad_h, pad_w, (0, 0)))
     windows = sliding_window_view(padded, (kh, kw), axis=(1, 2))[:, ::sh, ::sw]
     return padded, windows, pad_h, pad_w
@@ -46,7 +36,7 @@ def conv2d_forward(x, w, b, strides=1, padding="valid") -> dict:
 
 def conv2d_backward(x, w, b, strides, padding, dout) -> dict:
     """Gradients of ``sum(conv2d_forward(x, w, b) * dout)``: ``{"dx", "dw", "db"}``."""
-    (sh, sw), (kh, kw) = _pair(strides), w.shape[:2]
+    (sh, sw), (kh, kw) = pair(strides), w.shape[:2]
     padded, windows, pad_h, pad_w = _windows(x, w, strides, padding)
     h_out, w_out = dout.shape[1:3]
     dw = np.tensordot(windows, dout, axes=([0, 1, 2], [0, 1, 2])).transpose(1, 2, 0, 3)
