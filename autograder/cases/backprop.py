@@ -78,28 +78,29 @@ def _random_activation(backward):
     return make
 
 
-def _activation_cases(name, special, mistakes=(), hint=""):
-    forward = lambda x: ref.activation_forward(name, x)  # noqa: E731
-    backward = lambda x, dout: ref.activation_backward(name, x, dout)  # noqa: E731
+def _activation_cases(activation, units, special, mistakes=(), hint=""):
+    """The cases of ``units`` (forward, backward) against ``keras.activations.<activation>``."""
+    forward_unit, backward_unit = units
+    forward = lambda x: ref.activation_forward(activation, x)  # noqa: E731
+    backward = lambda x, dout: ref.activation_backward(activation, x, dout)  # noqa: E731
     return [
-        Case(f"{name}_forward", "5x4, with extreme values", _activation_inputs((5, 4), special), forward,
-             ("out", "cache")),
-        Case(f"{name}_forward", "random shape", _random_activation(False), forward, ("out", "cache"), hidden=True),
-        Case(f"{name}_backward", "5x4, with extreme values", _activation_inputs((5, 4), special, True), backward,
-             ("dx",), driver="forward_backward", forward=f"{name}_forward", mistakes=mistakes, hint=hint),
-        Case(f"{name}_backward", "random shape", _random_activation(True), backward, ("dx",),
-             driver="forward_backward", forward=f"{name}_forward", hidden=True),
+        Case(forward_unit, "5x4, with extreme values", _activation_inputs((5, 4), special), forward, ("out", "cache")),
+        Case(forward_unit, "random shape", _random_activation(False), forward, ("out", "cache"), hidden=True),
+        Case(backward_unit, "5x4, with extreme values", _activation_inputs((5, 4), special, True), backward,
+             ("dx",), driver="forward_backward", forward=forward_unit, mistakes=mistakes, hint=hint),
+        Case(backward_unit, "random shape", _random_activation(True), backward, ("dx",),
+             driver="forward_backward", forward=forward_unit, hidden=True),
     ]
 
 
 ACTIVATIONS = (
-    _activation_cases("sigmoid", (0.0, 40.0, -40.0, 700.0, -700.0), mistakes=(
+    _activation_cases("sigmoid", ("sigmoid_forward", "sigmoid_backward"), (0.0, 40.0, -40.0, 700.0, -700.0), mistakes=(
         Mistake("the derivative was taken at x instead of at sigmoid(x): use s (1 - s) with s = sigmoid(x)",
                 lambda i, e: {"dx": i["dout"] * i["x"] * (1 - i["x"])}),))
-    + _activation_cases("relu", (0.0, 0.0, -0.0, 5.0, -5.0), mistakes=(
+    + _activation_cases("relu", ("relu_forward", "relu_backward"), (0.0, 0.0, -0.0, 5.0, -5.0), mistakes=(
         Mistake("x == 0 counted as active; Keras's ReLU has gradient 0 at 0 (use x > 0)",
                 lambda i, e: {"dx": i["dout"] * (i["x"] >= 0)}),))
-    + _activation_cases("tanh", (0.0, 30.0, -30.0), mistakes=(
+    + _activation_cases("tanh", ("tanh_forward", "tanh_backward"), (0.0, 30.0, -30.0), mistakes=(
         Mistake("1 - x**2 was used; the derivative is 1 - tanh(x)**2",
                 lambda i, e: {"dx": i["dout"] * (1 - i["x"] ** 2)}),))
 )

@@ -230,8 +230,10 @@ def _speed_judge(unit: str, runs: tuple[str, ...]):
     return judge
 
 
-def _conv_cases(suffix: str, geometry_points: float, hidden_points: float, timed_points: tuple[float, ...]):
-    forward, backward = f"conv2d_forward{suffix}", f"conv2d_backward{suffix}"
+def _conv_cases(units: tuple[str, str], geometry_points: float, hidden_points: float,
+                timed_points: tuple[float, ...], fast: bool):
+    """The cases of ``units`` (forward, backward); a ``fast`` pair is timed against ``conv_numpy``."""
+    forward, backward = units
     cases = []
     for backward_pass, unit in ((False, forward), (True, backward)):
         reference = ref.conv2d_backward if backward_pass else ref.conv2d_forward
@@ -246,7 +248,7 @@ def _conv_cases(suffix: str, geometry_points: float, hidden_points: float, timed
                           points=hidden_points, hidden=True, **common))
         name, x_shape, w_shape, strides, padding = TIMED
         make = _conv_inputs(x_shape, w_shape, strides, padding, backward_pass)
-        if not suffix:
+        if not fast:
             cases.append(Case(unit, name, make, reference, outputs, points=timed_points[0], timeout=30.0,
                               mistakes=mistakes, **common))
             continue
@@ -259,8 +261,10 @@ def _conv_cases(suffix: str, geometry_points: float, hidden_points: float, timed
     return cases
 
 
-NAIVE = _conv_cases("", geometry_points=1.0, hidden_points=1.0, timed_points=(1.0,))
-FAST = _conv_cases("_fast", geometry_points=0.5, hidden_points=0.5, timed_points=(0.5, 0.5, 1.0))
+NAIVE = _conv_cases(("conv2d_forward", "conv2d_backward"), geometry_points=1.0, hidden_points=1.0,
+                    timed_points=(1.0,), fast=False)
+FAST = _conv_cases(("conv2d_forward_fast", "conv2d_backward_fast"), geometry_points=0.5, hidden_points=0.5,
+                   timed_points=(0.5, 0.5, 1.0), fast=True)
 
 # Units in notebook order; the timed naive cases run before the fast ones that are compared with them.
 _ORDER = ("conv_geometry", "conv2d_forward", "conv2d_backward", "conv2d_forward_fast", "conv2d_backward_fast")

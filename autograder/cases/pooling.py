@@ -179,11 +179,10 @@ HINTS = {
 }
 
 
-def _cases(kind: str):
-    forward, backward = f"{kind}_pool2d_forward", f"{kind}_pool2d_backward"
+def _cases(forward, backward, references):
+    """The cases of the units ``forward`` and ``backward`` against their ``references`` (a pair)."""
     cases = []
-    for backward_pass, unit in ((False, forward), (True, backward)):
-        reference = getattr(ref, unit)
+    for backward_pass, unit, reference in ((False, forward, references[0]), (True, backward, references[1])):
         outputs = ("dx",) if backward_pass else ("out", "cache")
         common = dict(driver="forward_backward", forward=forward) if backward_pass else {}
         points = 1.0 if backward_pass else 0.5
@@ -198,5 +197,6 @@ def _cases(kind: str):
 ASSIGNMENT = Assignment(
     name="05_pooling",
     title="Pooling",
-    cases=tuple(_cases("max") + _cases("avg")),
+    cases=tuple(_cases("max_pool2d_forward", "max_pool2d_backward", (ref.max_pool2d_forward, ref.max_pool2d_backward))
+                + _cases("avg_pool2d_forward", "avg_pool2d_backward", (ref.avg_pool2d_forward, ref.avg_pool2d_backward))),
 )

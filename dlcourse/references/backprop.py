@@ -37,12 +37,18 @@ def dense_backward(x, w, b, dout) -> dict:
 
 
 def activation_forward(name: str, x) -> dict:
-    """``keras.activations.<name>(x)``: ``{"out": x.shape}``."""
+    """``keras.activations.<name>(x)``: ``{"out": x.shape}``.
+
+    The reference of ``sigmoid_forward``, ``relu_forward`` and ``tanh_forward``.
+    """
     return {"out": to_numpy(getattr(keras().activations, name)(x))}
 
 
 def activation_backward(name: str, x, dout) -> dict:
-    """Gradient of ``sum(activation(x) * dout)`` with respect to ``x``: ``{"dx": x.shape}``."""
+    """Gradient of ``sum(activation(x) * dout)`` with respect to ``x``: ``{"dx": x.shape}``.
+
+    The reference of ``sigmoid_backward``, ``relu_backward`` and ``tanh_backward``.
+    """
     function = getattr(keras().activations, name)
     _, (dx,) = value_and_grad(lambda x_: keras().ops.sum(function(x_) * dout), x)
     return {"dx": dx}
@@ -63,7 +69,10 @@ def softmax_crossentropy(logits, labels) -> dict:
 
 
 def cubic_sine_gradient(x, c, d, h=None) -> dict:
-    """Exact gradient of the worker's test function ``sum(c sin x) + sum(d x^3)/3 + (sum x)^2/2``."""
+    """Exact gradient of the worker's test function ``sum(c sin x) + sum(d x^3)/3 + (sum x)^2/2``.
+
+    The reference of ``numerical_gradient``, which the worker calls on that function.
+    """
     ops = keras().ops
     _, (grad,) = value_and_grad(lambda x_: ops.sum(c * ops.sin(x_)) + ops.sum(d * x_**3) / 3 + ops.sum(x_) ** 2 / 2, x)
     return {"grad": grad}
@@ -124,5 +133,8 @@ def mlp_logits(params, x) -> np.ndarray:
 
 
 def mlp_accuracy(params, x, y) -> float:
-    """Share of ``x`` (N, D) whose largest logit is the label ``y`` (N,), for the MLP with ``params``."""
+    """Share of ``x`` (N, D) whose largest logit is the label ``y`` (N,), for the MLP with ``params``.
+
+    ``train_mlp`` is graded by this accuracy of the parameters it returns on held-out digits.
+    """
     return float(np.mean(np.argmax(mlp_logits(params, x), axis=1) == y))

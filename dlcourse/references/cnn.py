@@ -145,13 +145,19 @@ def architecture(unit: str, input_shape, num_classes, weights=None, x=None) -> d
 
 
 def lenet5_logits(x, params, **variant) -> dict:
-    """Logits of the reference LeNet-5 (float64) with weights ``params`` in ``get_weights()`` order: ``{"logits"}``."""
+    """Logits of the reference LeNet-5 (float64) with weights ``params`` in ``get_weights()`` order: ``{"logits"}``.
+
+    The reference of ``lenet5_forward``.
+    """
     model = build_lenet5(x.shape[1:], params[-1].shape[0], dtype=F64, **variant)
     model.set_weights(list(params))
     return {"logits": to_numpy(model(x, training=False))}
 
 
 def lenet5_accuracy(weights, x, y) -> float:
-    """Share of ``x`` whose largest logit is the label ``y``, for the reference LeNet-5 with ``weights``."""
+    """Share of ``x`` whose largest logit is the label ``y``, for the reference LeNet-5 with ``weights``.
+
+    ``train_lenet5`` is graded by this accuracy of the weights it returns on held-out digits.
+    """
     logits = lenet5_logits(x, weights)["logits"]
     return float(np.mean(np.argmax(logits, axis=1) == y))

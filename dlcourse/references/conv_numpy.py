@@ -77,8 +77,10 @@ def _timed(function, **inputs) -> dict:
 
 
 def timed_forward(x, w, b, strides=1, padding="valid") -> dict:
+    """``conv2d_forward`` and its time: the yardstick of ``conv2d_forward_fast``."""
     return _timed(conv2d_forward, x=x, w=w, b=b, strides=strides, padding=padding)
 
 
 def timed_backward(x, w, b, strides, padding, dout) -> dict:
+    """``conv2d_backward`` and its time: the yardstick of ``conv2d_backward_fast``."""
     return _timed(conv2d_backward, x=x, w=w, b=b, strides=strides, padding=padding, dout=dout)

@@ -51,7 +51,11 @@ def generator_loss(logits_fake) -> dict:
 
 
 def mlp(spec: dict):
-    """A float64 ``Sequential`` of ``Dense`` layers from ``{"input_dim": D, "layers": [[units, activation], ...]}``."""
+    """A float64 ``Sequential`` of ``Dense`` layers from ``{"input_dim": D, "layers": [[units, activation], ...]}``.
+
+    The reference of ``build_generator`` and ``build_discriminator`` (through ``weight_shapes`` and
+    ``mlp_output``).
+    """
     k = keras()
     layers = [k.Input((int(spec["input_dim"]),), dtype=F64)]
     layers += [k.layers.Dense(int(units), activation=activation, dtype=F64) for units, activation in spec["layers"]]
