@@ -17,7 +17,7 @@ import inspect
 import re
 import types
 
-from autograder.cases import find_unit
+from autograder.cases import COURSE
 from autograder.engine.extract import kept_statements
 from autograder.engine.references import ReferenceCache, cache_dir
 from autograder.engine.runner import CaseRunner, in_process
@@ -61,7 +61,7 @@ def check(unit, namespace: dict | None = None, max_timeout: float | None = None)
             inspect.currentframe().f_back.f_globals
     if _CACHE is None:
         _CACHE = ReferenceCache(cache_dir())
-    assignment = find_unit(name)
+    assignment = COURSE.find_unit(name)
     runner = kernel_runner(namespace, _CACHE.expected, assignment.units)
     runner.max_timeout = max_timeout
     runner.timed_out.pop(name, None)

@@ -32,6 +32,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 from autograder.cases import ASSIGNMENTS  # noqa: E402 - after the TensorFlow settings
 from autograder.engine.extract import read_notebook  # noqa: E402
+from autograder.cases import COURSE  # noqa: E402
 from autograder.engine.grade import Grader  # noqa: E402
 from autograder.engine.references import ReferenceCache  # noqa: E402
 
@@ -60,7 +61,7 @@ def submissions(name: str, folder: Path) -> dict[str, Path]:
 
 def dlcourse_seconds(name: str, notebooks: dict[str, Path], cache: ReferenceCache) -> float:
     """Seconds per submission, references warm (the solution is graded once first, not counted)."""
-    grader = Grader(secret="benchmark", cache=cache)
+    grader = Grader(COURSE, secret="benchmark", cache=cache)
     grader.grade(notebooks["complete"], ASSIGNMENTS[name])
     started = time.perf_counter()
     for kind in KINDS:

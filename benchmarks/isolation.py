@@ -20,6 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 from autograder.cases import ASSIGNMENTS  # noqa: E402 - after the TensorFlow settings
+from autograder.cases import COURSE  # noqa: E402
 from autograder.engine.grade import Grader  # noqa: E402
 from autograder.engine.references import ReferenceCache  # noqa: E402
 from autograder.engine.sandbox import Sandbox, bwrap_available  # noqa: E402
@@ -41,7 +42,7 @@ def start_up(level: str, frameworks: bool, repeat: int) -> float:
 
 
 def grading(level: str, name: str, cache: ReferenceCache, repeat: int) -> float:
-    grader = Grader(secret="benchmark", cache=cache, isolation=level)
+    grader = Grader(COURSE, secret="benchmark", cache=cache, isolation=level)
     notebook = ROOT / "solutions" / f"{name}.ipynb"
     grader.grade(notebook, ASSIGNMENTS[name])  # warms the reference cache
     times = []

@@ -133,10 +133,11 @@ def main() -> int:
           f"(total {sum(cpu_times):.2f} s)")
 
     from autograder.cases import ASSIGNMENTS
+    from autograder.cases import COURSE
     from autograder.engine.grade import Grader
     from autograder.engine.references import ReferenceCache
 
-    grader = Grader(secret=SECRET, cache=ReferenceCache(folder / "gpu" / "references"))
+    grader = Grader(COURSE, secret=SECRET, cache=ReferenceCache(folder / "gpu" / "references"))
     tensorflow_installed = subprocess.run([sys.executable, "-c", "import tensorflow"], capture_output=True).returncode == 0
     for name, assignment in ASSIGNMENTS.items():
         if assignment.frameworks and not tensorflow_installed:

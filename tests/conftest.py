@@ -12,6 +12,7 @@ import nbformat
 import pytest
 
 from autograder.engine.extract import read_notebook
+from autograder.cases import COURSE
 from autograder.engine.grade import Grader
 from autograder.engine.references import ReferenceCache
 from autograder.engine.sandbox import bwrap_available
@@ -34,7 +35,7 @@ def reference_cache(tmp_path_factory) -> ReferenceCache:
 @pytest.fixture(scope="session")
 def grader(reference_cache) -> Grader:
     """Grades everything, hidden cases included, in the sandbox."""
-    return Grader(secret=TEST_SECRET, cache=reference_cache)
+    return Grader(COURSE, secret=TEST_SECRET, cache=reference_cache)
 
 
 def solution_namespace(name: str) -> dict:

@@ -74,6 +74,7 @@ def test_dcgan_tutorial_losses_and_a_train_step_forty_lines_into_its_cell_get_fu
 import sys  # noqa: E402
 
 from autograder.check import CheckFailed, check  # noqa: E402
+from autograder.cases import COURSE  # noqa: E402
 from autograder.engine.grade import Grader  # noqa: E402
 from conftest import code_cell, solution_namespace  # noqa: E402
 
@@ -121,7 +122,7 @@ def test_one_diagnosis_per_unit_then_a_count_and_public_points(backprop, capsys)
         check("dense_forward", namespace)
     printed = capsys.readouterr().out
     assert printed.count("This matches a known mistake: the bias `b` is not added") == 1, printed
-    cases = [case for case in check_module.find_unit("dense_forward").public_cases() if case.unit == "dense_forward"]
+    cases = [case for case in check_module.COURSE.find_unit("dense_forward").public_cases() if case.unit == "dense_forward"]
     more = len(cases) - 1
     assert f"{more} more public case{'s' if more > 1 else ''} fail{'' if more > 1 else 's'} the same way." in printed
     public = sum(case.points for case in cases)
@@ -147,7 +148,7 @@ def test_dlcourse_check_runs_a_hung_unit_once_and_names_it_in_dependents(referen
     import time
     notebook = write_variant(tmp_path, SOLUTIONS / "01_backprop.ipynb",
                              lambda nb: nb["cells"].append(code_cell(LOOPING_SIGMOID)))
-    grader = Grader(public_only=True, cache=reference_cache, max_timeout=1.0)
+    grader = Grader(COURSE, public_only=True, cache=reference_cache, max_timeout=1.0)
     started = time.monotonic()
     result = grader.grade(notebook)
     seconds = time.monotonic() - started

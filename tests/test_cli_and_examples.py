@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from autograder.cases.backprop import ASSIGNMENT
+from autograder.cases import COURSE
 from autograder.engine.grade import Grader
 from conftest import ASSIGNMENTS_DIR, EXAMPLES, ROOT, SOLUTIONS, TEST_SECRET
 
@@ -101,7 +102,7 @@ EXPECTED_PASSING = {
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_PASSING))
 def test_examples_score_what_they_should(reference_cache, name):
-    grader = Grader(secret=TEST_SECRET, cache=reference_cache, max_timeout=3.0)  # the cheat's hangs cost 3 s
+    grader = Grader(COURSE, secret=TEST_SECRET, cache=reference_cache, max_timeout=3.0)  # the cheat's hangs cost 3 s
     result = grader.grade(EXAMPLES / name / "01_backprop.ipynb")
     fully_passing = {row["unit"] for row in result.units() if row["status"] == "passed"}
     assert fully_passing == EXPECTED_PASSING[name]

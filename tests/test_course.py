@@ -11,7 +11,7 @@ import pytest
 
 from autograder.cases import ASSIGNMENTS
 from conftest import ASSIGNMENTS_DIR, ROOT, SOLUTIONS
-from dlcourse.release import render, student_notebook
+from autograder.course.release import render, student_notebook
 
 NAMES = sorted(ASSIGNMENTS)
 

@@ -56,12 +56,13 @@ def test_an_upload_is_graded_as_exactly_one_notebook(upload, expect, tmp_path, g
 
 def test_warming_the_cache_leaves_only_fresh_cases_to_compute_while_grading(tmp_path):
     from autograder.course.gradescope import warm
+    from autograder.cases import COURSE
     from autograder.engine.grade import Grader
     from autograder.engine.references import ReferenceCache
 
     fresh = sum(case.fresh for case in BACKPROP.cases)
     assert warm("01_backprop", TEST_SECRET, ReferenceCache(tmp_path)) == len(BACKPROP.cases) - fresh
-    grader = Grader(secret=TEST_SECRET, cache=ReferenceCache(tmp_path))
+    grader = Grader(COURSE, secret=TEST_SECRET, cache=ReferenceCache(tmp_path))
     result = grader.grade(SOLUTION)
     assert result.score == BACKPROP.max_score and grader.cache.misses == fresh
 

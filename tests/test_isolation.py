@@ -21,6 +21,7 @@ import pytest
 from autograder.cases.backprop import ASSIGNMENT as BACKPROP
 from autograder.cases.gan import ASSIGNMENT as GAN
 from autograder.engine.case import Assignment
+from autograder.cases import COURSE
 from autograder.engine.grade import Grader
 from autograder.engine.protections import protections
 from autograder.engine.runtime import entries
@@ -62,7 +63,7 @@ def exposed(tmp_path) -> dict[str, Path]:
 
 
 def grade(tmp_path: Path, level: str, source: Path, assignment: Assignment, unit: str, code: str):
-    grader = Grader(secret=TEST_SECRET, max_timeout=20.0, isolation=level)
+    grader = Grader(COURSE, secret=TEST_SECRET, max_timeout=20.0, isolation=level)
     notebook = write_variant(tmp_path, source, lambda nb: nb["cells"].append(code_cell(code)))
     result = grader.grade(notebook, assignment)
     target = [r for r in result.results if r.case.unit == unit]

@@ -21,6 +21,7 @@ import pytest
 from autograder.cases.backprop import ASSIGNMENT
 from autograder.engine import wire
 from autograder.engine.case import Assignment
+from autograder.cases import COURSE
 from autograder.engine.grade import Grader
 from autograder.engine.sandbox import Sandbox, UidLease
 from conftest import SOLUTIONS, TEST_SECRET, code_cell, require_bwrap, write_variant
@@ -41,7 +42,7 @@ def quick_grader(request, reference_cache) -> Grader:
     isolation levels: bubblewrap, and the fallback used where namespaces are unavailable."""
     if request.param == "bwrap":
         require_bwrap()
-    return Grader(secret=TEST_SECRET, cache=reference_cache, max_timeout=2.0, isolation=request.param)
+    return Grader(COURSE, secret=TEST_SECRET, cache=reference_cache, max_timeout=2.0, isolation=request.param)
 
 
 def attack(tmp_path: Path, source: str) -> Path:

@@ -1,4 +1,4 @@
-"""The course's grading cases, one module per assignment, and how a notebook is matched to one."""
+"""The course's grading cases, one module per assignment; ``COURSE`` is the catalogue the grader is given."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import importlib
 import pkgutil
 
 from autograder.engine.case import Assignment
+from autograder.engine.catalogue import Catalogue
 
 
 def _discover() -> dict[str, Assignment]:
@@ -19,25 +20,5 @@ def _discover() -> dict[str, Assignment]:
     return dict(sorted(found.items()))
 
 
-ASSIGNMENTS: dict[str, Assignment] = _discover()
-
-
-def identify(notebook) -> Assignment | None:
-    """The assignment of a notebook: its metadata, else its file name, else the units it defines."""
-    tagged = notebook.metadata.get("dlcourse", {})
-    if isinstance(tagged, dict) and tagged.get("assignment") in ASSIGNMENTS:
-        return ASSIGNMENTS[tagged["assignment"]]
-    for name, assignment in ASSIGNMENTS.items():
-        if name in notebook.path.stem:
-            return assignment
-    overlap = {name: len(set(assignment.units) & notebook.defined) for name, assignment in ASSIGNMENTS.items()}
-    best = max(overlap, key=overlap.get)
-    return ASSIGNMENTS[best] if overlap[best] else None
-
-
-def find_unit(unit: str) -> Assignment:
-    """The assignment that grades ``unit`` (unit names are unique across the course)."""
-    for assignment in ASSIGNMENTS.values():
-        if unit in assignment.units:
-            return assignment
-    raise ValueError(f"Expected the name of a graded unit. Received {unit!r}.")
+COURSE = Catalogue(_discover())
+ASSIGNMENTS: dict[str, Assignment] = COURSE.assignments

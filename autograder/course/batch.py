@@ -66,6 +66,7 @@ def grade_notebook(data: bytes, student: str, label: str, digest: str, secret: s
     """
     global _GRADER
     from autograder.engine.fingerprint import grader_fingerprint
+    from autograder.cases import COURSE
     from autograder.engine.grade import Grader
     from autograder.engine.references import ReferenceCache
 
@@ -78,7 +79,7 @@ def grade_notebook(data: bytes, student: str, label: str, digest: str, secret: s
         if _GRADER is None or _GRADER[0] != settings:
             from autograder.engine.references import cache_dir
 
-            _GRADER = (settings, Grader(secret=secret, cache=ReferenceCache(Path(cache) if cache else cache_dir()),
+            _GRADER = (settings, Grader(COURSE, secret=secret, cache=ReferenceCache(Path(cache) if cache else cache_dir()),
                                         isolation=isolation))
         grader = _GRADER[1]
         with tempfile.TemporaryDirectory(prefix="dlcourse-task-") as scratch:
@@ -140,9 +141,10 @@ def _unavailable(task: tuple, reason: str) -> dict:
 
 
 def _assignment_of(label: str) -> str | None:
-    from autograder.cases import ASSIGNMENTS
+    from autograder.cases import COURSE
 
-    return next((name for name in ASSIGNMENTS if name in Path(label).stem), None)
+    assignment = COURSE.by_file_name(Path(label))
+    return assignment.name if assignment else None
 
 
 # ----------------------------------------------------------------------------- the batch

@@ -10,8 +10,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.cases import ASSIGNMENTS, identify
 from autograder.engine.case import Assignment, Case
+from autograder.engine.catalogue import Catalogue
 from autograder.engine.compare import Verdict
 from autograder.engine.extract import NotebookError, read_notebook
 from autograder.engine.protections import missing, summary
@@ -74,6 +74,7 @@ class Grader:
     """Grades notebooks with shared settings (sandbox kind, reference cache, secret).
 
     Args:
+        course: the assignments it grades (the course's: ``autograder.cases.COURSE``).
         public_only: grade only the public cases (a student's own check).
         secret: seed material for hidden cases (required unless ``public_only``).
         cache: where references are kept.
@@ -81,6 +82,7 @@ class Grader:
         max_timeout: caps every case's wall-clock timeout (tests of hanging code use a short one).
     """
 
+    course: Catalogue
     public_only: bool = False
     secret: str | None = None
     cache: ReferenceCache = field(default_factory=ReferenceCache)
@@ -95,10 +97,10 @@ class Grader:
         except NotebookError as error:
             result = self._unreadable(path, assignment, str(error))
         else:
-            assignment = assignment or identify(notebook)
+            assignment = assignment or self.course.identify(notebook)
             if assignment is None:
                 result = SubmissionResult(path, None, error=f"{path.name}: no assignment of this course "
-                                                             f"matches it (known: {', '.join(ASSIGNMENTS)})")
+                                                             f"matches it (known: {', '.join(self.course)})")
             else:
                 result = self._grade(notebook, assignment)
         result.seconds = time.perf_counter() - started
@@ -128,7 +130,7 @@ class Grader:
         return result
 
     def _unreadable(self, path: Path, assignment: Assignment | None, reason: str) -> SubmissionResult:
-        assignment = assignment or ASSIGNMENTS.get(_stem_match(path))
+        assignment = assignment or self.course.by_file_name(path)
         if assignment is None:
             return SubmissionResult(path, None, error=reason)
         result = SubmissionResult(path, assignment, notices=[reason])
@@ -136,9 +138,3 @@ class Grader:
             result.results.append(CaseResult(case, Verdict(False, f"{case.unit}: {reason}", "error")))
         return result
 
-
-def _stem_match(path: Path) -> str | None:
-    for name in ASSIGNMENTS:
-        if name in path.stem:
-            return name
-    return None

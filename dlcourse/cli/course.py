@@ -1,36 +1,15 @@
-"""The ``dlcourse grade`` and ``dlcourse check`` commands (plugged into ``dlcourse.cli``)."""
+"""Course operations: ``dlcourse grade-batch``, ``dlcourse gradebook`` (nbgrader) and ``dlcourse gradescope``."""
 
 from __future__ import annotations
 
 import json
 import os
-import sys
-import tempfile
 from pathlib import Path
 
 from rich.console import Console
 
-from autograder.doctor import choose_isolation, isolation_option
-
-
-def grade(subparsers) -> None:
-    parser = subparsers.add_parser("grade", help="grade a notebook, a folder of notebooks, or a zip (all cases)",
-                                   description="Grade submissions with every case, hidden ones included. Exits 0 "
-                                               "whenever grading ran, whatever the score.")
-    parser.add_argument("path", type=Path, help="a .ipynb file, a folder of them, or a .zip")
-    parser.add_argument("--json", type=Path, metavar="FILE", help="write Gradescope-format results here")
-    _common(parser)
-    parser.set_defaults(func=lambda args: _run(args, public_only=False))
-
-
-def check(subparsers) -> None:
-    parser = subparsers.add_parser("check", help="check your notebook against the public cases",
-                                   description="A student's own check: the public cases only, in the same "
-                                               "sandbox and with the same messages as grading.")
-    parser.add_argument("path", type=Path, help="your notebook (.ipynb)")
-    parser.add_argument("--json", type=Path, metavar="FILE", help="write Gradescope-format results here")
-    _common(parser)
-    parser.set_defaults(func=lambda args: _run(args, public_only=True))
+from dlcourse.cli.options import (backend_option, choose_backend, choose_isolation, fail, isolation_option,
+                                  progress_bar, writable_file, writable_folder)
 
 
 def grade_batch(subparsers) -> None:
@@ -51,7 +30,7 @@ def grade_batch(subparsers) -> None:
     parser.add_argument("--worker-cache", metavar="DIR",
                         help="with --scheduler: the reference cache folder on the workers "
                              "(default: their $DLCOURSE_CACHE, else ~/.cache/dlcourse)")
-    _backend_option(parser)
+    backend_option(parser)
     parser.set_defaults(func=_run_batch)
 
 
@@ -77,7 +56,7 @@ def gradebook(subparsers) -> None:
     parser.add_argument("--workers", type=int, default=1, metavar="N", help="local worker processes (default 1)")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786")
     isolation_option(parser)
-    _backend_option(parser)
+    backend_option(parser)
     parser.set_defaults(func=_run_gradebook)
 
 
@@ -103,59 +82,11 @@ def gradescope(subparsers) -> None:
     warm.set_defaults(func=_run_gradescope_warm)
 
 
-def warm(subparsers) -> None:
-    parser = subparsers.add_parser("warm", help="precompute the public checks' references (checks then need no Keras)",
-                                   description="Compute the Keras references of every public case into the reference "
-                                               "cache ($DLCOURSE_CACHE, else ~/.cache/dlcourse), once per install: "
-                                               "check() in a notebook and `dlcourse check` then answer without "
-                                               "importing Keras or TensorFlow. `make` runs it.")
-    parser.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: all of them")
-    _backend_option(parser)
-    parser.set_defaults(func=_run_warm)
-
-
-def _run_warm(args) -> int:
-    from autograder.cases import ASSIGNMENTS
-    from autograder.engine.references import ReferenceCache, cache_dir, warm as warm_cases
-
-    _choose_backend(args)
-    unknown = [name for name in args.assignments if name not in ASSIGNMENTS]
-    if unknown:
-        return fail(f"Expected assignments among {', '.join(ASSIGNMENTS)}. Received {', '.join(unknown)}.")
-    folder = cache_dir()
-    problem = writable_folder(folder)
-    if problem:
-        return fail(problem)
-    cache = ReferenceCache(folder)
-    for name in args.assignments or list(ASSIGNMENTS):
-        computed = warm_cases(ASSIGNMENTS[name].public_cases(), None, cache)
-        print(f"{name}: {computed} public references computed into {folder}", flush=True)
-    return 0
-
-
-def _backend_option(parser) -> None:
-    parser.add_argument("--backend", choices=("tensorflow", "jax", "torch"),
-                        help="the Keras backend of the references (default: $KERAS_BACKEND, else tensorflow); "
-                             "jax and torch need `pip install dlcourse[jax]` or `[torch]`")
-
-
-def _choose_backend(args) -> None:
-    """Must run before anything imports Keras (the references import it lazily, on first use)."""
-    if getattr(args, "backend", None):
-        os.environ["KERAS_BACKEND"] = args.backend
-
-
-def _progress_bar():
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    return Progress(TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-
-
 def _run_batch(args) -> int:
     from autograder.course.batch import grade_batch as run_batch, survey
     from autograder.engine.secret import grader_secret
 
-    _choose_backend(args)
+    choose_backend(args)
     console = Console()
     problem = choose_isolation(args)
     if problem:
@@ -170,7 +101,7 @@ def _run_batch(args) -> int:
         total = len(survey(args.submissions).submissions)
     except ValueError as error:
         return fail(str(error))
-    with _progress_bar() as bar:
+    with progress_bar() as bar:
         task = bar.add_task("grading", total=total)
         try:
             report = run_batch(args.submissions, args.out, grader_secret(), workers=args.workers,
@@ -198,38 +129,12 @@ def _run_batch(args) -> int:
     return 0
 
 
-def fail(message: str) -> int:
-    """Print one plain line (never wrapped, never a traceback) to stderr; return exit status 2."""
-    print(" ".join(message.split()), file=sys.stderr)
-    return 2
-
-
-def writable_folder(path: Path) -> str | None:
-    """None if ``path`` is (or can be made) a folder we can write in; else a one-line reason."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".dlcourse-probe-"):
-            pass
-    except OSError as error:
-        return f"Expected a writable output folder. Received {path} ({error.strerror or error})"
-    return None
-
-
-def writable_file(path: Path) -> str | None:
-    """None if a file can be written at ``path`` (its folder is created if needed); else a one-line reason."""
-    if path.is_dir():
-        return f"Expected a file path to write. Received a folder: {path}"
-    if path.exists() and not os.access(path, os.W_OK):
-        return f"Expected a writable file path. Received {path} (permission denied)"
-    return writable_folder(path.parent) if str(path.parent) else None
-
-
 def _run_gradebook(args) -> int:
     from autograder.course.nbgrader_config import load_course
     from autograder.course.nbgrader_course import grade_course, print_rows
     from autograder.engine.secret import grader_secret
 
-    _choose_backend(args)
+    choose_backend(args)
     console = Console()
     problem = choose_isolation(args)
     if problem:
@@ -241,7 +146,7 @@ def _run_gradebook(args) -> int:
         course = load_course(folder, assignment)
     except ValueError as error:
         return fail(str(error))
-    with _progress_bar() as bar:
+    with progress_bar() as bar:
         task = bar.add_task("grading", total=None)
         try:
             rows = grade_course(course, assignment, grader_secret(), students=args.students, force=args.force,
@@ -271,14 +176,14 @@ def _run_gradescope(args) -> int:
     problem = writable_file(args.out)
     if problem:
         return fail(problem)
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     names = build(root, args.out, grader_secret(), args.assignment, isolation=args.isolation)
     print(f"wrote {args.out} ({len(names)} files): upload it as the assignment's autograder on Gradescope")
     return 0
 
 
 def _run_gradescope_grade(args) -> int:
-    from autograder.cases import ASSIGNMENTS
+    from autograder.cases import ASSIGNMENTS, COURSE
     from autograder.course.gradescope import grade_upload
     from autograder.engine.fingerprint import grader_fingerprint
     from autograder.engine.grade import Grader
@@ -292,7 +197,7 @@ def _run_gradescope_grade(args) -> int:
     if problem:
         return fail(problem)
     secret = grader_secret()
-    grader = Grader(secret=secret, cache=ReferenceCache(cache_dir()))
+    grader = Grader(COURSE, secret=secret, cache=ReferenceCache(cache_dir()))
     results, graded = grade_upload(args.submission, args.assignment, grader)
     results["extra_data"] = {"fingerprint": grader_fingerprint(secret), "references_computed": grader.cache.misses}
     console = Console(soft_wrap=True)
@@ -324,65 +229,36 @@ def _run_gradescope_warm(args) -> int:
     return 0
 
 
-def _common(parser) -> None:
-    parser.add_argument("--assignment", help="grade as this assignment (default: from the notebook)")
-    _backend_option(parser)
-    isolation_option(parser)
+def release(subparsers) -> None:
+    parser = subparsers.add_parser("release", help="regenerate assignments/ from solutions/",
+                                   description="Regenerate the student notebooks from the solution notebooks "
+                                               "with nbgrader's generate_assignment preprocessors.")
+    parser.add_argument("--solutions", type=Path, metavar="DIR",
+                        help="default: solutions/ of the course checkout that holds the current folder")
+    parser.add_argument("--assignments", type=Path, metavar="DIR", help="default: assignments/ next to --solutions")
+    parser.set_defaults(func=_run_release)
 
 
-def _run(args, public_only: bool) -> int:
-    from autograder.cases import ASSIGNMENTS
-    from autograder.engine.grade import Grader
-    from autograder.engine.references import ReferenceCache, cache_dir
-    from autograder.engine.report import gradescope, print_result, print_summary
-    from autograder.engine.secret import grader_secret
+def _run_release(args) -> int:
+    from autograder.course.release import release as release_notebooks
 
-    _choose_backend(args)
-    console = Console(stderr=False, soft_wrap=False)
-    problem = choose_isolation(args)
-    if problem:
-        console.print(f"[red]{problem}[/]")
+    solutions = args.solutions or _checkout_solutions()
+    if solutions is None:
+        return fail(f"Expected a course checkout (a folder with solutions/NN_name.ipynb) here or above. Received "
+                    f"{Path.cwd()}: run it in the checkout or pass --solutions")
+    try:
+        written = release_notebooks(solutions, args.assignments or solutions.parent / "assignments")
+    except ValueError as error:
+        print(error)
         return 2
-    if args.assignment and args.assignment not in ASSIGNMENTS:
-        return fail(f"Expected an assignment among {', '.join(ASSIGNMENTS)}. Received {args.assignment!r}.")
-    problem = writable_file(args.json) if args.json else None
-    if problem:
-        return fail(problem)
-    with tempfile.TemporaryDirectory(prefix="dlcourse-") as scratch:
-        skipped: list[str] = []
-        try:
-            notebooks = collect_notebooks(args.path, Path(scratch), skipped)
-        except ValueError as error:
-            return fail(str(error))
-        for note in skipped:
-            console.print(f"[yellow]note: {note}[/]", highlight=False)
-        grader = Grader(public_only=public_only, secret=None if public_only else grader_secret(),
-                        cache=ReferenceCache(cache_dir()))
-        assignment = ASSIGNMENTS.get(args.assignment) if args.assignment else None
-        results = []
-        for notebook, label in notebooks:
-            result = grader.grade(notebook, assignment)
-            result.label = label
-            print_result(result, console)
-            results.append(result)
-    if len(results) > 1:
-        print_summary(results, console)
-    if args.json:
-        try:
-            args.json.write_text(json.dumps(gradescope(results), indent=2))
-        except OSError as error:
-            return fail(f"Expected a writable --json path. Received {args.json} ({error.strerror})")
-    if len(results) == 1 and results[0].error:
-        return 2
+    for path in written:
+        print(f"wrote {path}")
     return 0
 
 
-def collect_notebooks(path: Path, scratch: Path, skipped: list[str] | None = None) -> list[tuple[Path, str]]:
-    """The notebooks under ``path`` with the names reports give them: see ``discovery.notebooks_in``."""
-    from autograder.course.discovery import notebooks_in
-
-    return notebooks_in(path, scratch, skipped)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("use the `dlcourse` command")
+def _checkout_solutions() -> Path | None:
+    """``solutions/`` of the nearest folder, from the current one up, that holds solution notebooks."""
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        if any((folder / "solutions").glob("[0-9][0-9]_*.ipynb")):
+            return folder / "solutions"
+    return None

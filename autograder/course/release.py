@@ -57,22 +57,3 @@ def release(solutions: Path, assignments: Path) -> list[Path]:
         written.append(target)
     return written
 
-
-def register(subparsers) -> None:
-    parser = subparsers.add_parser("release", help="regenerate assignments/ from solutions/",
-                                   description="Regenerate the student notebooks from the solution notebooks "
-                                               "with nbgrader's generate_assignment preprocessors.")
-    parser.add_argument("--solutions", type=Path, default=Path("solutions"))
-    parser.add_argument("--assignments", type=Path, default=Path("assignments"))
-    parser.set_defaults(func=_run)
-
-
-def _run(args) -> int:
-    try:
-        written = release(args.solutions, args.assignments)
-    except ValueError as error:
-        print(error)
-        return 2
-    for path in written:
-        print(f"wrote {path}")
-    return 0

@@ -1,16 +1,19 @@
-"""The ``dlcourse`` command.
+"""The ``dlcourse`` command: the top layer, which owns every command.
 
-``release`` lives here; ``grade`` and ``check`` are plugged in by the ``autograder`` package through
-the ``dlcourse.commands`` entry points (see setup.cfg), so ``dlcourse`` never imports the grader.
+Commands are registered here, each from the module of its topic (``grading``, ``course``, ``doctor``);
+they import the layers below lazily, so ``dlcourse --help`` imports no grader and no Keras.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from importlib.metadata import entry_points
 
-from dlcourse import __version__, release
+from dlcourse import __version__
+from dlcourse.cli import course, doctor, grading
+
+COMMANDS = (grading.grade, grading.check, grading.warm, course.grade_batch, course.gradebook, course.gradescope,
+            course.release, doctor.doctor)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,9 +21,8 @@ def main(argv: list[str] | None = None) -> int:
                                      "and a sandboxed grader checked against Keras 3.")
     parser.add_argument("--version", action="version", version=f"dlcourse {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    release.register(subparsers)
-    for entry in sorted(entry_points(group="dlcourse.commands"), key=lambda e: e.name):
-        entry.load()(subparsers)
+    for register in COMMANDS:
+        register(subparsers)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -1,0 +1,55 @@
+"""Options and checks shared by the commands: one plain line for every bad argument, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from dlcourse.cli.doctor import choose_isolation, isolation_option  # noqa: F401 - shared with the commands
+
+
+def backend_option(parser) -> None:
+    parser.add_argument("--backend", choices=("tensorflow", "jax", "torch"),
+                        help="the Keras backend of the references (default: $KERAS_BACKEND, else tensorflow); "
+                             "jax and torch need `pip install dlcourse[jax]` or `[torch]`")
+
+
+def choose_backend(args) -> None:
+    """Must run before anything imports Keras (the references import it lazily, on first use)."""
+    if getattr(args, "backend", None):
+        os.environ["KERAS_BACKEND"] = args.backend
+
+
+def progress_bar():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+
+
+def fail(message: str) -> int:
+    """Print one plain line (never wrapped, never a traceback) to stderr; return exit status 2."""
+    print(" ".join(message.split()), file=sys.stderr)
+    return 2
+
+
+def writable_folder(path: Path) -> str | None:
+    """None if ``path`` is (or can be made) a folder we can write in; else a one-line reason."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".dlcourse-probe-"):
+            pass
+    except OSError as error:
+        return f"Expected a writable output folder. Received {path} ({error.strerror or error})"
+    return None
+
+
+def writable_file(path: Path) -> str | None:
+    """None if a file can be written at ``path`` (its folder is created if needed); else a one-line reason."""
+    if path.is_dir():
+        return f"Expected a file path to write. Received a folder: {path}"
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"Expected a writable file path. Received {path} (permission denied)"
+    return writable_folder(path.parent) if str(path.parent) else None
+
