@@ -93,3 +93,20 @@ def {signature}:
             pass
     raise RuntimeError("IMPORTED" + repr(found){tail})
 """
+
+
+ASSIGNMENT_MARKERS = {name: "a" + name[:2] for name in COURSE}  # 04_convolution -> a04
+
+
+def pytest_configure(config):
+    for name, marker in ASSIGNMENT_MARKERS.items():
+        config.addinivalue_line("markers", f"{marker}: the tests of {name} (pytest -m {marker})")
+
+
+def pytest_collection_modifyitems(items):
+    """``pytest -m a04``: every test whose file or parameters name an assignment (``test_04_convolution.py``,
+    ``test_notebooks[04_convolution]``)."""
+    for item in items:
+        for name, marker in ASSIGNMENT_MARKERS.items():
+            if name in item.nodeid:
+                item.add_marker(marker)
