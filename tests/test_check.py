@@ -73,12 +73,12 @@ def test_dcgan_tutorial_losses_and_a_train_step_forty_lines_into_its_cell_get_fu
 
 import sys  # noqa: E402
 
-from autograder.check import CheckFailed, check  # noqa: E402
+from autograder.live_check import CheckFailed, check  # noqa: E402
 from autograder.cases import COURSE  # noqa: E402
 from autograder.engine.grade import Grader  # noqa: E402
 from conftest import code_cell, solution_namespace  # noqa: E402
 
-check_module = sys.modules["autograder.check"]
+check_module = sys.modules["autograder.live_check"]
 
 
 @pytest.fixture()

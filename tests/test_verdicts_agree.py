@@ -107,7 +107,7 @@ def _in_kernel(path, units: list[str], failing: str) -> dict:
     cells.append(nbformat.v4.new_code_cell(
         "import json as _json, sys as _sys\nfrom autograder import check\n"
         f"for _unit in {units!r}:\n    try:\n        check(_unit, globals())\n    except AssertionError:\n        pass\n"
-        "_results = _sys.modules['autograder.check'].RESULTS\n"
+        "_results = _sys.modules['autograder.live_check'].RESULTS\n"
         "print('VERDICTS' + _json.dumps({key: [v.passed, v.status, v.message] for key, v in _results.items()}))"))
     cells.append(nbformat.v4.new_code_cell(f"check({failing!r}, globals())"))  # a failing check, as students see it
     notebook = nbformat.v4.new_notebook(cells=cells)
