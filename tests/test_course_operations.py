@@ -77,6 +77,7 @@ def test_batch_rerun_grades_only_what_changed(batch, classroom, reference_cache)
     assert (out / "gradebook.csv").read_text() == before
 
 
+@pytest.mark.slow
 def test_kill_9_in_the_middle_then_resume_equals_an_uninterrupted_run(tmp_path, reference_cache):
     layout = {f"s{index:02d}": ASSIGNMENTS_DIR / "01_backprop.ipynb" for index in range(10)}
     layout.update({"s03": SOLUTIONS / "01_backprop.ipynb", "s07": EXAMPLES / "buggy" / "01_backprop.ipynb"})

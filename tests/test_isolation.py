@@ -135,6 +135,7 @@ def test_grader_packages_and_solutions_cannot_be_imported_in_a_numpy_assignment(
     assert "IMPORTED[]" in messages
 
 
+@pytest.mark.slow
 def test_grader_packages_cannot_be_imported_in_a_keras_assignment(tmp_path, level):
     attack = import_attack("generator_loss(logits_fake)", [ROOT, Path(sys.prefix) / "lib" / "python3.11" / "site-packages"],
                            keras=True)
