@@ -19,6 +19,7 @@ from autograder.cases import lstm as cases
 from autograder.engine import wire, worker
 from autograder.engine.compare import judge
 from conftest import ROOT, SOLUTIONS, solution_namespace
+from dlcourse.gradcheck import central_difference
 from dlcourse.references import lstm as ref
 
 NAME = "08_lstm"
@@ -40,19 +41,6 @@ def _problem(rng, n=3, t=6, d=4, h=5):
 def _dout(rng, n=3, t=6, h=5):
     return rng.normal(size=(n, t, h)), rng.normal(size=(n, h)), rng.normal(size=(n, h))
 
-
-def _central(f, x, step=1e-6):
-    x = np.array(x, dtype=np.float64)
-    grad = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        keep = x[index]
-        x[index] = keep + step
-        plus = f(x)
-        x[index] = keep - step
-        minus = f(x)
-        x[index] = keep
-        grad[index] = (plus - minus) / (2 * step)
-    return grad
 
 
 # ----------------------------------------------------------------------------- references
@@ -114,7 +102,7 @@ def test_solution_gradients_match_central_differences(sol):
             changed[position] = value
             out, _ = sol["lstm_forward"](*changed)
             return float(sum(np.sum(o * d) for o, d in zip(out, dout)))
-        np.testing.assert_allclose(grad, _central(loss, args[position]), rtol=1e-6, atol=1e-8, err_msg=GRADS[position])
+        np.testing.assert_allclose(grad, central_difference(loss, args[position]), rtol=1e-6, atol=1e-8, err_msg=GRADS[position])
 
 
 def test_forward_and_backward_leave_their_inputs_alone(sol):

@@ -14,6 +14,7 @@ from autograder.cases import ASSIGNMENTS
 from autograder.engine import wire, worker
 from autograder.engine.compare import judge
 from conftest import solution_namespace
+from dlcourse.gradcheck import central_difference
 from dlcourse.references import rnn as ref
 
 NAME = "07_rnn_bptt"
@@ -28,19 +29,6 @@ def _problem(rng, n=3, t=7, d=4, h=5, scale=1.0):
     return (rng.normal(size=(n, t, d)), np.tanh(rng.normal(size=(n, h))), rng.normal(size=(d, h)) / np.sqrt(d),
             scale * rng.normal(size=(h, h)) / np.sqrt(h), rng.normal(size=h) * 0.5)
 
-
-def _central(f, x, h=1e-6):
-    x = np.array(x, dtype=np.float64)
-    grad = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        keep = x[index]
-        x[index] = keep + h
-        plus = f(x)
-        x[index] = keep - h
-        minus = f(x)
-        x[index] = keep
-        grad[index] = (plus - minus) / (2 * h)
-    return grad
 
 
 # ----------------------------------------------------------------------------- references against the solution
@@ -89,7 +77,7 @@ def test_bptt_matches_central_differences(sol):
             changed = list(args)
             changed[position] = value
             return float(np.sum(sol["rnn_forward"](*changed)[0] * g))
-        np.testing.assert_allclose(grad, _central(loss, args[position]), rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(grad, central_difference(loss, args[position]), rtol=1e-6, atol=1e-8)
 
 
 def test_gradient_norms_reference_matches_the_solution_and_differences(sol):
@@ -97,7 +85,7 @@ def test_gradient_norms_reference_matches_the_solution_and_differences(sol):
     x, h0, wx, wh, b = _problem(rng, n=2, t=9, d=3, h=4)
     norms = ref.gradient_norms_by_distance(x, h0, wx, wh, b)["norms"]
     np.testing.assert_allclose(sol["gradient_norms_by_distance"](x, h0, wx, wh, b), norms, rtol=1e-9)
-    last = _central(lambda v: float(np.sum(sol["rnn_forward"](v, h0, wx, wh, b)[0][:, -1])), x)
+    last = central_difference(lambda v: float(np.sum(sol["rnn_forward"](v, h0, wx, wh, b)[0][:, -1])), x)
     np.testing.assert_allclose(norms, np.linalg.norm(last, axis=(0, 2))[::-1], rtol=1e-6)
 
 
