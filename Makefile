@@ -14,18 +14,22 @@ $(STAMP): setup.cfg pyproject.toml scripts/venv.sh
 	scripts/venv.sh $(VENV) $(PYTHON) test
 
 # Debian's bubblewrap gives the grader its first-choice sandbox; without it grading uses the fallback level.
+# shellcheck checks the Gradescope scripts in the tests.
 sandbox:
-	@command -v bwrap >/dev/null 2>&1 || { \
+	@missing=""; command -v bwrap >/dev/null 2>&1 || missing="bubblewrap"; \
+	command -v shellcheck >/dev/null 2>&1 || missing="$$missing shellcheck"; \
+	[ -z "$$missing" ] || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) >/dev/null; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null; \
 	  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
-	    sudo apt-get install -y -qq bubblewrap >/dev/null; \
-	  else echo "WARNING: could not install bubblewrap: grading will use the fallback isolation (see: dlcourse doctor)"; fi; }
+	    sudo apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "WARNING: could not install $$missing: without bubblewrap grading uses the fallback isolation (see: dlcourse doctor)"; fi; }
 
 demo: install
 	$(BIN)/dlcourse grade examples/submissions --json results/demo.json
 
-# Where `make` can install bubblewrap (root, apt), a missing one fails the sandbox tests instead of skipping them.
+# Where `make` can install bubblewrap and shellcheck (root, apt), a missing one fails the tests that need it
+# instead of skipping them.
 REQUIRE_BWRAP := $(shell [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && echo 1)
 
 test: install

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 from autograder.cases import ASSIGNMENTS
-from autograder.course.gradescope import build, grade_upload
+from autograder.course.gradescope import build, grade_upload, scripts
 from conftest import ASSIGNMENTS_DIR, ROOT, SOLUTIONS, TEST_SECRET
 from gradescope_harness import validate_results
 
@@ -80,6 +80,24 @@ def test_the_zip_names_its_assignment_and_carries_no_solutions(tmp_path):
         setup = archive.read("setup.sh").decode()
     assert "gradescope grade" in run and "--assignment 01_backprop" in run
     assert "gradescope warm --assignment 01_backprop" in setup
+
+
+@pytest.mark.parametrize("isolation", ["auto", "bwrap", "fallback"])
+def test_the_rendered_scripts_pass_shellcheck(isolation, tmp_path):
+    import os
+    import shutil
+    import subprocess
+
+    shellcheck = shutil.which("shellcheck")
+    if shellcheck is None:
+        if os.environ.get("DLCOURSE_REQUIRE_BWRAP") == "1":
+            pytest.fail("shellcheck is not installed, though `make` installs it here: run `make sandbox`")
+        pytest.skip("shellcheck is not installed (`make` installs it where it runs as root with apt)")
+    for name, text in scripts("01_backprop", isolation).items():
+        path = tmp_path / name
+        path.write_text(text)
+        checked = subprocess.run([shellcheck, "--shell=bash", str(path)], capture_output=True, text=True, timeout=60)
+        assert checked.returncode == 0, f"{name}:\n{checked.stdout}{checked.stderr}"
 
 
 # ----------------------------------------------------------------------------- end to end, as on Gradescope
@@ -212,6 +230,22 @@ def test_a_wheel_install_exposes_nothing_of_the_grader_to_a_keras_assignment(gra
     assert attacked and all("IMPORTED[] keras 3." in test["output"] for test in attacked), attacked
     independent = [test for test in tests if {"discriminator_loss", "build_generator"} & set(test["tags"])]
     assert independent and all(test["status"] == "passed" for test in independent)  # the rest was graded
+
+
+@pytest.mark.slow
+def test_the_installed_package_carries_its_templates(gradescope_autograder, tmp_path):
+    """Installed from a wheel as setup.sh installs it, the package renders its feedback and scripts."""
+    import subprocess
+
+    site = next((gradescope_autograder.venv / "lib").glob("python3*/site-packages"))
+    templates = site / "autograder" / "course" / "templates"
+    assert {"feedback.html", "setup.sh", "run_autograder"} <= {path.name for path in templates.iterdir()}
+    code = ("from autograder.course.feedback import feedback_html; from autograder.course.gradescope import scripts; "
+            "print(feedback_html('<ann>', [])); print(scripts('01_backprop', 'auto')['run_autograder'])")
+    shown = subprocess.run([str(gradescope_autograder.venv / "bin" / "python"), "-c", code], capture_output=True,
+                           text=True, timeout=120, cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert "Feedback for &lt;ann&gt;" in shown.stdout and "--assignment 01_backprop" in shown.stdout
 
 
 def _alive(pid: int) -> bool:

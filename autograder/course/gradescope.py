@@ -2,9 +2,9 @@
 
 The zip holds ``setup.sh`` (installs Python 3.11, bubblewrap and the pinned package, then computes
 every reference into the cache), ``run_autograder`` (grades ``/autograder/submission`` into
-``/autograder/results/results.json`` with ``dlcourse gradescope grade``), the package source
-(``dlcourse/`` and ``autograder/``, never ``solutions/``) and the course secret for hidden cases.
-Students never see the zip.
+``/autograder/results/results.json`` with ``dlcourse gradescope grade``), both rendered from
+``templates/``, the package source (``dlcourse/`` and ``autograder/``, never ``solutions/``) and the
+course secret for hidden cases. Students never see the zip.
 
 An upload is graded as exactly one notebook (``choice.choose``): the one named after the assignment,
 else the only notebook. Several candidates, none, or a notebook whose metadata names another
@@ -19,57 +19,9 @@ import zipfile
 from pathlib import Path
 
 from autograder.course.choice import choose
+from autograder.course.render import render
 
-SETUP_SH = """#!/usr/bin/env bash
-# Gradescope runs this once, as root, when the autograder image is built (Ubuntu 22.04 base image).
-# AUTOGRADER_ROOT, DLCOURSE_VENV and DLCOURSE_SKIP_SYSTEM=1 (skip apt) exist for testing.
-set -euo pipefail
-ROOT="${AUTOGRADER_ROOT:-/autograder}"
-VENV="${DLCOURSE_VENV:-/opt/dlcourse}"
-export TF_CPP_MIN_LOG_LEVEL=2 TF_ENABLE_ONEDNN_OPTS=0
-if [ "${DLCOURSE_SKIP_SYSTEM:-0}" != 1 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq software-properties-common bubblewrap >/dev/null
-  if ! command -v python3.11 >/dev/null; then
-    add-apt-repository -y ppa:deadsnakes/ppa >/dev/null && apt-get update -qq
-    apt-get install -y -qq python3.11 python3.11-venv >/dev/null
-  fi
-fi
-python3.11 -m venv "$VENV"
-"$VENV/bin/pip" install --quiet "$ROOT/source/package"
-# Compute every reference now, into the cache run_autograder reads: the first student pays nothing extra.
-DLCOURSE_SECRET="$(cat "$ROOT/source/secret")" DLCOURSE_CACHE="$ROOT/source/cache" \\
-  "$VENV/bin/dlcourse" gradescope warm --assignment __ASSIGNMENT__
-"""
-
-RUN_AUTOGRADER = """#!/usr/bin/env bash
-# Gradescope runs this for every submission. AUTOGRADER_ROOT and DLCOURSE_BIN exist for testing.
-set -uo pipefail
-ROOT="${AUTOGRADER_ROOT:-/autograder}"
-DLCOURSE="${DLCOURSE_BIN:-/opt/dlcourse/bin/dlcourse}"
-mkdir -p "$ROOT/results"
-# Student code runs as an unprivileged uid: the secret, the references and the results stay the grader's.
-chmod 0600 "$ROOT/source/secret"
-chmod -R go-rwx "$ROOT/source/cache" 2>/dev/null
-chmod 0755 "$ROOT/results"
-export DLCOURSE_ISOLATION="${DLCOURSE_ISOLATION:-__ISOLATION__}"
-export TF_CPP_MIN_LOG_LEVEL=2 TF_ENABLE_ONEDNN_OPTS=0
-export DLCOURSE_SECRET="$(cat "$ROOT/source/secret")"
-export DLCOURSE_CACHE="$ROOT/source/cache"
-"$DLCOURSE" gradescope grade "$ROOT/submission" --assignment __ASSIGNMENT__ --json "$ROOT/results/results.json" \\
-  > "$ROOT/results/log.txt" 2>&1
-status=$?
-if [ $status -ne 0 ] || [ ! -s "$ROOT/results/results.json" ]; then
-  python3 - "$ROOT/results/log.txt" "$ROOT/results/results.json" <<'PY'
-import json, sys
-log = open(sys.argv[1], errors="replace").read()[-2000:]
-json.dump({"score": 0, "output": "Your submission could not be graded: upload your .ipynb notebook.\\n" + log,
-           "visibility": "visible", "stdout_visibility": "hidden", "tests": []}, open(sys.argv[2], "w"))
-PY
-fi
-exit 0
-"""
+SCRIPTS = ("setup.sh", "run_autograder")  # templates/<name>, the files Gradescope runs
 
 PACKAGE_FILES = ("pyproject.toml", "setup.cfg", "README.md")
 PACKAGE_DIRS = ("dlcourse", "autograder")
@@ -87,11 +39,10 @@ def build(root: Path, out: Path, secret: str, assignment: str, isolation: str = 
         raise ValueError(f"Expected an assignment among {', '.join(ASSIGNMENTS)}. Received {assignment!r}.")
     if isolation not in ("auto", "bwrap", "fallback"):
         raise ValueError(f"Expected isolation auto, bwrap or fallback. Received {isolation!r}.")
-    run = RUN_AUTOGRADER.replace("__ASSIGNMENT__", assignment).replace("__ISOLATION__", isolation)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        _add_text(archive, "setup.sh", SETUP_SH.replace("__ASSIGNMENT__", assignment), executable=True)
-        _add_text(archive, "run_autograder", run, executable=True)
+        for name, text in scripts(assignment, isolation).items():
+            _add_text(archive, name, text, executable=True)
         _add_text(archive, "secret", secret + "\n")
         for name in PACKAGE_FILES:
             archive.write(root / name, f"package/{name}")
@@ -100,6 +51,11 @@ def build(root: Path, out: Path, secret: str, assignment: str, isolation: str = 
                 if path.is_file() and "__pycache__" not in path.parts and not path.name.endswith(".pyc"):
                     archive.write(path, f"package/{path.relative_to(root)}")
         return archive.namelist()
+
+
+def scripts(assignment: str, isolation: str) -> dict[str, str]:
+    """``setup.sh`` and ``run_autograder`` for ``assignment``, from ``templates/`` (checked by shellcheck in the tests)."""
+    return {name: render(name, assignment=assignment, isolation=isolation) for name in SCRIPTS}
 
 
 def _add_text(archive: zipfile.ZipFile, name: str, text: str, executable: bool = False) -> None:
