@@ -7,7 +7,7 @@ with the Keras optimizer's after every step, with the defaults and with non-defa
 epsilon of 1e-3 and a learning rate of 0.5 make Keras's forms of RMSprop and Adam differ from the
 textbook's by far more than the tolerance; when a submission matches a textbook variant, the
 message says which one and how Keras differs. Each case steps a second optimizer with its own
-config and a copy of the first one step behind, interleaved (see ``worker._steps``): state kept
+config and a copy of the first one step behind, interleaved (see ``drivers/steps.py``): state kept
 anywhere but in ``config`` makes the copy differ, and the message says so.
 """
 

@@ -14,6 +14,7 @@ from typing import Callable
 
 import numpy as np
 
+from autograder.engine import drivers
 
 @dataclass(frozen=True)
 class Mistake:
@@ -40,8 +41,9 @@ class Case:
         outputs: names of the unit's return values, in order (one name: a single value).
         points: what the case is worth.
         hidden: hidden cases show no inputs and no values in messages.
-        driver: how the worker calls the unit: "call", "forward_backward", "numerical_gradient", "steps",
-            "keras_model" (see ``worker.py``).
+        driver: how the worker calls the unit: the name of a module of ``autograder/engine/drivers/``
+            ("call", "forward_backward", "numerical_gradient", "steps", "rng_probe") or of its ``keras/``
+            folder ("keras_model", "keras_call", "gan_step", "gan_train"), which says what the request holds.
         extra: further plain-data keys for the request (``set_weights``, ``predict`` of "keras_model").
         forward: for "forward_backward", the forward unit that makes the cache.
         function: for "numerical_gradient", the worker's test function and its parameter names.
@@ -92,20 +94,8 @@ class Case:
         return self.inputs(np.random.default_rng(seed))
 
     def request(self, inputs: dict) -> dict:
-        """The plain-data message that asks the worker to run this case."""
-        request = {"op": "run", "unit": self.unit, "driver": self.driver}
-        args = dict(inputs)
-        if self.driver == "forward_backward":
-            request["forward"] = self.forward
-            request["dout"] = args.pop("dout")
-        if self.driver == "numerical_gradient":
-            name, params = self.function
-            request["function"] = name
-            request["params"] = {key: args.pop(key) for key in params}
-        if self.extra is not None:
-            request.update(self.extra(inputs))
-        request["args"] = [[key, value] for key, value in args.items()]
-        return request
+        """The plain-data message that asks the worker to run this case (built by its driver's module)."""
+        return drivers.request(self, inputs)
 
 
 @dataclass(frozen=True)

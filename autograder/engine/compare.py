@@ -7,7 +7,6 @@ the unit, the quantity, and the expected and received values.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,7 +45,7 @@ def judge(case: Case, inputs: dict, expected, reply, timing: dict | None = None,
     """
     where = _where(case, inputs)
     if isinstance(reply, Failure):
-        status = "timeout" if "timed out" in reply.message else "error"
+        status = "timeout" if reply.kind == "timeout" else "error"
         printed = f"\nIt printed:\n{reply.output[-1500:]}" if reply.output.strip() else ""
         return Verdict(False, f"{case.unit}: {reply.message}.{where}{printed}", status)
     status = reply.get("status")
@@ -239,29 +238,29 @@ def _split(case: Case, value) -> tuple[dict, str | None]:
 
 
 def _error(case: Case, reply: dict, where: str, skipped: dict, assigned: dict | None = None) -> Verdict:
-    kind = str(reply.get("type", "Exception"))
+    raised = str(reply.get("type", "Exception"))
     during = reply.get("during")
     context = f" (while running `{during}`)" if during and during != case.unit else ""
-    if kind == "NotImplementedError":
+    if raised == "NotImplementedError":
         return Verdict(False, f"{case.unit}: not implemented yet{context}: it still raises NotImplementedError. "
                               "Replace `raise NotImplementedError()` with your code; if you already did, run the "
                               "cell that defines it (Shift+Enter) before checking, and save the notebook before "
                               "`dlcourse check`.", "not implemented")
-    text = str(reply.get("traceback") or f"{kind}: {reply.get('message', '')}")
-    if kind == "SystemExit":
-        text = f"{kind} raised (do not call sys.exit or exit in a unit)\n{text}"
-    elif kind == "KeyboardInterrupt":
-        text = f"{kind} raised inside the unit (was it interrupted, or does it raise KeyboardInterrupt?)\n{text}"
+    text = str(reply.get("traceback") or f"{raised}: {reply.get('message', '')}")
+    if raised == "SystemExit":
+        text = f"{raised} raised (do not call sys.exit or exit in a unit)\n{text}"
+    elif raised == "KeyboardInterrupt":
+        text = f"{raised} raised inside the unit (was it interrupted, or does it raise KeyboardInterrupt?)\n{text}"
     note = ""
-    name = re.fullmatch(r"name '(\w+)' is not defined", str(reply.get("message", "")).strip())
-    if kind == "NameError" and name and name.group(1) in skipped:
-        note = (f"\n`{name.group(1)}` is set only in {skipped[name.group(1)]}. Grading does not run that "
+    name = reply.get("name") if raised == "NameError" else None  # the name not defined, as the NameError said
+    if isinstance(name, str) and name in skipped:
+        note = (f"\n`{name}` is set only in {skipped[name]}. Grading does not run that "
                 "statement: define the value inside your function, or set it from imports and constants only.")
-    elif kind == "NameError" and name and name.group(1) in (assigned or {}):
-        note = (f"\n`{name.group(1)}` is set in {assigned[name.group(1)]}, which failed when grading ran it (grading "
+    elif isinstance(name, str) and name in (assigned or {}):
+        note = (f"\n`{name}` is set in {assigned[name]}, which failed when grading ran it (grading "
                 "runs only imports, definitions and assignments of imported code, see the README): define the "
                 "value inside your function.")
-    return Verdict(False, f"{case.unit} raised {kind}{context}.{note}{where}\nYour traceback:\n{text.rstrip()}",
+    return Verdict(False, f"{case.unit} raised {raised}{context}.{note}{where}\nYour traceback:\n{text.rstrip()}",
                    "error")
 
 

@@ -3,7 +3,7 @@
 A sampler that ignores ``rng`` (a fixed seed of its own, a stored sample, deterministic quantiles of
 the right distribution) or draws from NumPy's global state passes every test of its distribution.
 What defines "uses its rng" is behaviour across calls, so ``rng_probed(case)`` turns a case into one
-that the worker runs three times (the "rng_probe" driver, ``worker.py``):
+that the worker runs three times (the "rng_probe" driver, ``drivers/rng_probe.py``):
 
 1. with ``default_rng(seed)``, NumPy's global state seeded with ``GLOBAL_SEEDS[0]``;
 2. with ``default_rng(seed)`` again, the global state seeded with ``GLOBAL_SEEDS[1]``;

@@ -127,7 +127,7 @@ def in_process(namespace: dict):
         except CheckTimeLimit:  # it fired outside the student's function
             reply = {"status": "error", "type": CheckTimeLimit.__name__}
         if reply.get("type") == CheckTimeLimit.__name__:
-            return Failure(f"timed out after {timeout:g} s (an infinite loop, or far too slow)")
+            return Failure("timeout", f"timed out after {timeout:g} s (an infinite loop, or far too slow)")
         if reply.get("type") == "KeyboardInterrupt":
             run.interrupted_in = reply.get("during")
             raise KeyboardInterrupt

@@ -11,6 +11,10 @@ With bubblewrap the resolved entries are bound one by one into the sandbox (``en
 namespaces they are assembled once per machine into a runtime folder (hard links, else copies)
 that an unprivileged uid can read: the interpreter's prefix with its standard library (site-packages
 left out) and the packages, plus a small folder with the worker's own files (``build``).
+
+The worker's own files (``worker_files``) are ``worker.py``, ``wire.py``, ``confine.py`` and the
+NumPy drivers; for the Keras assignments also the Keras drivers, with the shared model description
+of the references (``dlcourse/references/model_spec.py``, a file that imports nothing) beside them.
 """
 
 from __future__ import annotations
@@ -30,8 +34,11 @@ from pathlib import Path
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 
+from dlcourse.references import model_spec
+
 ENGINE_DIR = Path(__file__).resolve().parent
 WORKER_FILES = ("worker.py", "wire.py", "confine.py")
+DRIVERS = "drivers"  # a package beside worker.py: the NumPy drivers, and in keras/ the Keras ones
 BASE_DISTRIBUTIONS = ("numpy", "pyseccomp")
 FRAMEWORK_DISTRIBUTIONS = ("keras",)
 WORKER_BACKEND = "tensorflow"  # the sandbox's Keras backend, whatever the grader's references use
@@ -136,17 +143,31 @@ class Runtime:
         return self.workers / "worker.py"
 
 
+def worker_files(frameworks: bool) -> tuple[tuple[str, Path], ...]:
+    """``(path in the worker's folder, source file)`` of each file a worker needs; the Keras drivers
+    and the model description they share with the references only with ``frameworks``."""
+    files = [(name, ENGINE_DIR / name) for name in WORKER_FILES]
+    files += [(f"{DRIVERS}/{path.name}", path) for path in sorted((ENGINE_DIR / DRIVERS).glob("*.py"))]
+    if frameworks:
+        keras_drivers = ENGINE_DIR / DRIVERS / "keras"
+        files += [(f"{DRIVERS}/keras/{path.name}", path) for path in sorted(keras_drivers.glob("*.py"))]
+        files.append((f"{DRIVERS}/keras/model_spec.py", Path(model_spec.__file__).resolve()))
+    return tuple(files)
+
+
 @functools.lru_cache(maxsize=None)
 def build(frameworks: bool) -> Runtime:
     """The runtime folder for this interpreter, these distributions and these worker files
     (assembled on first use, shared by every grader process of the machine; looked up once per process)."""
     parts = [real_python(), sys.version]
     parts += [f"{dist.metadata['Name']}=={dist.version}" for dist in distributions(frameworks)]
-    sources = b"".join(name.encode() + b"\0" + (ENGINE_DIR / name).read_bytes() for name in WORKER_FILES)
+    files = worker_files(frameworks)
+    sources = b"".join(name.encode() + b"\0" + source.read_bytes() + b"\0" for name, source in files)
     root = runtime_root()
     packages = _once(root, hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20],
                      lambda staging: _assemble(staging, frameworks))
-    workers = _once(root / "workers", hashlib.sha256(sources).hexdigest()[:20], _copy_worker_files)
+    workers = _once(root / "workers", hashlib.sha256(sources).hexdigest()[:20],
+                    lambda staging: _copy_worker_files(staging, files))
     return Runtime(packages, workers)
 
 
@@ -170,9 +191,10 @@ def _once(root: Path, key: str, assemble) -> Path:
     return target
 
 
-def _copy_worker_files(staging: Path) -> None:
-    for name in WORKER_FILES:
-        shutil.copy2(ENGINE_DIR / name, staging / name)
+def _copy_worker_files(staging: Path, files) -> None:
+    for name, source in files:
+        (staging / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, staging / name)
         os.chmod(staging / name, 0o644)
 
 

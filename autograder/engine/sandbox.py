@@ -1,9 +1,9 @@
 """How a worker process is started, at one of two isolation levels, and what each level enforces.
 
 ``bwrap`` (first choice): bubblewrap gives the worker a minimal read-only filesystem (``/usr``, the
-interpreter's prefix with its site-packages hidden, the worker's files, and the student runtime's
-packages bound one by one: see ``runtime.py``), no network, its own PID/IPC/UTS namespaces, a small
-private ``/tmp`` and no capabilities.
+interpreter's prefix with its site-packages hidden, the worker's files with the drivers its
+assignment needs, and the student runtime's packages bound one by one: see ``runtime.py``), no
+network, its own PID/IPC/UTS namespaces, a small private ``/tmp`` and no capabilities.
 
 ``fallback`` (where namespaces are unavailable: Docker's default seccomp profile, Gradescope, most
 Kubernetes pods): the worker runs from the assembled runtime folder, with a private scratch folder
@@ -35,7 +35,6 @@ from pathlib import Path
 
 from autograder.engine import runtime
 
-ENGINE_DIR, WORKER_FILES = runtime.ENGINE_DIR, runtime.WORKER_FILES
 FIRST_UID = 61000
 UID_SLOTS = 256
 LEVELS = ("auto", "bwrap", "fallback")
@@ -166,8 +165,11 @@ class Sandbox:
         args += ["--proc", "/proc", "--dev", "/dev",
                  "--perms", "1777", "--size", str(self.limits.tmp_bytes), "--tmpfs", "/tmp",
                  "--perms", "0755", "--dir", "/grader", "--perms", "0755", "--dir", "/grader/lib"]
-        for name in WORKER_FILES:
-            args += ["--ro-bind", str(ENGINE_DIR / name), f"/grader/{name}"]
+        files = runtime.worker_files(self.frameworks)
+        for folder in sorted({Path(name).parent for name, _ in files} - {Path(".")}):
+            args += ["--perms", "0755", "--dir", f"/grader/{folder.as_posix()}"]
+        for name, source in files:
+            args += ["--ro-bind", str(source), f"/grader/{name}"]
         for entry in runtime.entries(self.frameworks):
             args += ["--ro-bind", str(entry.path), f"/grader/lib/{entry.name}"]
         args += ["--chdir", "/tmp", "--clearenv"]

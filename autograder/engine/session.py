@@ -24,12 +24,28 @@ MAX_REPLY_BYTES = 64 * 1024 * 1024
 MAX_CAPTURED_OUTPUT = 16 * 1024
 
 
+FAILURE_KINDS = ("timeout", "crash", "too_large", "protocol")
+
+
 @dataclass
 class Failure:
-    """A case that produced no reply: the worker hung, died, or sent something that is not plain data."""
+    """A case that produced no reply.
 
+    Args:
+        kind: what went wrong, for the grader to act on (never read from ``message``): "timeout" (past
+            its time limit: killed), "crash" (the worker died or exited), "too_large" (a reply over
+            ``MAX_REPLY_BYTES``), "protocol" (a reply that is not plain data or not a status dict).
+        message: what went wrong, for the student.
+        output: what the worker printed (bounded).
+    """
+
+    kind: str
     message: str
     output: str = ""
+
+    def __post_init__(self):
+        if self.kind not in FAILURE_KINDS:
+            raise ValueError(f"Expected a failure kind among {FAILURE_KINDS}. Received kind={self.kind!r}.")
 
 
 @dataclass
@@ -116,7 +132,7 @@ class WorkerSession:
         loaded = self._exchange({"op": "load", "cells": self.cells}, LOAD_TIMEOUT)
         if isinstance(loaded, Failure):
             self.close()
-            return Failure(f"your code could not be loaded: {loaded.message}", loaded.output)
+            return Failure(loaded.kind, f"your code could not be loaded: {loaded.message}", loaded.output)
         problems = loaded.get("problems") if isinstance(loaded, dict) else None
         if isinstance(problems, list):
             self.load_problems = [str(problem)[:500] for problem in problems[:20]]
@@ -146,7 +162,7 @@ class WorkerSession:
                     return self._decode(frame)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    return Failure(f"timed out after {timeout:g} s (an infinite loop, or far too slow)",
+                    return Failure("timeout", f"timed out after {timeout:g} s (an infinite loop, or far too slow)",
                                    self._captured())
                 events = selector.select(min(remaining, 1.0))
                 for key, _ in events:
@@ -171,7 +187,7 @@ class WorkerSession:
                             return self._death()
                         incoming += chunk
                         if len(incoming) > MAX_REPLY_BYTES + 8:
-                            return Failure(f"the reply was larger than {MAX_REPLY_BYTES} bytes")
+                            return Failure("too_large", f"the reply was larger than {MAX_REPLY_BYTES} bytes")
         finally:
             selector.close()
 
@@ -179,9 +195,9 @@ class WorkerSession:
         try:
             reply = wire.decode(frame, MAX_REPLY_BYTES)
         except wire.WireError as error:
-            return Failure(f"the worker sent something that is not plain data ({error})")
+            return Failure("protocol", f"the worker sent something that is not plain data ({error})")
         if not isinstance(reply, dict) or not isinstance(reply.get("status"), str):
-            return Failure("the worker's reply was not a status dict (was the worker tampered with?)")
+            return Failure("protocol", "the worker's reply was not a status dict (was the worker tampered with?)")
         return reply
 
     def _death(self) -> Failure:
@@ -194,8 +210,8 @@ class WorkerSession:
             why = {"SIGKILL": "killed: out of memory or over the CPU-time limit",
                    "SIGXCPU": "over the CPU-time limit", "SIGSEGV": "a segmentation fault",
                    "SIGXFSZ": "wrote a file over the size limit"}.get(name, "killed by a signal")
-            return Failure(f"the process died ({name}: {why})", self._captured())
-        return Failure(f"the process exited with code {code} in the middle of the test "
+            return Failure("crash", f"the process died ({name}: {why})", self._captured())
+        return Failure("crash", f"the process exited with code {code} in the middle of the test "
                        "(sys.exit, os._exit or a crash)", self._captured())
 
     def _captured(self) -> str:
@@ -211,7 +227,7 @@ def _complete_frame(buffer: bytearray) -> bytes | None | Failure:
         return None
     length = int.from_bytes(buffer[:8], "big")
     if length > MAX_REPLY_BYTES:
-        return Failure(f"the worker announced a reply of {length} bytes, over the limit")
+        return Failure("too_large", f"the worker announced a reply of {length} bytes, over the limit")
     if len(buffer) < 8 + length:
         return None
     return bytes(buffer[8:8 + length])

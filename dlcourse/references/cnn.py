@@ -5,8 +5,8 @@
   ``Dropout``'s output and gradient) and the output at ``training=False``.
 - Augmentation: the deterministic core of Keras's random image layers, ``transform_images`` of
   ``RandomFlip``, ``RandomTranslation`` and ``RandomBrightness`` with a fixed transformation.
-- Architectures: reference builds of LeNet-5 and the mini AlexNet, described as plain data in the
-  same form as the grader's sandboxed worker describes a student's model.
+- Architectures: reference builds of LeNet-5 and the mini AlexNet, described as plain data by
+  ``model_spec.describe``, the function the grader's sandboxed worker describes a student's model with.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import numpy as np
 
 from dlcourse.references._keras import keras
 from dlcourse.references.autodiff import to_numpy, value_and_grad
+from dlcourse.references.model_spec import describe
 
 F64 = "float64"
 DIGIT_SIDE = 32
@@ -116,22 +117,7 @@ def build_mini_alexnet(input_shape=(32, 32, 1), num_classes=10, dtype=None):
 
 
 BUILDERS = {"build_lenet5": build_lenet5, "build_mini_alexnet": build_mini_alexnet}
-
-
-def describe(model) -> dict:
-    """A model as plain data, in the form of the sandboxed worker's ``keras_model`` driver."""
-    layers = []
-    for layer in model.layers:
-        entry = {"class": type(layer).__name__, "name": layer.name, "params": int(layer.count_params()),
-                 "output_shape": [(-1 if dim is None else int(dim)) for dim in layer.output.shape]}
-        activation = getattr(layer, "activation", None)
-        if activation is not None:
-            entry["activation"] = getattr(activation, "__name__", str(activation))
-        if hasattr(layer, "rate"):
-            entry["rate"] = float(layer.rate)
-        layers.append(entry)
-    return {"layers": layers, "params": int(model.count_params()),
-            "weight_shapes": [list(weight.shape) for weight in model.get_weights()]}
+__all__ = ["describe"]  # re-exported: the tests describe their models as the references do
 
 
 def architecture(unit: str, input_shape, num_classes, weights=None, x=None) -> dict:

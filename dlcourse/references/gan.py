@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlcourse.references import model_spec
 from dlcourse.references._keras import keras
 from dlcourse.references.autodiff import to_numpy, value_and_grad
 
@@ -51,15 +52,13 @@ def generator_loss(logits_fake) -> dict:
 
 
 def mlp(spec: dict):
-    """A float64 ``Sequential`` of ``Dense`` layers from ``{"input_dim": D, "layers": [[units, activation], ...]}``.
+    """A float64 ``Sequential`` of ``Dense`` layers from ``{"input_dim": D, "layers": [[units, activation], ...]}``,
+    built as the sandboxed worker builds the "gan_step" driver's models (``model_spec.sequential``).
 
     The reference of ``build_generator`` and ``build_discriminator`` (through ``weight_shapes`` and
     ``mlp_output``).
     """
-    k = keras()
-    layers = [k.Input((int(spec["input_dim"]),), dtype=F64)]
-    layers += [k.layers.Dense(int(units), activation=activation, dtype=F64) for units, activation in spec["layers"]]
-    return k.Sequential(layers)
+    return model_spec.sequential(keras(), spec, dtype=F64)
 
 
 def weight_shapes(spec: dict) -> list[tuple[int, ...]]:
@@ -76,11 +75,6 @@ def mlp_output(spec: dict, weights: list, x) -> dict:
     model = mlp(spec)
     output, _ = model.stateless_call([np.asarray(w, np.float64) for w in weights], [], np.asarray(x, np.float64))
     return {"output": to_numpy(output)}
-
-
-def _optimizer(spec: dict):
-    config = dict(spec)
-    return getattr(keras().optimizers, config.pop("class"))(**config)
 
 
 def train_step(generator, discriminator, g_weights, d_weights, g_optimizer, d_optimizer, real, noise,
@@ -127,13 +121,13 @@ def train_step(generator, discriminator, g_weights, d_weights, g_optimizer, d_op
         g_loss, g_grads = value_and_grad(g_objective, *d_now, *g_now)
     d_loss, d_grads = value_and_grad(d_objective, *d_now, *g_now)
     moves_g = variant == "discriminator_step_moves_generator"
-    moved = _apply(_optimizer(d_optimizer), d_now + (g_now if moves_g else []),
+    moved = _apply(model_spec.optimizer(keras(), d_optimizer), d_now + (g_now if moves_g else []),
                    d_grads if moves_g else d_grads[:split])
     d_now, g_now = moved[:split], (moved[split:] if moves_g else g_now)
     if variant != "simultaneous":
         g_loss, g_grads = value_and_grad(g_objective, *d_now, *g_now)
     moves_d = variant == "generator_step_moves_discriminator"
-    moved = _apply(_optimizer(g_optimizer), g_now + (d_now if moves_d else []),
+    moved = _apply(model_spec.optimizer(keras(), g_optimizer), g_now + (d_now if moves_d else []),
                    g_grads[split:] + (g_grads[:split] if moves_d else []))
     g_now, d_now = moved[:len(g_now)], (moved[len(g_now):] if moves_d else d_now)
     return {"d_loss": d_loss, "g_loss": g_loss, "generator": g_now, "discriminator": d_now}

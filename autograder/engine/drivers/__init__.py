@@ -1,0 +1,92 @@
+"""The worker's drivers: how one request calls a student's unit. One module per driver, named as it.
+
+Each driver module keeps both sides of its protocol together:
+
+- ``request(case, args) -> dict`` (grader side, optional): the request keys the driver needs
+  besides ``unit`` and ``args``, popped from ``args`` (the case's inputs by name); a module without
+  it takes the inputs as ``args`` alone. A case's ``extra`` adds further keys (documented in the
+  driver's docstring).
+- ``run(namespace, request) -> reply`` (worker side): calls the unit found in ``namespace``.
+
+The NumPy drivers sit in this folder, the Keras drivers in ``keras/``. The sandbox mounts the files
+of this folder beside ``worker.py`` as a package of its own (``/grader/drivers``), and ``keras/``
+only for the assignments whose backend needs Keras (``runtime.worker_files``): the worker knows the
+drivers whose files it finds, so a NumPy assignment's worker has no Keras driver at all. These
+files import only the standard library, NumPy and ``wire`` (the Keras drivers Keras too, when they
+run); modules whose name starts with ``_`` are their helpers.
+
+Replies are plain data (``wire.py``), each with a ``status``:
+
+- ``{"status": "ok", "value": ..., "mutated": [names of arguments changed in place]}``;
+- ``{"status": "missing", "name": ...}``: the notebook defines no function of that name;
+- ``{"status": "error", "kind": ..., "type": ..., "message": ..., "traceback": ..., "during": ...}``,
+  ``kind`` "raised" (the student's code raised ``type``; a ``NameError`` adds ``"name"``, the name
+  not defined) or "wrong_type" (a unit returned something the driver cannot use: ``type`` is
+  "TypeError", the message says what was expected).
+
+The grader turns replies into verdicts (``compare.judge``); what happens when no reply comes back is
+a ``session.Failure`` with a kind of its own.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import pkgutil
+from types import ModuleType
+
+from ._calling import Missing, StudentError, error_reply
+
+KERAS_PACKAGE = f"{__name__}.keras"
+
+
+@functools.cache
+def available() -> dict[str, ModuleType]:
+    """``{driver name: module}`` of every driver whose file is here (each module with a ``run``)."""
+    found = {}
+    for package in (__name__, KERAS_PACKAGE):
+        try:
+            folder = importlib.import_module(package)
+        except ImportError:  # the Keras drivers are mounted for the Keras assignments only
+            continue
+        for info in pkgutil.iter_modules(folder.__path__):
+            if info.ispkg or info.name.startswith("_"):
+                continue
+            module = importlib.import_module(f"{package}.{info.name}")
+            if callable(getattr(module, "run", None)):
+                found[info.name] = module
+    return found
+
+
+def run_case(namespace: dict, request: dict) -> dict:
+    """Run one request with the driver it names and return a plain reply (see the module)."""
+    driver = available().get(request["driver"])
+    if driver is None:  # a case of a NumPy assignment asking for a Keras driver, say: the grader's mistake
+        raise KeyError(f"no driver {request['driver']!r} here (drivers here: {sorted(available())})")
+    try:
+        return driver.run(namespace, request)
+    except Missing as missing:
+        return {"status": "missing", "name": missing.name}
+    except StudentError as failure:
+        return failure.reply
+    except BaseException as error:  # a worker bug or a student's patched NumPy
+        return error_reply(error, during=request["unit"])
+
+
+def request(case, inputs: dict) -> dict:
+    """The plain-data message that asks the worker to run ``case`` on ``inputs`` (grader side).
+
+    Args:
+        case: an ``autograder.engine.case.Case`` (its ``unit``, ``driver``, ``extra`` and the fields
+            its driver reads).
+        inputs: the case's inputs by name, in call order.
+    """
+    args = dict(inputs)
+    message = {"op": "run", "unit": case.unit, "driver": case.driver}
+    build = getattr(available()[case.driver], "request", None)
+    if build is not None:
+        message.update(build(case, args))
+    if case.extra is not None:
+        message.update(case.extra(inputs))
+    message["args"] = [[key, value] for key, value in args.items()]
+    return message

@@ -1,0 +1,72 @@
+"""``gan_train``: train a GAN with the student's builders and step; return samples of the trained generator.
+
+Request: ``{"unit": the step, "builders": [the generator's builder, the discriminator's] (a case's
+``extra``), "args"}`` with (all plain data):
+    generator_args, discriminator_args: lists of values the builders are called with.
+    g_optimizer, d_optimizer: as for "gan_step".
+    seed: for ``keras.utils.set_random_seed`` before building, so initial weights are reproducible.
+    real: (S, N, data_dim) and noise: (S, N, latent_dim): the batches of each of the S steps.
+    sample_noise: (M, latent_dim): what the trained generator is asked to map.
+
+The step runs compiled with ``tf.function``, as Keras's own ``fit`` runs a ``train_step`` (eager
+Keras is some 40x slower). Value: ``(samples (M, data_dim), d_losses (S,), g_losses (S,), untrained
+(M, data_dim), layers, change)``, float64: ``untrained`` are the generator's samples of
+``sample_noise`` before the first step, ``layers`` describes the generator that was trained
+(``model_spec.dense_layers``), and ``change`` is the largest absolute change of any generator
+weight over the training.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._calling import StudentError, invoke, lookup
+from . import model_spec
+from ._values import require_model, two_losses
+
+
+def run(namespace, request):
+    step = lookup(namespace, request["unit"])
+    build_generator, build_discriminator = (lookup(namespace, name) for name in request["builders"])
+    import keras
+    import tensorflow as tf  # the TensorFlow backend's compiler
+
+    args = dict(request["args"])
+    keras.utils.set_random_seed(int(args["seed"]))
+    models = []
+    for build, name, key in ((build_generator, request["builders"][0], "generator_args"),
+                             (build_discriminator, request["builders"][1], "discriminator_args")):
+        model, _ = invoke(build, name, [(str(index), value) for index, value in enumerate(args[key])])
+        models.append(require_model(keras, model, name))
+    generator, discriminator = models
+    sample_noise = tf.constant(args["sample_noise"], tf.float32)
+    untrained = np.asarray(generator(sample_noise, training=False), dtype=np.float64)
+    initial = [np.array(weight, dtype=np.float64) for weight in generator.get_weights()]
+    g_optimizer = model_spec.optimizer(keras, args["g_optimizer"])
+    d_optimizer = model_spec.optimizer(keras, args["d_optimizer"])
+    compiled = tf.function(getattr(step, "python_function", step))  # compiled afresh, as for "gan_step"
+    steps = len(args["real"])
+    history = []
+    for index in range(steps):
+        call = [("generator", generator), ("discriminator", discriminator), ("g_optimizer", g_optimizer),
+                ("d_optimizer", d_optimizer), ("real", tf.constant(args["real"][index], tf.float32)),
+                ("noise", tf.constant(args["noise"][index], tf.float32))]
+        try:
+            value, _ = invoke(compiled, request["unit"], call)
+        except StudentError as failure:
+            failure.reply["traceback"] = (f"At step {index + 1} of {steps}, run inside tf.function as the grader runs "
+                                          "it (use tensor operations only: no .numpy() or "
+                                          "float() on tensors):\n" + failure.reply["traceback"])
+            raise
+        history.append(value)
+    losses = [two_losses(value, request["unit"]) for value in history]
+    samples = np.asarray(generator(sample_noise, training=False), dtype=np.float64)
+    d_losses = np.array([float(np.mean(d)) for d, _ in losses]) if losses else np.zeros(0)
+    g_losses = np.array([float(np.mean(g)) for _, g in losses]) if losses else np.zeros(0)
+    final = [np.asarray(weight, dtype=np.float64) for weight in generator.get_weights()]
+    change = max((float(np.max(np.abs(after - before))) for before, after in zip(initial, final)
+                  if before.shape == after.shape and before.size), default=0.0)
+    if len(final) != len(initial) or any(before.shape != after.shape for before, after in zip(initial, final)):
+        change = float("inf")  # the generator was rebuilt: not what its builder made
+    return {"status": "ok", "value": (samples, d_losses, g_losses, untrained, model_spec.dense_layers(keras, generator),
+                                      change), "mutated": []}
