@@ -133,3 +133,26 @@ def test_a_lazy_linecache_entry_under_a_cells_name_does_not_break_loading(monkey
     namespace = load([{"label": "cell 123", "statements": [[2, "def seven():\n    return 7"]]}])["namespace"]
     assert namespace["seven"]() == 7
     assert "return 7" in inspect.getsource(namespace["seven"])
+
+
+def test_a_version_3_notebook_is_upgraded_by_nbformat_and_graded_by_its_cells(tmp_path):
+    from nbformat import v3
+
+    cells = [v3.new_code_cell(input="import numpy as np"), v3.new_text_cell("markdown", source="# Units"),
+             v3.new_code_cell(input="def relu_forward(x):\n    return {'out': np.maximum(x, 0)}")]
+    path = tmp_path / "old.ipynb"
+    path.write_text(v3.writes_json(v3.new_notebook(worksheets=[v3.new_worksheet(cells=cells)])))
+    assert json.loads(path.read_text())["nbformat"] == 3 and "cells" not in json.loads(path.read_text())
+    notebook = read_notebook(path)
+    assert "relu_forward" in notebook.defined and not notebook.problems
+    namespace = load(notebook.cells)["namespace"]
+    assert namespace["relu_forward"](np.array([-1.0, 2.0]))["out"].tolist() == [0.0, 2.0]
+
+
+def test_a_broken_old_notebook_nbformat_cannot_upgrade_gets_the_usual_message(tmp_path):
+    from autograder.engine.extract import NotebookError
+
+    path = tmp_path / "broken.ipynb"
+    path.write_text(json.dumps({"nbformat": 3, "worksheets": "not a list"}))
+    with pytest.raises(NotebookError, match="has no list of cells"):
+        read_notebook(path)

@@ -115,6 +115,7 @@ def read_notebook(path: str | Path) -> Notebook:
         raise NotebookError(f"{path.name} is not valid notebook JSON ({error.msg} at line {error.lineno})") from None
     except RecursionError:
         raise NotebookError(f"{path.name} is nested too deeply to be a notebook") from None
+    document = _as_version_4(document)
     raw_cells = document.get("cells") if isinstance(document, dict) else None
     if not isinstance(raw_cells, list):
         raise NotebookError(f"{path.name} has no list of cells: is it a Jupyter notebook?")
@@ -152,6 +153,22 @@ def read_notebook(path: str | Path) -> Notebook:
             notebook.cells.append({"label": label, "statements": [[line, text] for line, text, _ in statements]})
             notebook.defined.update(name for _, _, name in statements if name)
     return notebook
+
+
+def _as_version_4(document):
+    """The notebook in format 4, where nbformat upgrades an older one (version 3 kept its cells in
+    ``worksheets``). Lenient: any other document is kept as it is, for the checks of ``read_notebook``
+    to judge, and nothing is validated against nbformat's schema (a notebook whose metadata is odd
+    is still graded)."""
+    version = document.get("nbformat") if isinstance(document, dict) else None
+    if not isinstance(version, int) or isinstance(version, bool) or version >= 4:
+        return document
+    import nbformat
+
+    try:
+        return nbformat.convert(nbformat.from_dict(document), 4)
+    except Exception:  # nbformat could not upgrade it: judged as it is
+        return document
 
 
 def kept_statements(source: str, label: str, problems: list | None = None,
@@ -318,7 +335,7 @@ def _callee(func) -> tuple[str | None, str | None]:
 def _dotted(func) -> str:
     try:
         return ast.unparse(func)[:60]
-    except Exception:  # noqa: BLE001 - an odd expression: a generic name is enough
+    except Exception:  # an odd expression: a generic name is enough
         return "a call"
 
 

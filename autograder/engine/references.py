@@ -20,9 +20,13 @@ from autograder.engine.fingerprint import reference_fingerprint
 
 
 def cache_dir() -> Path:
-    """``$DLCOURSE_CACHE``, else ``~/.cache/dlcourse/references``."""
-    root = os.environ.get("DLCOURSE_CACHE") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dlcourse"
-    return Path(root) / "references"
+    """``$DLCOURSE_CACHE/references``, else the user's cache folder (``platformdirs``:
+    ``$XDG_CACHE_HOME/dlcourse/references``, by default ``~/.cache/dlcourse/references`` on Linux)."""
+    if os.environ.get("DLCOURSE_CACHE"):
+        return Path(os.environ["DLCOURSE_CACHE"]) / "references"
+    import platformdirs
+
+    return platformdirs.user_cache_path("dlcourse") / "references"
 
 
 class ReferenceCache:

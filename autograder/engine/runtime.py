@@ -115,7 +115,7 @@ def runtime_root() -> Path:
         return Path("/var/cache/dlcourse/runtime")
     import platformdirs
 
-    return Path(platformdirs.user_cache_dir("dlcourse")) / "runtime"
+    return platformdirs.user_cache_path("dlcourse") / "runtime"
 
 
 @dataclass(frozen=True)

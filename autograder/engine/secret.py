@@ -2,21 +2,23 @@
 
 Instructors set ``DLCOURSE_SECRET`` (the same value on every grading machine of a course, so
 hidden cases are the same for every student); otherwise one is made once per machine and kept in
-``~/.config/dlcourse/secret`` (mode 0600).
+the user's config folder (``platformdirs``: ``$XDG_CONFIG_HOME/dlcourse/secret``, by default
+``~/.config/dlcourse/secret`` on Linux), mode 0600.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-from pathlib import Path
 
 
 def grader_secret() -> str:
     value = os.environ.get("DLCOURSE_SECRET")
     if value:
         return value
-    path = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config")) / "dlcourse" / "secret"
+    import platformdirs
+
+    path = platformdirs.user_config_path("dlcourse") / "secret"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(f".{os.getpid()}")
