@@ -142,12 +142,14 @@ class Autograder:
         return results
 
 
-def build_autograder(folder: Path, assignment: str = "01_backprop", secret: str = TEST_SECRET) -> Autograder:
-    """Build the zip with the installed ``dlcourse``, unzip it, and run its ``setup.sh`` (without apt)."""
+def build_autograder(folder: Path, assignment: str = "01_backprop", secret: str = TEST_SECRET,
+                     dlcourse: Path = BIN / "dlcourse") -> Autograder:
+    """Build the zip with a ``dlcourse`` command (default: this checkout's), unzip it, and run its
+    ``setup.sh`` (without apt)."""
     folder.mkdir(parents=True, exist_ok=True)
     zip_path = folder / "autograder.zip"
     env = {**os.environ, "DLCOURSE_SECRET": secret}
-    subprocess.run([str(BIN / "dlcourse"), "gradescope", "build", "--assignment", assignment, "--out", str(zip_path)],
+    subprocess.run([str(dlcourse), "gradescope", "build", "--assignment", assignment, "--out", str(zip_path)],
                    env=env, check=True, capture_output=True, text=True)
     image, venv = folder / "image", folder / "venv"
     (image / "source").mkdir(parents=True)

@@ -15,7 +15,7 @@ import pytest
 
 from autograder.cases import ASSIGNMENTS
 from autograder.course.gradescope import build, grade_upload, scripts
-from conftest import ASSIGNMENTS_DIR, ROOT, SOLUTIONS, TEST_SECRET
+from conftest import ASSIGNMENTS_DIR, SOLUTIONS, TEST_SECRET
 from gradescope_harness import validate_results
 
 BACKPROP = ASSIGNMENTS["01_backprop"]
@@ -69,11 +69,11 @@ def test_warming_the_cache_leaves_only_fresh_cases_to_compute_while_grading(tmp_
 
 def test_build_refuses_an_unknown_assignment(tmp_path):
     with pytest.raises(ValueError, match="Expected an assignment among"):
-        build(ROOT, tmp_path / "a.zip", TEST_SECRET, "99_nothing")
+        build(tmp_path / "a.zip", TEST_SECRET, "99_nothing")
 
 
 def test_the_zip_names_its_assignment_and_carries_no_solutions(tmp_path):
-    names = build(ROOT, tmp_path / "a.zip", TEST_SECRET, "01_backprop")
+    names = build(tmp_path / "a.zip", TEST_SECRET, "01_backprop")
     assert not [name for name in names if name.startswith(("package/solutions", "package/tests"))]
     with zipfile.ZipFile(tmp_path / "a.zip") as archive:
         run = archive.read("run_autograder").decode()
@@ -246,6 +246,28 @@ def test_the_installed_package_carries_its_templates(gradescope_autograder, tmp_
                            text=True, timeout=120, cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert "Feedback for &lt;ann&gt;" in shown.stdout and "--assignment 01_backprop" in shown.stdout
+
+
+@pytest.mark.slow
+def test_a_wheel_install_builds_a_zip_that_grades(gradescope_autograder, tmp_path):
+    """An instructor who ran `pip install dlcourse` (no checkout) builds the zip from that install: it
+    carries the install repacked as a wheel, which setup.sh installs into a fresh venv; the solution
+    then scores full marks."""
+    import zipfile
+
+    from gradescope_harness import build_autograder
+
+    installed = gradescope_autograder.venv / "bin" / "dlcourse"
+    rebuilt = build_autograder(tmp_path / "image", dlcourse=installed)
+    package = [name for name in zipfile.ZipFile(rebuilt.zip_path).namelist() if name.startswith("package/")]
+    assert len(package) == 1 and package[0].endswith("-py3-none-any.whl"), package
+    site = list(rebuilt.venv.glob("lib/python*/site-packages/*/autograder/engine/grade.py")) or \
+        list(rebuilt.venv.glob("lib/python*/site-packages/autograder/engine/grade.py"))
+    assert site, "the wheel must install the grader into the fresh venv"
+    results = rebuilt.run({"01_backprop.ipynb": SOLUTION}, tmp_path / "run")
+    log = results.pop("_log")
+    validate_results(results)
+    assert results["score"] == BACKPROP.max_score and all(test["status"] == "passed" for test in results["tests"]), log
 
 
 def _alive(pid: int) -> bool:

@@ -3,8 +3,8 @@
 The zip holds ``setup.sh`` (installs Python 3.11, bubblewrap and the pinned package, then computes
 every reference into the cache), ``run_autograder`` (grades ``/autograder/submission`` into
 ``/autograder/results/results.json`` with ``dlcourse gradescope grade``), both rendered from
-``templates/``, the package source (``dlcourse/`` and ``autograder/``, never ``solutions/``) and the
-course secret for hidden cases. Students never see the zip.
+``templates/``, the package (``package_source``: a checkout's source, or an installed wheel repacked;
+never ``solutions/``) and the course secret for hidden cases. Students never see the zip.
 
 An upload is graded as exactly one notebook (``choice.choose``): the one named after the assignment,
 else the only notebook. Several candidates, none, or a notebook whose metadata names another
@@ -19,15 +19,12 @@ import zipfile
 from pathlib import Path
 
 from autograder.course.choice import choose
+from autograder.course.package_source import package_files
 from autograder.course.render import render
 
 SCRIPTS = ("setup.sh", "run_autograder")  # templates/<name>, the files Gradescope runs
 
-PACKAGE_FILES = ("pyproject.toml", "setup.cfg", "README.md")
-PACKAGE_DIRS = ("dlcourse", "autograder")
-
-
-def build(root: Path, out: Path, secret: str, assignment: str, isolation: str = "auto") -> list[str]:
+def build(out: Path, secret: str, assignment: str, isolation: str = "auto") -> list[str]:
     """Write the autograder zip for ``assignment`` to ``out``; return the names it contains.
 
     ``isolation`` is the level ``run_autograder`` grades at (``auto``: bubblewrap where the container
@@ -44,12 +41,8 @@ def build(root: Path, out: Path, secret: str, assignment: str, isolation: str = 
         for name, text in scripts(assignment, isolation).items():
             _add_text(archive, name, text, executable=True)
         _add_text(archive, "secret", secret + "\n")
-        for name in PACKAGE_FILES:
-            archive.write(root / name, f"package/{name}")
-        for folder in PACKAGE_DIRS:
-            for path in sorted((root / folder).rglob("*")):
-                if path.is_file() and "__pycache__" not in path.parts and not path.name.endswith(".pyc"):
-                    archive.write(path, f"package/{path.relative_to(root)}")
+        for name, data in package_files().items():
+            archive.writestr(f"package/{name}", data)
         return archive.namelist()
 
 

@@ -176,8 +176,7 @@ def _run_gradescope(args) -> int:
     problem = writable_file(args.out)
     if problem:
         return fail(problem)
-    root = Path(__file__).resolve().parents[2]
-    names = build(root, args.out, grader_secret(), args.assignment, isolation=args.isolation)
+    names = build(args.out, grader_secret(), args.assignment, isolation=args.isolation)
     print(f"wrote {args.out} ({len(names)} files): upload it as the assignment's autograder on Gradescope")
     return 0
 

@@ -15,7 +15,12 @@ if [ "${DLCOURSE_SKIP_SYSTEM:-0}" != 1 ]; then
   fi
 fi
 python3.11 -m venv "$VENV"
-"$VENV/bin/pip" install --quiet "$ROOT/source/package"
+# The package: a checkout's source (pip builds it), or the wheel of an installed dlcourse.
+PACKAGE="$ROOT/source/package"
+for wheel in "$PACKAGE"/*.whl; do
+  if [ -f "$wheel" ]; then PACKAGE="$wheel"; fi
+done
+"$VENV/bin/pip" install --quiet "$PACKAGE"
 # Compute every reference now, into the cache run_autograder reads: the first student pays nothing extra.
 DLCOURSE_SECRET="$(cat "$ROOT/source/secret")" DLCOURSE_CACHE="$ROOT/source/cache" \
   "$VENV/bin/dlcourse" gradescope warm --assignment {{ assignment | shell }}
