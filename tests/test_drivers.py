@@ -12,7 +12,7 @@ from autograder.engine.runner import CaseRunner, in_process
 from autograder.engine.sandbox import Sandbox
 from autograder.engine.session import Failure, WorkerSession
 from conftest import TEST_SECRET, require_bwrap, solution_namespace
-from dlcourse.references import cnn, model_spec
+from dlcourse.references import cnn_architectures as cnn, model_spec
 
 NUMPY_DRIVERS = {"call", "forward_backward", "numerical_gradient", "steps", "rng_probe"}
 KERAS_DRIVERS = {"keras_model", "keras_call", "gan_step", "gan_train"}

@@ -1,4 +1,4 @@
-"""Grading cases of assignment 06 (cnn_architectures), against ``dlcourse.references.cnn``.
+"""Grading cases of assignment 06 (cnn_architectures), against ``dlcourse.references.cnn_architectures``.
 
 Dropout masks are random, so dropout is judged by what every correct mask satisfies (values either
 0 or ``x / (1 - rate)`` as Keras scales them, a dropped share consistent with ``rate``, the identity
@@ -21,7 +21,7 @@ from autograder.engine.case import Assignment, Case, Mistake
 from autograder.engine.compare import compare_value, describe
 from autograder.engine.probes import relabelled, renaming_of, rng_probed, stored_weights_message
 from dlcourse import datasets
-from dlcourse.references import cnn as ref
+from dlcourse.references import cnn_architectures as ref
 
 Z_LIMIT = 5.0  # dropped-share check: |dropped - n rate| within 5 binomial standard deviations (and 1 unit)
 REQUIRED_ACCURACY = 0.97

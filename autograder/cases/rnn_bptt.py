@@ -1,4 +1,4 @@
-"""Grading cases of assignment 07 (rnn_bptt), against the Keras references in ``dlcourse.references.rnn``.
+"""Grading cases of assignment 07 (rnn_bptt), against the Keras references in ``dlcourse.references.rnn_bptt``.
 
 Every recurrent case starts from a non-zero initial state; sequence lengths run from 1 to 50. The
 NumPy functions here only compute known wrong answers, so that a message can name the mistake;
@@ -11,7 +11,7 @@ import numpy as np
 
 from autograder.engine.case import Assignment, Case, Mistake
 from autograder.engine.compare import compare_value
-from dlcourse.references import rnn as ref
+from dlcourse.references import rnn_bptt as ref
 
 
 def _normal(rng, *shape, scale=1.0):

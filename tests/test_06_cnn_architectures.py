@@ -10,7 +10,7 @@ import pytest
 from autograder.cases import cnn_architectures as cases
 from autograder.engine.compare import judge
 from conftest import solution_namespace
-from dlcourse.references import cnn as ref
+from dlcourse.references import cnn_architectures as ref
 
 NAME = "06_cnn_architectures"
 ASSIGNMENT = cases.ASSIGNMENT

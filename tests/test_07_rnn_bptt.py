@@ -15,7 +15,7 @@ from autograder.engine import wire, worker
 from autograder.engine.compare import judge
 from conftest import solution_namespace
 from dlcourse.gradcheck import central_difference
-from dlcourse.references import rnn as ref
+from dlcourse.references import rnn_bptt as ref
 
 NAME = "07_rnn_bptt"
 
