@@ -88,3 +88,16 @@ def test_a_raised_error_is_a_typed_reply_naming_what_is_not_defined():
     reply = drivers.run_case({"dense_forward": dense_forward}, case.request(case.make_inputs(None)))
     assert (reply["status"], reply["kind"], reply["type"], reply["name"]) == \
         ("error", "raised", "NameError", "undefined_scale")
+
+
+def test_code_that_cannot_load_is_a_loading_failure_of_its_own_kind(level):
+    """The worker dies while loading: every case's verdict says so by its fields (batch reads them)."""
+    cells = [{"label": "cell 1", "statements": [[1, "import os"], [2, "status = os._exit(3)"]]}]
+    case = BACKPROP.cases[0]
+    inputs = case.make_inputs(None)
+    with WorkerSession(Sandbox(frameworks=False, isolation=level), cells=cells) as session:
+        reply = session.run(case.request(inputs), 30.0)
+    assert isinstance(reply, Failure) and (reply.kind, reply.loading) == ("crash", True), reply
+    verdict = judge(case, inputs, dict, reply)
+    assert verdict.status == "error" and verdict.failure is reply and verdict.ran
+    assert "could not be loaded: the process exited with code 3" in verdict.message, verdict.message

@@ -101,7 +101,7 @@ def _sandbox_cannot_start(grader, result) -> bool:
     """True when no case passed because no worker could load, and an empty notebook does not load either."""
     if result.assignment is None or not result.results or any(item.verdict.passed for item in result.results):
         return False
-    if not any("could not be loaded" in item.verdict.message for item in result.results):
+    if not any(item.verdict.failure is not None and item.verdict.failure.loading for item in result.results):
         return False
     from autograder.engine.sandbox import Limits, Sandbox
     from autograder.engine.session import Failure, WorkerSession

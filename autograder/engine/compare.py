@@ -27,6 +27,8 @@ class Verdict:
     status: str  # "passed", "failed", "error", "not implemented", "missing", "timeout"
     # for a public case whose array had wrong values: (quantity, expected, received), for feedback pictures
     detail: tuple[str, np.ndarray, np.ndarray] | None = None
+    failure: Failure | None = None  # what happened when the case got no reply (its kind: timeout, crash, ...)
+    ran: bool = True  # False for a case not run (its unit, or one it depends on, timed out already)
 
 
 def judge(case: Case, inputs: dict, expected, reply, timing: dict | None = None,
@@ -47,7 +49,7 @@ def judge(case: Case, inputs: dict, expected, reply, timing: dict | None = None,
     if isinstance(reply, Failure):
         status = "timeout" if reply.kind == "timeout" else "error"
         printed = f"\nIt printed:\n{reply.output[-1500:]}" if reply.output.strip() else ""
-        return Verdict(False, f"{case.unit}: {reply.message}.{where}{printed}", status)
+        return Verdict(False, f"{case.unit}: {reply.message}.{where}{printed}", status, failure=reply)
     status = reply.get("status")
     if status == "missing":
         return Verdict(False, f"{case.unit}: `{reply.get('name')}` is not defined in the notebook "

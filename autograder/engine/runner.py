@@ -11,6 +11,7 @@ time limit, not one per dependent unit.
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import threading
 import time
@@ -68,10 +69,10 @@ class CaseRunner:
         hung = [unit for unit in needs if unit in self.timed_out]
         if self.stop_after_timeout and case.unit in self.timed_out:
             verdict = Verdict(False, f"{case.unit}: not run: it timed out on case '{self.timed_out[case.unit]}' "
-                                     "already.", "timeout")
+                                     "already.", "timeout", ran=False)
         elif hung:
             verdict = Verdict(False, f"{case.unit}: not run: it depends on {hung[0]}, which timed out "
-                                     f"(on case '{self.timed_out[hung[0]]}'); fix {hung[0]} first.", "error")
+                                     f"(on case '{self.timed_out[hung[0]]}'); fix {hung[0]} first.", "error", ran=False)
         else:
             timeout = min(case.timeout, self.max_timeout or case.timeout)
             started = time.monotonic()
@@ -83,12 +84,12 @@ class CaseRunner:
                             self.assigned)
             broken = [unit for unit in needs if unit in self.failed]
             if not verdict.passed and broken:
-                verdict = Verdict(False, f"{verdict.message}\nNote: {case.unit} depends on {broken[0]}, which "
-                                         f"fails its own checks ({self.failed[broken[0]]}): fix that first.",
-                                  verdict.status, verdict.detail)
+                verdict = dataclasses.replace(verdict, message=f"{verdict.message}\nNote: {case.unit} depends on "
+                                              f"{broken[0]}, which fails its own checks ({self.failed[broken[0]]}): "
+                                              "fix that first.")
         if verdict.status == "timeout":
             self.timed_out.setdefault(case.unit, case.name)
-        elif not verdict.passed and not verdict.message.startswith(f"{case.unit}: not run:"):
+        elif not verdict.passed and verdict.ran:
             self.failed.setdefault(case.unit, verdict.status)
         return verdict
 

@@ -37,11 +37,13 @@ class Failure:
             ``MAX_REPLY_BYTES``), "protocol" (a reply that is not plain data or not a status dict).
         message: what went wrong, for the student.
         output: what the worker printed (bounded).
+        loading: the student's code could not be loaded, so no case ran.
     """
 
     kind: str
     message: str
     output: str = ""
+    loading: bool = False
 
     def __post_init__(self):
         if self.kind not in FAILURE_KINDS:
@@ -132,7 +134,7 @@ class WorkerSession:
         loaded = self._exchange({"op": "load", "cells": self.cells}, LOAD_TIMEOUT)
         if isinstance(loaded, Failure):
             self.close()
-            return Failure(loaded.kind, f"your code could not be loaded: {loaded.message}", loaded.output)
+            return Failure(loaded.kind, f"your code could not be loaded: {loaded.message}", loaded.output, loading=True)
         problems = loaded.get("problems") if isinstance(loaded, dict) else None
         if isinstance(problems, list):
             self.load_problems = [str(problem)[:500] for problem in problems[:20]]
