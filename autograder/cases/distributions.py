@@ -93,7 +93,7 @@ class Distribution:
         z = (np.asarray(x, dtype=np.float64) - self.loc) / self.scale
         if self.family == "truncated_normal":
             # The unit normal's cdf rescaled to the cut: truncnorm's cdf to 1e-12 (the tests check),
-            # 50 times faster on a sample (truncnorm works in log space, for cuts far in the tail).
+            # about 15 times faster on a sample (truncnorm works in log space, for cuts far in the tail).
             low, high = _stats().norm.cdf([-2.0, 2.0])
             return np.clip((_stats().norm.cdf(z) - low) / (high - low), 0.0, 1.0)
         return _standard(self.family).cdf(z)
