@@ -34,6 +34,7 @@ from autograder.cases import ASSIGNMENTS  # noqa: E402 - after the TensorFlow se
 from autograder.engine.extract import read_notebook  # noqa: E402
 from autograder.cases import COURSE  # noqa: E402
 from autograder.engine.grade import Grader  # noqa: E402
+from autograder.engine.pool import WorkerPool  # noqa: E402
 from autograder.engine.references import ReferenceCache  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,13 +61,17 @@ def submissions(name: str, folder: Path) -> dict[str, Path]:
 
 
 def dlcourse_seconds(name: str, notebooks: dict[str, Path], cache: ReferenceCache) -> float:
-    """Seconds per submission, references warm (the solution is graded once first, not counted)."""
-    grader = Grader(COURSE, secret="benchmark", cache=cache)
-    grader.grade(notebooks["complete"], ASSIGNMENTS[name])
-    started = time.perf_counter()
-    for kind in KINDS:
-        grader.grade(notebooks[kind], ASSIGNMENTS[name])
-    return (time.perf_counter() - started) / len(KINDS)
+    """Seconds per submission, references warm (the solution is graded once first, not counted), each next
+    submission's worker started ahead as in ``dlcourse batch`` (``WorkerPool``)."""
+    grader = Grader(COURSE, secret="benchmark", cache=cache, pool=WorkerPool())
+    try:
+        grader.grade(notebooks["complete"], ASSIGNMENTS[name])
+        started = time.perf_counter()
+        for kind in KINDS:
+            grader.grade(notebooks[kind], ASSIGNMENTS[name])
+        return (time.perf_counter() - started) / len(KINDS)
+    finally:
+        grader.pool.close()
 
 
 def nbgrader_seconds(name: str, notebooks: dict[str, Path], scratch: Path) -> float:

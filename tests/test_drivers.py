@@ -15,7 +15,7 @@ from conftest import TEST_SECRET, require_bwrap, solution_namespace
 from dlcourse.references import cnn_architectures as cnn, model_spec
 
 NUMPY_DRIVERS = {"call", "forward_backward", "numerical_gradient", "steps", "rng_probe"}
-KERAS_DRIVERS = {"keras_model", "keras_call", "gan_step", "gan_train"}
+KERAS_DRIVERS = {"keras_model", "keras_call", "keras_fit", "gan_step", "gan_train"}
 
 
 @pytest.fixture(params=["bwrap", "fallback"])

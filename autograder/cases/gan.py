@@ -281,6 +281,9 @@ LATENT_DIM = 2
 HIDDEN_UNITS = 128
 DATA_DIM = 2
 TRAIN_STEPS = 1500
+# Every REPORT_EVERY steps the samples so far are judged as the final ones would be, and training stops at the first
+# check that passes: measured with the solution on 4 seeds, after 600-700 steps.
+REPORT_EVERY = 100
 BATCH_SIZE = 128
 SAMPLES = 1000
 TRAIN_OPTIMIZER = {"class": "Adam", "learning_rate": 1e-3, "beta_1": 0.5}
@@ -530,6 +533,9 @@ def judge_coverage(inputs, expected, received, timing):
     summary = (f"covers {covered} of {RING_MODES} modes (samples within {ON_MODE_RADIUS} of each mode, of {m}: "
                f"{counts.tolist()}; a mode is covered with at least {m / (4 * RING_MODES):g})")
     seconds = f" Training took {timing['seconds']:.0f} s."
+    if "stopped_at" in timing:
+        seconds = (f" Training stopped after step {timing['stopped_at']} of {len(inputs['real'])}, the first check "
+                   f"(every {REPORT_EVERY} steps) that reached the bar, in {timing['seconds']:.0f} s.")
     if covered >= REQUIRED_MODES:
         return True, summary + seconds
     spread = float(np.sqrt(np.mean(np.sum((samples - samples.mean(axis=0)) ** 2, axis=1))))
@@ -552,8 +558,8 @@ TRAINING = [
     Case("train_step", f"ring of 8 Gaussians, {TRAIN_STEPS} steps: at least {REQUIRED_MODES} modes covered",
          _training_inputs, _centres, ("samples", "d_losses", "g_losses", "untrained", "layers", "change"), points=4.0,
          driver="gan_train",
-         extra=lambda inputs: {"builders": ["build_generator", "build_discriminator"]}, judge=judge_coverage,
-         timeout=180.0),
+         extra=lambda inputs: {"builders": ["build_generator", "build_discriminator"], "report_every": REPORT_EVERY},
+         judge=judge_coverage, timeout=180.0, progress=TRAIN_STEPS // REPORT_EVERY),
 ]
 
 

@@ -79,8 +79,10 @@ def grade_notebook(data: bytes, student: str, label: str, digest: str, secret: s
         if _GRADER is None or _GRADER[0] != settings:
             from autograder.engine.references import cache_dir
 
+            from autograder.engine.pool import WorkerPool
+
             _GRADER = (settings, Grader(COURSE, secret=secret, cache=ReferenceCache(Path(cache) if cache else cache_dir()),
-                                        isolation=isolation))
+                                        isolation=isolation, pool=WorkerPool()))
         grader = _GRADER[1]
         with tempfile.TemporaryDirectory(prefix="dlcourse-task-") as scratch:
             path = Path(scratch) / (Path(label).name or "notebook.ipynb")
@@ -95,6 +97,12 @@ def grade_notebook(data: bytes, student: str, label: str, digest: str, secret: s
     except Exception as error:  # noqa: BLE001 - a grader-side error is the grader's failure, not the student's
         raise GradingUnavailable(f"grader error: {type(error).__name__}: {error}") from None
     return to_record(result, student, digest, figures, fingerprint=own)
+
+
+def close_warm_worker() -> None:
+    """Kill the worker this process started ahead for a next submission (one is left when a batch ends)."""
+    if _GRADER is not None and _GRADER[1].pool is not None:
+        _GRADER[1].pool.close()
 
 
 def _sandbox_cannot_start(grader, result) -> bool:
@@ -268,8 +276,11 @@ def _run(todo: list[Submission], settings: tuple, workers: int, scheduler: str |
         return
     tasks = (_task(submission, settings) for submission in todo)
     if workers == 1:
-        for task in tasks:
-            yield task if isinstance(task, dict) else _attempts(task, retries)
+        try:
+            for task in tasks:
+                yield task if isinstance(task, dict) else _attempts(task, retries)
+        finally:
+            close_warm_worker()
         return
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
         pending = {}

@@ -43,7 +43,7 @@ class Case:
         hidden: hidden cases show no inputs and no values in messages.
         driver: how the worker calls the unit: the name of a module of ``autograder/engine/drivers/``
             ("call", "forward_backward", "numerical_gradient", "steps", "rng_probe") or of its ``keras/``
-            folder ("keras_model", "keras_call", "gan_step", "gan_train"), which says what the request holds.
+            folder ("keras_model", "keras_call", "keras_fit", "gan_step", "gan_train"), which says what the request holds.
         extra: further plain-data keys for the request (``set_weights``, ``predict`` of "keras_model").
         forward: for "forward_backward", the forward unit that makes the cache.
         function: for "numerical_gradient", the worker's test function and its parameter names.
@@ -57,7 +57,12 @@ class Case:
         judge: replaces the elementwise comparison: ``(inputs, expected, received, timing) -> (ok, message)``;
             ``received`` maps output names to values, ``timing`` is ``{"seconds": this case's wall time,
             "earlier": {case id: seconds}}`` for the cases already run on this submission (measured by
-            the grader, so a student cannot forge them).
+            the grader, so a student cannot forge them). A case whose training stopped early adds
+            ``"stopped_at"``: the epoch or step after which the grader told it to stop.
+        progress: for a training case whose driver reports progress ("keras_fit", "gan_train"): how many
+            of the reports the grader judges, each as it would judge the final value; at the first that
+            passes it tells the unit to stop training, and the unit's own return value is then judged
+            as usual (see ``drivers/_progress.py``). 0: reports are not judged and training runs to its end.
     """
 
     unit: str
@@ -78,6 +83,7 @@ class Case:
     judge: Callable[[dict, dict, dict, dict], tuple[bool, str]] | None = None
     extra: Callable[[dict], dict] | None = None
     fresh: bool = False
+    progress: int = 0
 
     @property
     def id(self) -> str:

@@ -18,6 +18,7 @@ from autograder.engine.protections import missing, summary
 from autograder.engine.references import ReferenceCache
 from autograder.engine.runner import CaseRunner
 from autograder.engine.sandbox import Limits, Sandbox
+from autograder.engine.pool import WorkerPool
 from autograder.engine.session import WorkerSession
 
 
@@ -80,6 +81,8 @@ class Grader:
         cache: where references are kept.
         isolation: "auto", "bwrap" or "fallback"; default: ``$DLCOURSE_ISOLATION``, else auto.
         max_timeout: caps every case's wall-clock timeout (tests of hanging code use a short one).
+        pool: in a batch, starts each next submission's worker while the current one is graded (``pool.py``);
+            every worker still serves one submission only.
     """
 
     course: Catalogue
@@ -88,6 +91,7 @@ class Grader:
     cache: ReferenceCache = field(default_factory=ReferenceCache)
     isolation: str | None = None
     max_timeout: float | None = None
+    pool: WorkerPool | None = None
 
     def grade(self, path: str | Path, assignment: Assignment | None = None) -> SubmissionResult:
         started = time.perf_counter()
@@ -117,7 +121,7 @@ class Grader:
         result.notices.append(f"sandbox: {summary(sandbox)}")
         result.notices += [f"sandbox, missing: {text}" for text in missing(sandbox)]
         result.notices += [f"could not parse {text}" for text in notebook.problems]
-        with WorkerSession(sandbox, notebook.cells) as session:
+        with WorkerSession(sandbox, notebook.cells, pool=self.pool) as session:
             runner = CaseRunner(session.run, self.cache.expected, self.secret, self.max_timeout, notebook.skipped,
                                 notebook.assigned, notebook.uses, seconds=lambda: session.last_seconds,
                                 stop_after_timeout=self.public_only)

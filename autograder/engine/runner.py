@@ -12,6 +12,7 @@ time limit, not one per dependent unit.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import signal
 import threading
 import time
@@ -19,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable
 
-from autograder.engine import wire, worker
+from autograder.engine import drivers, wire, worker
 from autograder.engine.case import Case
 from autograder.engine.compare import Verdict, judge
 from autograder.engine.session import Failure
@@ -75,13 +76,19 @@ class CaseRunner:
                                      f"(on case '{self.timed_out[hung[0]]}'); fix {hung[0]} first.", "error", ran=False)
         else:
             timeout = min(case.timeout, self.max_timeout or case.timeout)
+            expected = functools.cache(lambda: self.expected(case, inputs))
             started = time.monotonic()
-            reply = self.run(request, timeout)
+            if case.progress:
+                answer = self._progress_answer(case, inputs, expected, started)
+                reply = self.run(request, timeout, progress=answer)
+            else:
+                answer, reply = None, self.run(request, timeout)
             self.last_seconds = self.seconds() if self.seconds else time.monotonic() - started
             timing = {"seconds": self.last_seconds, "earlier": dict(self.earlier)}
+            if answer is not None and answer.stopped_at is not None:
+                timing["stopped_at"] = answer.stopped_at
             self.earlier[case.id] = self.last_seconds
-            verdict = judge(case, inputs, lambda: self.expected(case, inputs), reply, timing, self.skipped,
-                            self.assigned)
+            verdict = judge(case, inputs, expected, reply, timing, self.skipped, self.assigned)
             broken = [unit for unit in needs if unit in self.failed]
             if not verdict.passed and broken:
                 verdict = dataclasses.replace(verdict, message=f"{verdict.message}\nNote: {case.unit} depends on "
@@ -92,6 +99,22 @@ class CaseRunner:
         elif not verdict.passed and verdict.ran:
             self.failed.setdefault(case.unit, verdict.status)
         return verdict
+
+    def _progress_answer(self, case: Case, inputs: dict, expected, started: float):
+        """``(value, at) -> stop?`` for a training case's progress reports: the first ``case.progress``
+        reports are judged as the final value would be; True once one passes (``stopped_at``: its ``at``)."""
+        def answer(value, at) -> bool:
+            answer.reports += 1
+            if answer.stopped_at is not None or answer.reports > case.progress:
+                return answer.stopped_at is not None
+            timing = {"seconds": time.monotonic() - started, "earlier": dict(self.earlier)}
+            verdict = judge(case, inputs, expected, {"status": "ok", "value": value, "mutated": []}, timing,
+                            self.skipped, self.assigned)
+            if verdict.passed:
+                answer.stopped_at = int(at) if isinstance(at, int) and not isinstance(at, bool) else answer.reports
+            return verdict.passed
+        answer.reports, answer.stopped_at = 0, None
+        return answer
 
     def depends_on(self, case: Case, request: dict, units: tuple[str, ...]) -> list[str]:
         """The other units this case runs: its forward unit, builders, and units its code calls (through
@@ -113,17 +136,20 @@ class CheckTimeLimit(BaseException):
 
 
 def in_process(namespace: dict):
-    """``(request, timeout) -> reply`` on functions in this process (a notebook's, or a test's).
+    """``(request, timeout, progress=None) -> reply`` on functions in this process (a notebook's, or a test's).
 
     Request and reply go through the plain-data wire, as with a sandboxed worker; a case past its
     time limit is stopped (SIGALRM, main thread) and reported as the sandbox reports it. An interrupt
     of the student's code is raised again as ``KeyboardInterrupt`` (the function it stopped is in
     ``run.interrupted_in``).
     """
-    def run(request: dict, timeout: float):
+    def run(request: dict, timeout: float, progress=None):
         request = wire.decode(wire.encode(request))
+
+        def answer(value, at) -> bool:  # a progress report crosses the same wire as a reply
+            return bool(progress(wire.decode(wire.encode(value)), at)) if progress is not None else False
         try:
-            with _time_limit(timeout):
+            with _time_limit(timeout), drivers.progress.answered_by(answer):
                 reply = worker.run_case(namespace, request)
         except CheckTimeLimit:  # it fired outside the student's function
             reply = {"status": "error", "type": CheckTimeLimit.__name__}

@@ -93,9 +93,10 @@ class Sandbox:
 
         return missing(self)
 
-    def command(self, reply_fd: int, uid: int | None, scratch: Path | None) -> list[str]:
+    def command(self, reply_fd: int, uid: int | None, scratch: Path | None, preload: tuple[str, ...] = ()) -> list[str]:
         """The argv that starts a worker replying on ``reply_fd`` as ``uid`` (None: keep ours),
-        writing only into ``scratch`` (fallback) or its private ``/tmp`` (bwrap)."""
+        writing only into ``scratch`` (fallback) or its private ``/tmp`` (bwrap); it imports the modules
+        of ``preload`` once confined, before any request (a warm worker of ``pool.py``)."""
         limits = self.limits
         prlimit = [
             "prlimit", f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 5}", f"--as={limits.memory_bytes}",
@@ -109,12 +110,12 @@ class Sandbox:
         if self.isolation == "fallback":
             built = runtime.build(self.frameworks)
             config = {"path": [str(built.worker.parent), str(built.lib)],
-                      "read": [str(built.root), *SYSTEM_READ], "write": [str(scratch)]}
+                      "read": [str(built.root), *SYSTEM_READ], "write": [str(scratch)], "preload": list(preload)}
             return [*prlimit, "--", *drop, str(built.python), *python_args, str(built.worker), str(reply_fd),
                     json.dumps(config)]
         config = {"path": ["/grader", "/grader/lib"], "read": ["/grader", str(Path(sys.base_prefix).resolve()),
                                                                *SYSTEM_READ],
-                  "write": ["/tmp"]}
+                  "write": ["/tmp"], "preload": list(preload)}
         return [*prlimit, "--", *self._bwrap(), *drop, runtime.real_python(), *python_args, "/grader/worker.py",
                 str(reply_fd), json.dumps(config)]
 

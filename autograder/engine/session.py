@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.engine import wire
+from autograder.engine.pool import WorkerPool, kill_process, spawn
 from autograder.engine.sandbox import Sandbox, UidLease, kill_uid, remove_scratch
 
 LOAD_TIMEOUT = 60.0
@@ -68,16 +69,25 @@ class WorkerSession:
     _reply_fd: int | None = None
     _lease: UidLease | None = None
     _scratch: Path | None = None
+    pool: WorkerPool | None = None
     _output: bytearray = field(default_factory=bytearray)
 
-    def run(self, request: dict, timeout: float) -> dict | Failure:
-        """Send one case; return the worker's plain reply, or a ``Failure``."""
+    def run(self, request: dict, timeout: float, progress=None) -> dict | Failure:
+        """Send one case; return the worker's plain reply, or a ``Failure``.
+
+        Args:
+            request: the case's plain request.
+            timeout: wall-clock seconds for the whole case, progress reports included.
+            progress: ``(value, at) -> bool``, the answer to each progress report the worker sends while
+                the case runs (``drivers/_progress.py``): True tells it to stop training. Without it every
+                report is answered False.
+        """
         if self._process is None:
             started = self._start()
             if isinstance(started, Failure):
                 return started
         started = time.monotonic()
-        reply = self._exchange(request, timeout)
+        reply = self._exchange(request, timeout, progress)
         self.last_seconds = time.monotonic() - started
         if isinstance(reply, Failure) or (reply.get("status") == "error" and reply.get("type") != "NotImplementedError"):
             self.close()  # the next case gets a clean worker: no leftover processes, patches or exhausted limits
@@ -93,7 +103,7 @@ class WorkerSession:
     def close(self) -> None:
         """Kill the worker (if any) and everything it started."""
         if self._process is not None:
-            _kill(self._process)
+            kill_process(self._process)
             self._process = None
         if self._reply_fd is not None:
             os.close(self._reply_fd)
@@ -115,20 +125,13 @@ class WorkerSession:
     # ------------------------------------------------------------------------- details
 
     def _start(self, probe: bool = False) -> dict | Failure:
-        self._lease = UidLease()
-        uid = self._lease.__enter__()
-        if uid is not None:
-            kill_uid(uid)  # a leased uid runs nothing else: whatever is left from a crashed grader goes
-        self._scratch = self.sandbox.scratch(uid)
-        read_end, write_end = os.pipe()
-        try:
-            self._process = subprocess.Popen(
-                self.sandbox.command(write_end, uid, self._scratch), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, pass_fds=(write_end,), env=self.sandbox.environment(self._scratch),
-                cwd=self._scratch, start_new_session=True)
-        finally:
-            os.close(write_end)
-        self._reply_fd = read_end
+        spawned = self.pool.take(self.sandbox) if self.pool is not None and not probe else None
+        if spawned is None:
+            spawned = spawn(self.sandbox)
+        self._process, self._reply_fd = spawned.process, spawned.reply_fd
+        self._lease, self._scratch = spawned.lease, spawned.scratch
+        if self.pool is not None and not probe:
+            self.pool.prepare(self.sandbox)  # the next submission's worker starts while this one is graded
         if probe:
             return self._exchange({"op": "probe"}, LOAD_TIMEOUT)
         loaded = self._exchange({"op": "load", "cells": self.cells}, LOAD_TIMEOUT)
@@ -143,8 +146,11 @@ class WorkerSession:
             self.unavailable = sorted({str(name)[:80] for name in unavailable[:50]})
         return loaded
 
-    def _exchange(self, request: dict, timeout: float) -> dict | Failure:
-        """Write a request frame, read one reply frame, drain output; all within ``timeout``."""
+    def _exchange(self, request: dict, timeout: float, progress=None) -> dict | Failure:
+        """Write a request frame, read one reply frame, drain output; all within ``timeout``.
+
+        Progress reports met on the way (``{"status": "progress", ...}``) are answered with ``progress``
+        (False without it) and the reading goes on."""
         process = self._process
         outgoing = memoryview(_frame(wire.encode(request)))
         incoming = bytearray()
@@ -153,6 +159,7 @@ class WorkerSession:
         selector = selectors.DefaultSelector()
         os.set_blocking(process.stdin.fileno(), False)
         selector.register(process.stdin, selectors.EVENT_WRITE)
+        writing = True
         selector.register(process.stdout, selectors.EVENT_READ)
         selector.register(self._reply_fd, selectors.EVENT_READ)
         try:
@@ -161,7 +168,16 @@ class WorkerSession:
                 if isinstance(frame, Failure):
                     return frame
                 if frame is not None:
-                    return self._decode(frame)
+                    reply = self._decode(frame)
+                    if isinstance(reply, Failure) or reply.get("status") != "progress":
+                        return reply
+                    del incoming[:8 + len(frame)]
+                    stop = bool(progress(reply.get("value"), reply.get("at"))) if progress is not None else False
+                    outgoing = memoryview(bytes(outgoing) + _frame(wire.encode({"op": "progress", "stop": stop})))
+                    if not writing:
+                        selector.register(process.stdin, selectors.EVENT_WRITE)
+                        writing = True
+                    continue
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return Failure("timeout", f"timed out after {timeout:g} s (an infinite loop, or far too slow)",
@@ -173,10 +189,12 @@ class WorkerSession:
                             written = os.write(process.stdin.fileno(), outgoing[:1 << 16])
                         except (BrokenPipeError, OSError):
                             selector.unregister(process.stdin)
+                            writing = False
                             continue
                         outgoing = outgoing[written:]
                         if not outgoing:
                             selector.unregister(process.stdin)
+                            writing = False
                     elif key.fileobj is process.stdout:
                         chunk = os.read(process.stdout.fileno(), 1 << 16)
                         if not chunk:
@@ -233,20 +251,3 @@ def _complete_frame(buffer: bytearray) -> bytes | None | Failure:
     if len(buffer) < 8 + length:
         return None
     return bytes(buffer[8:8 + length])
-
-
-def _kill(process: subprocess.Popen) -> None:
-    for target in (lambda: os.killpg(process.pid, signal.SIGKILL), lambda: process.kill()):
-        try:
-            target()
-        except (ProcessLookupError, PermissionError):
-            pass
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
-    for stream in (process.stdin, process.stdout):
-        try:
-            stream.close()
-        except OSError:
-            pass

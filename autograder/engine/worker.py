@@ -34,6 +34,11 @@ if __name__ == "__main__":  # started as a script with -I -S: find our files and
     import confine
 
     CONFINEMENT = confine.apply(_SETTINGS["read"] + _SETTINGS["path"], _SETTINGS["write"])
+    for _module in _SETTINGS.get("preload", ()):  # a warm worker (pool.py): what its sandbox offers every submission
+        try:
+            __import__(_module)
+        except Exception:  # noqa: BLE001, S110 - the student's own import will say what is wrong
+            pass
 
 if __package__:  # in the grader: modules of the engine package
     from . import drivers, wire
@@ -158,11 +163,27 @@ def main() -> None:
             namespace = loaded["namespace"]
             reply = {"status": "ok", "problems": loaded["problems"], "unavailable": loaded["unavailable"]}
         else:
-            reply = run_case(namespace, request)
+            with drivers.progress.answered_by(_asking_the_grader(reply_stream, requests, worker_pid)):
+                reply = run_case(namespace, request)
         if os.getpid() != worker_pid:  # a process the student forked got back here: it must not reply
             os._exit(0)
         sys.stdout.flush()
         wire.write_frame(reply_stream, wire.encode(reply))
+
+
+def _asking_the_grader(reply_stream, requests, worker_pid):
+    """A driver's progress report as a frame to the grader, and the grader's answer (see ``drivers/_progress.py``)."""
+    def answer(value, at) -> bool:
+        if os.getpid() != worker_pid:  # a process the student forked: it has no say
+            return False
+        sys.stdout.flush()
+        wire.write_frame(reply_stream, wire.encode({"status": "progress", "value": value, "at": int(at)}))
+        payload = wire.read_frame(requests)
+        if payload is None:
+            os._exit(0)  # the grader has gone
+        answered = wire.decode(payload)
+        return isinstance(answered, dict) and answered.get("op") == "progress" and answered.get("stop") is True
+    return answer
 
 
 if __name__ == "__main__":

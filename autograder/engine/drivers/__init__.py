@@ -35,6 +35,7 @@ import importlib
 import pkgutil
 from types import ModuleType
 
+from . import _progress as progress  # noqa: F401 - drivers.progress: for the worker and the runner
 from ._calling import Missing, StudentError, error_reply
 
 KERAS_PACKAGE = f"{__name__}.keras"

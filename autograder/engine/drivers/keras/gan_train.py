@@ -14,6 +14,10 @@ Keras is some 40x slower). Value: ``(samples (M, data_dim), d_losses (S,), g_los
 ``sample_noise`` before the first step, ``layers`` describes the generator that was trained
 (``model_spec.dense_layers``), and ``change`` is the largest absolute change of any generator
 weight over the training.
+
+With ``"report_every": k`` in the request, the value so far is reported to the grader before every
+k-th step (``_progress.report``); once the grader answers that it reaches the case's bar, training
+stops there and the value after the steps taken is returned.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._calling import StudentError, invoke, lookup
+from .._progress import report
 from . import model_spec
 from ._values import require_model, two_losses
 
@@ -46,8 +51,16 @@ def run(namespace, request):
     d_optimizer = model_spec.optimizer(keras, args["d_optimizer"])
     compiled = tf.function(getattr(step, "python_function", step))  # compiled afresh, as for "gan_step"
     steps = len(args["real"])
-    history = []
+    every = int(request.get("report_every") or 0)
+    history, losses = [], []
+
+    def so_far():
+        losses.extend(two_losses(returned, request["unit"]) for returned in history[len(losses):])
+        return _value(keras, generator, sample_noise, losses, untrained, initial)
+
     for index in range(steps):
+        if every and index and index % every == 0 and report(so_far(), index):
+            break
         call = [("generator", generator), ("discriminator", discriminator), ("g_optimizer", g_optimizer),
                 ("d_optimizer", d_optimizer), ("real", tf.constant(args["real"][index], tf.float32)),
                 ("noise", tf.constant(args["noise"][index], tf.float32))]
@@ -59,7 +72,11 @@ def run(namespace, request):
                                           "float() on tensors):\n" + failure.reply["traceback"])
             raise
         history.append(value)
-    losses = [two_losses(value, request["unit"]) for value in history]
+    return {"status": "ok", "value": so_far(), "mutated": []}
+
+
+def _value(keras, generator, sample_noise, losses, untrained, initial):
+    """The driver's value after the steps whose ``(d_loss, g_loss)`` are ``losses`` (see the module)."""
     samples = np.asarray(generator(sample_noise, training=False), dtype=np.float64)
     d_losses = np.array([float(np.mean(d)) for d, _ in losses]) if losses else np.zeros(0)
     g_losses = np.array([float(np.mean(g)) for _, g in losses]) if losses else np.zeros(0)
@@ -68,5 +85,4 @@ def run(namespace, request):
                   if before.shape == after.shape and before.size), default=0.0)
     if len(final) != len(initial) or any(before.shape != after.shape for before, after in zip(initial, final)):
         change = float("inf")  # the generator was rebuilt: not what its builder made
-    return {"status": "ok", "value": (samples, d_losses, g_losses, untrained, model_spec.dense_layers(keras, generator),
-                                      change), "mutated": []}
+    return samples, d_losses, g_losses, untrained, model_spec.dense_layers(keras, generator), change

@@ -1,0 +1,135 @@
+"""Starting sandboxed workers, and starting the next submission's worker ahead in a batch.
+
+A worker costs its start-up before it can load a student's code: the sandbox and NumPy's import
+(about 0.2 s), and in the Keras assignments Keras and TensorFlow (2-3 s), paid again for every
+submission. ``WorkerPool`` hides that cost in a batch: while one submission is graded, the worker
+for the next one is already starting (and importing what the assignment's sandbox offers), so it
+is ready when that submission comes.
+
+Isolation is the same as with a worker started on demand:
+
+- A warm worker is started exactly as any worker (``spawn``: a uid leased for it alone, its own
+  scratch folder, limits and confinement) and has run no student code: it only imported what its
+  sandbox offers every submission (NumPy, and Keras in the Keras assignments).
+- ``take`` hands it to exactly one session, which loads one submission into it and, when done,
+  kills it and sweeps every process of its uid, as with every worker. A worker never goes back to
+  the pool, so no worker ever sees two submissions.
+- The pool works only where each worker runs under a uid of its own (the grader is root). The
+  submission graded meanwhile runs under another uid, so it can neither signal, trace nor read the
+  warm worker's memory, and no process of it outlives its session's uid sweep, which runs before
+  the next submission is loaded into the warm worker. Under bubblewrap it cannot even see the warm
+  worker (its own PID namespace).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.engine.sandbox import Sandbox, UidLease, kill_uid, remove_scratch
+
+# What a warm worker imports before any student code, by whether its sandbox offers Keras.
+PRELOAD = {False: (), True: ("keras",)}
+
+
+@dataclass
+class Spawned:
+    """A started worker: its process, the read end of its reply pipe, its uid lease and scratch folder."""
+
+    process: subprocess.Popen
+    reply_fd: int
+    lease: UidLease
+    scratch: Path | None
+
+    def kill(self) -> None:
+        """Kill the worker and every process of its uid; release the uid; remove the scratch folder."""
+        kill_process(self.process)
+        os.close(self.reply_fd)
+        try:
+            if self.lease.uid is not None and not kill_uid(self.lease.uid):
+                raise RuntimeError(f"processes of sandbox uid {self.lease.uid} survive SIGKILL; grading stopped")
+        finally:
+            self.lease.__exit__(None, None, None)
+            remove_scratch(self.scratch)
+
+
+def spawn(sandbox: Sandbox, preload: tuple[str, ...] = ()) -> Spawned:
+    """Start a worker in ``sandbox`` under a uid leased for it alone; it first imports ``preload``."""
+    lease = UidLease()
+    uid = lease.__enter__()
+    if uid is not None:
+        kill_uid(uid)  # a leased uid runs nothing else: whatever is left from a crashed grader goes
+    scratch = sandbox.scratch(uid)
+    read_end, write_end = os.pipe()
+    try:
+        process = subprocess.Popen(
+            sandbox.command(write_end, uid, scratch, preload=preload), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(write_end,),
+            env=sandbox.environment(scratch), cwd=scratch, start_new_session=True)
+    except BaseException:
+        os.close(read_end)
+        lease.__exit__(None, None, None)
+        remove_scratch(scratch)
+        raise
+    finally:
+        os.close(write_end)
+    return Spawned(process, read_end, lease, scratch)
+
+
+def kill_process(process: subprocess.Popen) -> None:
+    """Kill a worker's process group (and the worker itself), wait for it, close its pipes."""
+    for target in (lambda: os.killpg(process.pid, signal.SIGKILL), lambda: process.kill()):
+        try:
+            target()
+        except (ProcessLookupError, PermissionError):
+            pass
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    for stream in (process.stdin, process.stdout):
+        try:
+            stream.close()
+        except OSError:
+            pass
+
+
+class WorkerPool:
+    """At most one warm worker, started ahead for the sandbox of the submission graded last.
+
+    ``take(sandbox)`` returns the warm worker when it was started for an equal sandbox (and forgets
+    it), else None; ``prepare(sandbox)`` starts the next one. ``close()`` kills a warm worker left
+    over (also at exit). Without a uid per worker (the grader is not root) the pool stays empty.
+    """
+
+    def __init__(self):
+        self._warm: tuple[Sandbox, Spawned] | None = None
+        atexit.register(self.close)
+
+    @staticmethod
+    def usable() -> bool:
+        return os.geteuid() == 0
+
+    def take(self, sandbox: Sandbox) -> Spawned | None:
+        warm, self._warm = self._warm, None
+        if warm is None:
+            return None
+        if warm[0] != sandbox or warm[1].process.poll() is not None:
+            warm[1].kill()
+            return None
+        return warm[1]
+
+    def prepare(self, sandbox: Sandbox) -> None:
+        if not self.usable() or (self._warm is not None and self._warm[0] == sandbox):
+            return
+        self.close()
+        self._warm = (sandbox, spawn(sandbox, PRELOAD[sandbox.frameworks]))
+
+    def close(self) -> None:
+        warm, self._warm = self._warm, None
+        if warm is not None:
+            warm[1].kill()

@@ -1,0 +1,97 @@
+"""Training cases stop once the bar is reached, and what the unit returns is still what is graded.
+
+06's ``train_lenet5`` reports its weights after each epoch ("keras_fit") and 09's ring training its
+samples every 100 steps ("gan_train"); the grader judges each report as it would the final value
+and tells the unit to stop at the first that passes (``drivers/_progress.py``). Real Keras training,
+in-process (a student's check) and in the sandbox (the grader).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from autograder.cases import cnn_architectures, gan
+from autograder.engine.runner import CaseRunner, in_process
+from conftest import SOLUTIONS, code_cell, solution_namespace, write_variant
+
+TRAIN_LENET5 = next(case for case in cnn_architectures.ASSIGNMENT.cases if case.unit == "train_lenet5")
+RING = next(case for case in gan.ASSIGNMENT.cases if case.driver == "gan_train")
+
+
+def trainer(epochs: int, learning_rate: float, returned: str = "model.get_weights()") -> str:
+    """A train_lenet5 that fits for ``epochs`` and records in EPOCHS_RUN how many epochs ``fit`` ran."""
+    return f"""
+EPOCHS_RUN = []
+
+
+def train_lenet5(x, y, seed=0):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = build_lenet5(x.shape[1:], 10)
+    model.compile(optimizer=keras.optimizers.Adam({learning_rate}),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    fitted = model.fit(x, y, batch_size=32, epochs={epochs}, verbose=0)
+    EPOCHS_RUN.append(len(fitted.history["loss"]))
+    return {returned}
+"""
+
+
+def in_process_verdict(source: str, case=TRAIN_LENET5, name="06_cnn_architectures"):
+    namespace = dict(solution_namespace(name))
+    exec(compile(source, "cell 99", "exec"), namespace)  # noqa: S102 - the test's own trainer
+    runner = CaseRunner(in_process(namespace), lambda case, inputs: case.reference(**inputs))
+    return runner.verdict(case), namespace
+
+
+def test_a_trainer_that_reaches_the_bar_stops_early_and_passes():
+    verdict, namespace = in_process_verdict(trainer(epochs=30, learning_rate=1e-3))
+    assert verdict.passed, verdict.message
+    (ran,) = namespace["EPOCHS_RUN"]
+    assert ran < 30, "fit should have stopped once the held-out bar was reached"
+    assert f"training stopped after epoch {ran}, the first whose weights reached the bar" in verdict.message
+
+
+def test_a_trainer_that_never_reaches_the_bar_runs_every_epoch_and_fails_clearly():
+    verdict, namespace = in_process_verdict(trainer(epochs=2, learning_rate=0.0))
+    assert not verdict.passed and verdict.status == "failed"
+    assert namespace["EPOCHS_RUN"] == [2]
+    assert "below the required 0.97 (train longer, or tune the learning rate)" in verdict.message, verdict.message
+    assert "stopped" not in verdict.message
+
+
+def test_what_the_unit_returns_is_graded_even_when_its_training_reached_the_bar():
+    untrained = "build_lenet5(x.shape[1:], 10).get_weights()"
+    verdict, namespace = in_process_verdict(trainer(epochs=30, learning_rate=1e-3, returned=untrained))
+    assert namespace["EPOCHS_RUN"][0] < 30  # the fitted model reached the bar ...
+    assert not verdict.passed and "below the required" in verdict.message  # ... but what it returned does not
+
+
+def test_reports_beyond_the_case_budget_are_not_judged():
+    capped = dataclasses.replace(TRAIN_LENET5, progress=1)
+    verdict, namespace = in_process_verdict(trainer(epochs=6, learning_rate=1e-3), case=capped)
+    assert namespace["EPOCHS_RUN"] == [6]  # epoch 1 is below the bar (0.92-0.94 measured); 2 to 6 are not judged
+    assert verdict.passed and "stopped" not in verdict.message, verdict.message
+
+
+def test_ring_training_stops_at_the_first_check_that_covers_the_ring():
+    verdict, _ = in_process_verdict("", case=RING, name="09_gan")
+    assert verdict.passed, verdict.message
+    assert "Training stopped after step" in verdict.message and f"of {gan.TRAIN_STEPS}" in verdict.message
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("returned, passes", [("model.get_weights()", True),
+                                              ("build_lenet5(x.shape[1:], 10).get_weights()", False)])
+def test_in_the_sandbox_training_stops_early_and_the_returned_weights_are_graded(grader, tmp_path, returned, passes):
+    notebook = write_variant(tmp_path, SOLUTIONS / "06_cnn_architectures.ipynb",
+                             lambda nb: nb["cells"].append(code_cell(trainer(30, 1e-3, returned))))
+    assignment = dataclasses.replace(cnn_architectures.ASSIGNMENT, cases=(TRAIN_LENET5,))
+    (result,) = grader.grade(notebook, assignment).results
+    assert result.verdict.passed == passes, result.verdict.message
+    if passes:
+        assert "training stopped after epoch" in result.verdict.message
+    else:
+        assert "below the required" in result.verdict.message

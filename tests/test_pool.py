@@ -1,0 +1,121 @@
+"""Warm workers (``pool.py``): the next submission's worker starts early, and still serves one submission only.
+
+Real sandboxed workers, at each isolation level this machine has. The pool works only where every
+worker gets a uid of its own (root), so these tests need root.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from autograder.engine.pool import WorkerPool
+from autograder.engine.sandbox import Sandbox, bwrap_available, processes_of
+from autograder.engine.session import WorkerSession
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="warm workers need a uid per worker (root)")
+
+LEVELS = ["fallback"] + (["bwrap"] if bwrap_available() else [])
+
+WHO = """
+import os
+
+
+def who():
+    return {"uid": os.getuid(), "pid": os.getpid(), "names": sorted(name for name in globals() if name.isupper())}
+"""
+
+DAEMON = """
+import os
+import signal
+import time
+
+
+def leave_a_daemon():
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            time.sleep(0.5)  # once the call has returned
+            deadline = time.time() + 20
+            while time.time() < deadline:  # kill every process it may (its own worker too), again and again
+                for target in range(2, 1 << 16):
+                    if target != os.getpid():
+                        try:
+                            os.kill(target, signal.SIGKILL)
+                        except OSError:
+                            pass
+                time.sleep(0.05)
+            os._exit(0)
+        os._exit(0)
+    return 1
+"""
+
+
+def cells(*sources):
+    return [{"label": f"cell {index}", "statements": [[1, source]]} for index, source in enumerate(sources, start=1)]
+
+
+def call(session, unit, timeout=30.0):
+    return session.run({"op": "run", "unit": unit, "driver": "call", "args": []}, timeout)
+
+
+@pytest.mark.parametrize("isolation", LEVELS)
+def test_each_warm_worker_serves_exactly_one_submission(isolation):
+    sandbox, pool = Sandbox(isolation=isolation), WorkerPool()
+    try:
+        first = WorkerSession(sandbox, cells(WHO, "FIRST_ONLY = 1"), pool=pool)
+        one = call(first, "who")
+        warm = pool._warm[1].process  # started while the first submission is graded
+        assert warm.poll() is None and warm is not first._process
+        first_process, first_uid = first._process, one["value"]["uid"]
+        first.close()
+        assert first_process.poll() is not None and not processes_of(first_uid)  # killed, and its uid swept
+
+        second = WorkerSession(sandbox, cells(WHO, "SECOND_ONLY = 2"), pool=pool)
+        two = call(second, "who")
+        assert second._process is warm  # the warm worker, taken ...
+        assert two["value"]["uid"] != first_uid
+        assert two["value"]["names"] == ["SECOND_ONLY"]  # ... holding the second submission's code alone
+        assert pool._warm[1].process not in (first_process, warm)  # and a new one is warming for the next
+        second.close()
+        assert warm.poll() is not None  # never handed out again
+    finally:
+        pool.close()
+    assert pool._warm is None
+
+
+@pytest.mark.parametrize("isolation", LEVELS)
+def test_a_daemon_of_one_submission_cannot_touch_the_next_ones_warm_worker(isolation):
+    sandbox, pool = Sandbox(isolation=isolation), WorkerPool()
+    try:
+        first = WorkerSession(sandbox, cells(DAEMON, WHO), pool=pool)
+        first_uid = call(first, "who")["value"]["uid"]
+        warm = pool._warm[1].process
+        assert call(first, "leave_a_daemon")["status"] == "ok"
+        time.sleep(2.0)  # the daemon keeps killing whatever it can
+        if isolation == "fallback":  # under bubblewrap it killed its namespace's init, so the kernel took it too
+            assert processes_of(first_uid), "the daemon should be running until its session ends"
+        assert warm.poll() is None, "the daemon reached the warm worker of the next submission"
+        first.close()
+        assert not processes_of(first_uid)  # the sweep took the daemon before the next submission loads
+
+        second = WorkerSession(sandbox, cells(WHO), pool=pool)
+        reply = call(second, "who")
+        assert second._process is warm and reply["status"] == "ok", reply
+        assert reply["value"]["uid"] != first_uid
+        second.close()
+    finally:
+        pool.close()
+
+
+def test_a_warm_worker_for_another_sandbox_is_not_used():
+    pool = WorkerPool()
+    try:
+        pool.prepare(Sandbox(isolation="fallback"))
+        warm = pool._warm[1].process
+        assert pool.take(Sandbox(isolation="fallback", frameworks=True)) is None
+        assert warm.poll() is not None  # killed, not kept for later
+    finally:
+        pool.close()
