@@ -10,7 +10,7 @@ install: $(STAMP) sandbox
 	@$(BIN)/dlcourse warm >/dev/null  # public references cached: a student's first check() needs no Keras
 
 # The venv is reinstalled only when the dependency pins change, and made again when it is broken.
-$(STAMP): setup.cfg pyproject.toml scripts/venv.sh
+$(STAMP): setup.cfg setup.py pyproject.toml scripts/venv.sh
 	scripts/venv.sh $(VENV) $(PYTHON) test
 
 # Debian's bubblewrap gives the grader its first-choice sandbox; without it grading uses the fallback level.
@@ -43,7 +43,7 @@ test-slow: install
 
 # The reference suite and the solutions' grading on Keras's JAX backend, in a venv of its own.
 JAX_VENV := .venv-jax
-$(JAX_VENV)/.installed: setup.cfg pyproject.toml scripts/venv.sh
+$(JAX_VENV)/.installed: setup.cfg setup.py pyproject.toml scripts/venv.sh
 	scripts/venv.sh $(JAX_VENV) $(PYTHON) test,jax
 
 test-jax: $(JAX_VENV)/.installed sandbox

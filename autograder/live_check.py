@@ -17,10 +17,10 @@ import inspect
 import re
 import types
 
-from autograder.cases import COURSE
-from autograder.engine.extract import kept_statements
-from autograder.engine.references import ReferenceCache, cache_dir
-from autograder.engine.runner import CaseRunner, in_process
+from dlcourse.autograder.cases import COURSE
+from dlcourse.autograder.engine.extract import kept_statements
+from dlcourse.autograder.engine.references import ReferenceCache, cache_dir
+from dlcourse.autograder.engine.runner import CaseRunner, in_process
 
 _CACHE: ReferenceCache | None = None
 # unit -> (what happened, the function object it happened to): forgotten once the unit is redefined

@@ -30,12 +30,11 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-from autograder.cases import ASSIGNMENTS  # noqa: E402 - after the TensorFlow settings
-from autograder.engine.extract import read_notebook  # noqa: E402
-from autograder.cases import COURSE  # noqa: E402
-from autograder.engine.grade import Grader  # noqa: E402
-from autograder.engine.pool import WorkerPool  # noqa: E402
-from autograder.engine.references import ReferenceCache  # noqa: E402
+from dlcourse.autograder.cases import ASSIGNMENTS, COURSE  # noqa: E402 - after the TensorFlow settings
+from dlcourse.autograder.engine.extract import read_notebook  # noqa: E402
+from dlcourse.autograder.engine.grade import Grader  # noqa: E402
+from dlcourse.autograder.engine.pool import WorkerPool  # noqa: E402
+from dlcourse.autograder.engine.references import ReferenceCache  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -108,7 +107,7 @@ def check_latency() -> tuple[float, float]:
         times = []
         for _ in range(2):
             started = time.perf_counter()
-            _execute(client, "from autograder import check\ncheck(dense_forward)")
+            _execute(client, "from dlcourse.autograder import check\ncheck(dense_forward)")
             times.append(time.perf_counter() - started)
     finally:
         client.stop_channels()

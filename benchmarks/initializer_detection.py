@@ -29,11 +29,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.cases import ASSIGNMENTS  # noqa: E402
-from autograder.cases import distributions  # noqa: E402
-from autograder.cases import initialization as cases  # noqa: E402
-from autograder.engine.extract import read_notebook  # noqa: E402
-from autograder.engine.worker import load  # noqa: E402
+from dlcourse.autograder.cases import ASSIGNMENTS  # noqa: E402
+from dlcourse.autograder.cases import distributions  # noqa: E402
+from dlcourse.autograder.cases import initialization as cases  # noqa: E402
+from dlcourse.autograder.engine.extract import read_notebook  # noqa: E402
+from dlcourse.autograder.engine.worker import load  # noqa: E402
 from dlcourse.references import initialization as ref  # noqa: E402
 
 TRUNCATION_STD = 0.87962566103423978

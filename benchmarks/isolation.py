@@ -19,12 +19,11 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-from autograder.cases import ASSIGNMENTS  # noqa: E402 - after the TensorFlow settings
-from autograder.cases import COURSE  # noqa: E402
-from autograder.engine.grade import Grader  # noqa: E402
-from autograder.engine.references import ReferenceCache  # noqa: E402
-from autograder.engine.sandbox import Sandbox, bwrap_available  # noqa: E402
-from autograder.engine.session import WorkerSession  # noqa: E402
+from dlcourse.autograder.cases import ASSIGNMENTS, COURSE  # noqa: E402 - after the TensorFlow settings
+from dlcourse.autograder.engine.grade import Grader  # noqa: E402
+from dlcourse.autograder.engine.references import ReferenceCache  # noqa: E402
+from dlcourse.autograder.engine.sandbox import Sandbox, bwrap_available  # noqa: E402
+from dlcourse.autograder.engine.session import WorkerSession  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

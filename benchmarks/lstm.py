@@ -60,8 +60,8 @@ def numpy_child(dtype: str, output: str) -> None:
     sys.path.insert(0, str(ROOT))
     import numpy as np
 
-    from autograder.engine.extract import read_notebook
-    from autograder.engine.worker import load
+    from dlcourse.autograder.engine.extract import read_notebook
+    from dlcourse.autograder.engine.worker import load
 
     namespace = load(read_notebook(ROOT / "solutions" / "08_lstm.ipynb").cells)["namespace"]
     forward = namespace["lstm_forward"]

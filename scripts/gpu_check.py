@@ -26,9 +26,9 @@ def dump(path: Path) -> None:
     """Compute every case's reference on this process's device; write values and seconds per call."""
     import numpy as np
 
-    from autograder.cases import ASSIGNMENTS
-    from autograder.engine import wire
-    from autograder.engine.references import ReferenceCache, cache_dir
+    from dlcourse.autograder.cases import ASSIGNMENTS
+    from dlcourse.autograder.engine import wire
+    from dlcourse.autograder.engine.references import ReferenceCache, cache_dir
 
     cache = ReferenceCache(cache_dir())  # $DLCOURSE_CACHE: the grading below reuses these values
     values, seconds = {}, {}
@@ -62,7 +62,7 @@ def describe_device() -> str:
 def compare(gpu: dict, cpu: dict) -> tuple[int, list[str]]:
     """How many cases agree within their tolerance, and the others' worst differences."""
 
-    from autograder.cases import ASSIGNMENTS
+    from dlcourse.autograder.cases import ASSIGNMENTS
 
     cases = {case.id: case for assignment in ASSIGNMENTS.values() for case in assignment.cases}
     agree, problems = 0, []
@@ -103,7 +103,7 @@ def main() -> int:
         dump(args.dump)
         return 0
 
-    from autograder.engine import wire
+    from dlcourse.autograder.engine import wire
 
     started = time.perf_counter()
     folder = Path(tempfile.mkdtemp(prefix="dlcourse-gpu-check-"))
@@ -132,10 +132,10 @@ def main() -> int:
           f"(total {sum(gpu_times):.2f} s), CPU median {1000 * statistics.median(cpu_times):.1f} ms "
           f"(total {sum(cpu_times):.2f} s)")
 
-    from autograder.cases import ASSIGNMENTS
-    from autograder.cases import COURSE
-    from autograder.engine.grade import Grader
-    from autograder.engine.references import ReferenceCache
+    from dlcourse.autograder.cases import ASSIGNMENTS
+    from dlcourse.autograder.cases import COURSE
+    from dlcourse.autograder.engine.grade import Grader
+    from dlcourse.autograder.engine.references import ReferenceCache
 
     grader = Grader(COURSE, secret=SECRET, cache=ReferenceCache(folder / "gpu" / "references"))
     tensorflow_installed = subprocess.run([sys.executable, "-c", "import tensorflow"], capture_output=True).returncode == 0

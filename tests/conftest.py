@@ -11,12 +11,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.engine.extract import read_notebook
-from autograder.cases import COURSE
-from autograder.engine.grade import Grader
-from autograder.engine.references import ReferenceCache
-from autograder.engine.sandbox import bwrap_available
-from autograder.engine.worker import load
+from dlcourse.autograder.cases import COURSE
+from dlcourse.autograder.engine.extract import read_notebook
+from dlcourse.autograder.engine.grade import Grader
+from dlcourse.autograder.engine.references import ReferenceCache
+from dlcourse.autograder.engine.sandbox import bwrap_available
+from dlcourse.autograder.engine.worker import load
 
 pytest_plugins = ["gradescope_harness"]  # the simulated Gradescope's session fixture, for any test module
 
@@ -71,7 +71,7 @@ def require_bwrap() -> None:
     pytest.skip("bubblewrap cannot create its namespaces on this machine (the fallback level is tested)")
 
 
-GRADER_MODULES = ("dlcourse", "dlcourse.references", "autograder", "autograder.cases", "nbgrader")
+GRADER_MODULES = ("dlcourse", "dlcourse.references", "autograder", "dlcourse.autograder.cases", "nbgrader")
 
 
 def import_attack(signature: str, folders: list[str], names: tuple[str, ...] = GRADER_MODULES,

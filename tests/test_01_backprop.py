@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.cases.backprop import ASSIGNMENT
+from dlcourse.autograder.cases.backprop import ASSIGNMENT
 from conftest import TEST_SECRET, solution_namespace
 from dlcourse.gradcheck import central_difference, relative_error
 from dlcourse.references import backprop as ref

@@ -12,10 +12,10 @@ import math
 import numpy as np
 import pytest
 
-from autograder.cases import ASSIGNMENTS
-from autograder.cases import distributions
-from autograder.cases import initialization as cases
-from autograder.engine.case import Assignment
+from dlcourse.autograder.cases import ASSIGNMENTS
+from dlcourse.autograder.cases import distributions
+from dlcourse.autograder.cases import initialization as cases
+from dlcourse.autograder.engine.case import Assignment
 from conftest import SOLUTIONS, TEST_SECRET, solution_namespace, write_variant
 from dlcourse.references import initialization as ref
 
@@ -75,7 +75,7 @@ def test_compute_fans_rejects_bad_shapes(solution, shape):
 
 def test_fan_mistakes_are_named_on_a_conv_kernel():
     case = next(c for c in ASSIGNMENT.cases if c.unit == "compute_fans" and "conv2d" in c.name)
-    from autograder.engine.compare import recognise_mistake
+    from dlcourse.autograder.engine.compare import recognise_mistake
 
     inputs = case.make_inputs(None)
     expected = case.reference(**inputs)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.cases import convolution as cases
-from autograder.engine.case import Assignment
-from autograder.engine.compare import judge
+from dlcourse.autograder.cases import convolution as cases
+from dlcourse.autograder.engine.case import Assignment
+from dlcourse.autograder.engine.compare import judge
 from conftest import SOLUTIONS, TEST_SECRET, code_cell, solution_namespace, write_variant
 from dlcourse.references import conv_numpy
 from dlcourse.references import convolution as ref

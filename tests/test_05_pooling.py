@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.cases import pooling as cases
-from autograder.engine.compare import judge
+from dlcourse.autograder.cases import pooling as cases
+from dlcourse.autograder.engine.compare import judge
 from conftest import solution_namespace
 from dlcourse.references import geometry
 from dlcourse.references import pooling as ref

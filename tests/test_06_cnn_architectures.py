@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.cases import cnn_architectures as cases
-from autograder.engine.compare import judge
+from dlcourse.autograder.cases import cnn_architectures as cases
+from dlcourse.autograder.engine.compare import judge
 from conftest import solution_namespace
 from dlcourse.references import cnn_architectures as ref
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.cases import ASSIGNMENTS
-from autograder.engine import wire, worker
-from autograder.engine.compare import judge
+from dlcourse.autograder.cases import ASSIGNMENTS
+from dlcourse.autograder.engine import wire, worker
+from dlcourse.autograder.engine.compare import judge
 from conftest import solution_namespace
 from dlcourse.gradcheck import central_difference
 from dlcourse.references import rnn_bptt as ref

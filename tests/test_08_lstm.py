@@ -14,10 +14,10 @@ import sys
 import numpy as np
 import pytest
 
-from autograder.cases import ASSIGNMENTS
-from autograder.cases import lstm as cases
-from autograder.engine import wire, worker
-from autograder.engine.compare import judge
+from dlcourse.autograder.cases import ASSIGNMENTS
+from dlcourse.autograder.cases import lstm as cases
+from dlcourse.autograder.engine import wire, worker
+from dlcourse.autograder.engine.compare import judge
 from conftest import ROOT, SOLUTIONS, solution_namespace
 from dlcourse.gradcheck import central_difference
 from dlcourse.references import lstm as ref

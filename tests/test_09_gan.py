@@ -12,9 +12,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from autograder.cases import gan
-from autograder.engine import wire, worker
-from autograder.engine.compare import judge
+from dlcourse.autograder.cases import gan
+from dlcourse.autograder.engine import wire, worker
+from dlcourse.autograder.engine.compare import judge
 from conftest import SOLUTIONS, code_cell, solution_namespace, write_variant
 from dlcourse.references import gan as ref
 

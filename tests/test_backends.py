@@ -15,9 +15,9 @@ import sys
 import numpy as np
 import pytest
 
-from autograder.cases import ASSIGNMENTS
-from autograder.engine import wire, worker
-from autograder.engine.compare import judge
+from dlcourse.autograder.cases import ASSIGNMENTS
+from dlcourse.autograder.engine import wire, worker
+from dlcourse.autograder.engine.compare import judge
 from conftest import ROOT, SOLUTIONS, TEST_SECRET, solution_namespace
 
 pytestmark = pytest.mark.backend
@@ -58,8 +58,8 @@ INSTALLED = [backend for backend, module in (("tensorflow", "tensorflow"), ("jax
 DUMP = """
 import json, sys
 import numpy as np
-from autograder.cases import ASSIGNMENTS
-from autograder.engine import wire
+from dlcourse.autograder.cases import ASSIGNMENTS
+from dlcourse.autograder.engine import wire
 out = {}
 for assignment in ASSIGNMENTS.values():
     for case in assignment.cases:

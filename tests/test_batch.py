@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder.cases import ASSIGNMENTS
-from autograder.course.batch import gradebook_csv, grade_batch
-from autograder.course.choice import choose
-from autograder.course.discovery import survey
-from autograder.engine.fingerprint import code_digest, grader_fingerprint
+from dlcourse.autograder.cases import ASSIGNMENTS
+from dlcourse.autograder.course.batch import gradebook_csv, grade_batch
+from dlcourse.autograder.course.choice import choose
+from dlcourse.autograder.course.discovery import survey
+from dlcourse.autograder.engine.fingerprint import code_digest, grader_fingerprint
 from conftest import ASSIGNMENTS_DIR, ROOT, SOLUTIONS, TEST_SECRET
 
 BIN = Path(sys.executable).parent
@@ -40,15 +40,16 @@ def zip_with(target: Path, members: dict[str, bytes]) -> Path:
 # ----------------------------------------------------------------------------- the grader fingerprint
 
 def copy_package(target: Path) -> Path:
-    for folder in ("dlcourse", "autograder"):
-        shutil.copytree(ROOT / folder, target / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    """An installed layout: ``dlcourse/`` with the grader in ``dlcourse/autograder/``."""
+    shutil.copytree(ROOT / "dlcourse", target / "dlcourse", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "autograder", target / "dlcourse" / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
     return target
 
 
 def fingerprints_in(package: Path) -> dict:
     """The reference-cache key prefix and grader fingerprint computed by a fresh interpreter importing ``package``."""
-    script = ("import json, dlcourse; from autograder.engine.references import ReferenceCache;"
-              "from autograder.engine.fingerprint import grader_fingerprint;"
+    script = ("import json, dlcourse; from dlcourse.autograder.engine.references import ReferenceCache;"
+              "from dlcourse.autograder.engine.fingerprint import grader_fingerprint;"
               "print(json.dumps({'file': dlcourse.__file__, 'cache': ReferenceCache().fingerprint,"
               f"'grader': grader_fingerprint({TEST_SECRET!r})}}))")
     env = {**os.environ, "PYTHONPATH": str(package)}

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.cases import ASSIGNMENTS
-from autograder.course.batch import grade_batch
+from dlcourse.autograder.cases import ASSIGNMENTS
+from dlcourse.autograder.course.batch import grade_batch
 from conftest import ASSIGNMENTS_DIR, SOLUTIONS, TEST_SECRET
 
 distributed = pytest.importorskip("distributed")

@@ -9,9 +9,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-
-from autograder.cases import gan
 from conftest import SOLUTIONS, write_variant
+from dlcourse.autograder.cases import gan
 
 DCGAN_LOSSES = '''
 cross_entropy = tf.keras.losses.BinaryCrossentropy(from_logits=True)
@@ -73,12 +72,12 @@ def test_dcgan_tutorial_losses_and_a_train_step_forty_lines_into_its_cell_get_fu
 
 import sys  # noqa: E402
 
-from autograder.live_check import CheckFailed, check  # noqa: E402
-from autograder.cases import COURSE  # noqa: E402
-from autograder.engine.grade import Grader  # noqa: E402
 from conftest import code_cell, solution_namespace  # noqa: E402
+from dlcourse.autograder.cases import COURSE  # noqa: E402
+from dlcourse.autograder.engine.grade import Grader  # noqa: E402
+from dlcourse.autograder.live_check import CheckFailed, check  # noqa: E402
 
-check_module = sys.modules["autograder.live_check"]
+check_module = sys.modules["dlcourse.autograder.live_check"]
 
 
 @pytest.fixture()
@@ -166,12 +165,11 @@ def test_dlcourse_check_runs_a_hung_unit_once_and_names_it_in_dependents(referen
 def test_the_terminal_report_prints_brackets_verbatim_and_labels_public_points():
     from pathlib import Path
 
+    from dlcourse.autograder.cases import convolution
+    from dlcourse.autograder.engine.compare import Verdict
+    from dlcourse.autograder.engine.grade import CaseResult, SubmissionResult
+    from dlcourse.autograder.engine.report import print_result
     from rich.console import Console
-
-    from autograder.cases import convolution
-    from autograder.engine.compare import Verdict
-    from autograder.engine.grade import CaseResult, SubmissionResult
-    from autograder.engine.report import print_result
 
     public = [case for case in convolution.ASSIGNMENT.public_cases()]
     text = "conv2d_forward, out: wrong values; out[n, i, j, k] = sum x[i*s + u, j*s + v] w[u, v] [bold]b[/bold]"
@@ -207,7 +205,7 @@ def tanh_forward(x):
 
 
 def test_a_module_level_table_of_activation_lambdas_gets_full_marks(grader, tmp_path):
-    from autograder.cases import backprop as backprop_cases
+    from dlcourse.autograder.cases import backprop as backprop_cases
     notebook = write_variant(tmp_path, SOLUTIONS / "01_backprop.ipynb",
                              lambda nb: nb["cells"].append(code_cell(ACTIVATION_TABLE)))
     cases = tuple(case for case in backprop_cases.ASSIGNMENT.cases if case.unit in ("relu_forward", "tanh_forward"))

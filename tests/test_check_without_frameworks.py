@@ -13,10 +13,10 @@ from conftest import ROOT
 CHECK_EVERY_UNIT = """
 import contextlib, io, json, sys, time
 from pathlib import Path
-from autograder.cases import ASSIGNMENTS
-from autograder.engine.extract import read_notebook
-from autograder.engine.worker import load
-from autograder import check
+from dlcourse.autograder.cases import ASSIGNMENTS
+from dlcourse.autograder.engine.extract import read_notebook
+from dlcourse.autograder.engine.worker import load
+from dlcourse.autograder import check
 
 seconds = {}
 for name in sys.argv[1:]:

@@ -10,11 +10,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from autograder.cases.backprop import ASSIGNMENT
-from autograder.cases import COURSE
-from autograder.engine.grade import Grader
 from conftest import ASSIGNMENTS_DIR, EXAMPLES, ROOT, SOLUTIONS, TEST_SECRET
+from dlcourse.autograder.cases import COURSE
+from dlcourse.autograder.cases.backprop import ASSIGNMENT
+from dlcourse.autograder.engine.grade import Grader
 
 DLCOURSE = [sys.executable, "-m", "dlcourse"]
 

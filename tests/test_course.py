@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from autograder.cases import ASSIGNMENTS
+from dlcourse.autograder.cases import ASSIGNMENTS
 from conftest import ASSIGNMENTS_DIR, ROOT, SOLUTIONS
-from autograder.course.release import render, student_notebook
+from dlcourse.autograder.course.release import render, student_notebook
 
 NAMES = sorted(ASSIGNMENTS)
 TRAINING = {"06_cnn_architectures", "09_gan"}  # their cases train models: `make test-fast` leaves them out
@@ -112,7 +112,7 @@ def test_only_the_references_import_a_framework():
 
 
 def test_importing_the_package_and_cases_does_not_import_keras():
-    code = ("import sys, dlcourse, dlcourse.cli, autograder, autograder.cases; "
+    code = ("import sys, dlcourse, dlcourse.cli, dlcourse.autograder, dlcourse.autograder.cases; "
             "print(sorted(m for m in ('keras', 'tensorflow') if m in sys.modules))")
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert output.strip() == "[]"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.cases import ASSIGNMENTS
-from autograder.course.batch import discover, grade_batch
+from dlcourse.autograder.cases import ASSIGNMENTS
+from dlcourse.autograder.course.batch import discover, grade_batch
 from conftest import ASSIGNMENTS_DIR, EXAMPLES, SOLUTIONS, TEST_SECRET
 
 BIN = Path(sys.executable).parent

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.cases.backprop import ASSIGNMENT as BACKPROP
-from autograder.engine import drivers, runtime
-from autograder.engine.compare import judge
-from autograder.engine.runner import CaseRunner, in_process
-from autograder.engine.sandbox import Sandbox
-from autograder.engine.session import Failure, WorkerSession
+from dlcourse.autograder.cases.backprop import ASSIGNMENT as BACKPROP
+from dlcourse.autograder.engine import drivers, runtime
+from dlcourse.autograder.engine.compare import judge
+from dlcourse.autograder.engine.runner import CaseRunner, in_process
+from dlcourse.autograder.engine.sandbox import Sandbox
+from dlcourse.autograder.engine.session import Failure, WorkerSession
 from conftest import TEST_SECRET, require_bwrap, solution_namespace
 from dlcourse.references import cnn_architectures as cnn, model_spec
 
@@ -46,7 +46,7 @@ def test_only_keras_assignments_get_the_keras_drivers_and_the_shared_model_descr
 
 
 def test_the_reference_and_the_worker_describe_models_with_one_function():
-    from autograder.engine.drivers.keras import model_spec as worker_spec
+    from dlcourse.autograder.engine.drivers.keras import model_spec as worker_spec
 
     assert worker_spec is model_spec and cnn.describe is model_spec.describe
 

@@ -12,8 +12,8 @@ import dataclasses
 
 import pytest
 
-from autograder.cases import cnn_architectures, gan
-from autograder.engine.runner import CaseRunner, in_process
+from dlcourse.autograder.cases import cnn_architectures, gan
+from dlcourse.autograder.engine.runner import CaseRunner, in_process
 from conftest import SOLUTIONS, code_cell, solution_namespace, write_variant
 
 TRAIN_LENET5 = next(case for case in cnn_architectures.ASSIGNMENT.cases if case.unit == "train_lenet5")

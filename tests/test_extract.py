@@ -12,11 +12,11 @@ import json
 import numpy as np
 import pytest
 
-from autograder.engine.compare import judge
-from autograder.engine.extract import kept_statements, read_notebook
-from autograder.engine.worker import load
-from autograder.cases import backprop
-from autograder.engine import wire, worker
+from dlcourse.autograder.engine.compare import judge
+from dlcourse.autograder.engine.extract import kept_statements, read_notebook
+from dlcourse.autograder.engine.worker import load
+from dlcourse.autograder.cases import backprop
+from dlcourse.autograder.engine import wire, worker
 
 
 def kept_and_skipped(source: str) -> tuple[list[str], dict]:
@@ -150,7 +150,7 @@ def test_a_version_3_notebook_is_upgraded_by_nbformat_and_graded_by_its_cells(tm
 
 
 def test_a_broken_old_notebook_nbformat_cannot_upgrade_gets_the_usual_message(tmp_path):
-    from autograder.engine.extract import NotebookError
+    from dlcourse.autograder.engine.extract import NotebookError
 
     path = tmp_path / "broken.ipynb"
     path.write_text(json.dumps({"nbformat": 3, "worksheets": "not a list"}))

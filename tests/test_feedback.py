@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from autograder.course.feedback import feedback_html
+from dlcourse.autograder.course.feedback import feedback_html
 
 HOSTILE = "<script>alert('x')</script> & \"quoted\""
 

@@ -14,9 +14,9 @@ import textwrap
 import numpy as np
 import pytest
 
-from autograder.cases import ASSIGNMENTS
-from autograder.engine.grade import Grader
-from autograder.engine.sandbox import bwrap_available
+from dlcourse.autograder.cases import ASSIGNMENTS
+from dlcourse.autograder.engine.grade import Grader
+from dlcourse.autograder.engine.sandbox import bwrap_available
 from conftest import SOLUTIONS, code_cell, write_variant
 
 pytestmark = pytest.mark.skipif(not bwrap_available(), reason="bubblewrap is not available here")
@@ -319,7 +319,7 @@ def test_coverage_without_training_gains_nothing(grader, tmp_path, source, words
 
 
 def test_an_untrained_generator_that_already_covers_the_ring_is_named():
-    from autograder.cases import gan
+    from dlcourse.autograder.cases import gan
 
     (case,) = _coverage_only().cases
     inputs = case.make_inputs(None)
@@ -341,8 +341,8 @@ def test_an_untrained_generator_that_already_covers_the_ring_is_named():
 
 def test_weights_trained_elsewhere_and_stored_gain_nothing(grader, tmp_path):
     """train_mlp returning weights trained offline on the digits (embedded as constants, x and y ignored)."""
-    from autograder.engine.extract import read_notebook
-    from autograder.engine.worker import load
+    from dlcourse.autograder.engine.extract import read_notebook
+    from dlcourse.autograder.engine.worker import load
     from dlcourse import datasets
 
     solution = load(read_notebook(SOLUTIONS / "01_backprop.ipynb").cells)["namespace"]
@@ -361,7 +361,7 @@ def test_weights_trained_elsewhere_and_stored_gain_nothing(grader, tmp_path):
 
 @pytest.mark.slow
 def test_lenet5_weights_that_predict_the_original_digits_are_named():
-    from autograder.cases import cnn_architectures as cnn
+    from dlcourse.autograder.cases import cnn_architectures as cnn
     from conftest import solution_namespace
 
     case = next(case for case in ASSIGNMENTS["06_cnn_architectures"].cases if case.unit == "train_lenet5")

@@ -13,8 +13,8 @@ import zipfile
 import jsonschema
 import pytest
 
-from autograder.cases import ASSIGNMENTS
-from autograder.course.gradescope import build, grade_upload, scripts
+from dlcourse.autograder.cases import ASSIGNMENTS
+from dlcourse.autograder.course.gradescope import build, grade_upload, scripts
 from conftest import ASSIGNMENTS_DIR, SOLUTIONS, TEST_SECRET
 from gradescope_harness import validate_results
 
@@ -55,10 +55,10 @@ def test_an_upload_is_graded_as_exactly_one_notebook(upload, expect, tmp_path, g
 
 
 def test_warming_the_cache_leaves_only_fresh_cases_to_compute_while_grading(tmp_path):
-    from autograder.course.gradescope import warm
-    from autograder.cases import COURSE
-    from autograder.engine.grade import Grader
-    from autograder.engine.references import ReferenceCache
+    from dlcourse.autograder.course.gradescope import warm
+    from dlcourse.autograder.cases import COURSE
+    from dlcourse.autograder.engine.grade import Grader
+    from dlcourse.autograder.engine.references import ReferenceCache
 
     fresh = sum(case.fresh for case in BACKPROP.cases)
     assert warm("01_backprop", TEST_SECRET, ReferenceCache(tmp_path)) == len(BACKPROP.cases) - fresh
@@ -105,7 +105,7 @@ def test_the_rendered_scripts_pass_shellcheck(isolation, tmp_path):
 @pytest.mark.slow
 def test_a_solution_scores_full_marks_and_the_first_student_pays_no_references(gradescope_autograder, tmp_path):
     print(f"setup.sh (fresh venv, non-editable install, references): {gradescope_autograder.setup_seconds:.0f} s")
-    site = list(gradescope_autograder.venv.glob("lib/python*/site-packages/autograder/engine/grade.py"))
+    site = list(gradescope_autograder.venv.glob("lib/python*/site-packages/dlcourse/autograder/engine/grade.py"))
     assert site, "the package must be installed into the venv's site-packages, not linked to the source"
     assert "computed" in gradescope_autograder.setup_log
     results = gradescope_autograder.run({"01_backprop.ipynb": SOLUTION}, tmp_path)
@@ -238,9 +238,9 @@ def test_the_installed_package_carries_its_templates(gradescope_autograder, tmp_
     import subprocess
 
     site = next((gradescope_autograder.venv / "lib").glob("python3*/site-packages"))
-    templates = site / "autograder" / "course" / "templates"
+    templates = site / "dlcourse" / "autograder" / "course" / "templates"
     assert {"feedback.html", "setup.sh", "run_autograder"} <= {path.name for path in templates.iterdir()}
-    code = ("from autograder.course.feedback import feedback_html; from autograder.course.gradescope import scripts; "
+    code = ("from dlcourse.autograder.course.feedback import feedback_html; from dlcourse.autograder.course.gradescope import scripts; "
             "print(feedback_html('<ann>', [])); print(scripts('01_backprop', 'auto')['run_autograder'])")
     shown = subprocess.run([str(gradescope_autograder.venv / "bin" / "python"), "-c", code], capture_output=True,
                            text=True, timeout=120, cwd=tmp_path)
@@ -261,8 +261,7 @@ def test_a_wheel_install_builds_a_zip_that_grades(gradescope_autograder, tmp_pat
     rebuilt = build_autograder(tmp_path / "image", dlcourse=installed)
     package = [name for name in zipfile.ZipFile(rebuilt.zip_path).namelist() if name.startswith("package/")]
     assert len(package) == 1 and package[0].endswith("-py3-none-any.whl"), package
-    site = list(rebuilt.venv.glob("lib/python*/site-packages/*/autograder/engine/grade.py")) or \
-        list(rebuilt.venv.glob("lib/python*/site-packages/autograder/engine/grade.py"))
+    site = list(rebuilt.venv.glob("lib/python*/site-packages/dlcourse/autograder/engine/grade.py"))
     assert site, "the wheel must install the grader into the fresh venv"
     results = rebuilt.run({"01_backprop.ipynb": SOLUTION}, tmp_path / "run")
     log = results.pop("_log")

@@ -17,16 +17,24 @@ import time
 from pathlib import Path
 
 import pytest
-
-from autograder.cases.backprop import ASSIGNMENT as BACKPROP
-from autograder.cases.gan import ASSIGNMENT as GAN
-from autograder.engine.case import Assignment
-from autograder.cases import COURSE
-from autograder.engine.grade import Grader
-from autograder.engine.protections import protections
-from autograder.engine.runtime import entries
-from autograder.engine.sandbox import Sandbox, UidLease, processes_of
-from conftest import GRADER_MODULES, ROOT, SOLUTIONS, TEST_SECRET, code_cell, import_attack, require_bwrap, write_variant
+from conftest import (
+    GRADER_MODULES,
+    ROOT,
+    SOLUTIONS,
+    TEST_SECRET,
+    code_cell,
+    import_attack,
+    require_bwrap,
+    write_variant,
+)
+from dlcourse.autograder.cases import COURSE
+from dlcourse.autograder.cases.backprop import ASSIGNMENT as BACKPROP
+from dlcourse.autograder.cases.gan import ASSIGNMENT as GAN
+from dlcourse.autograder.engine.case import Assignment
+from dlcourse.autograder.engine.grade import Grader
+from dlcourse.autograder.engine.protections import protections
+from dlcourse.autograder.engine.runtime import entries
+from dlcourse.autograder.engine.sandbox import Sandbox, UidLease, processes_of
 
 LEVELS = ["bwrap", "fallback"]
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="a uid of its own per worker needs root")
@@ -213,7 +221,7 @@ def test_doctor_reports_and_exits_2_for_an_impossible_level(monkeypatch):
 
 def test_a_new_reference_cache_folder_is_private(tmp_path):
     """The cache holds hidden cases' expected values: only the grader's uid may read it."""
-    from autograder.engine.references import ReferenceCache
+    from dlcourse.autograder.engine.references import ReferenceCache
 
     folder = tmp_path / "cache" / "references"
     case = QUICK_01.cases[0]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.cases.backprop import ASSIGNMENT
-from autograder.engine import worker
-from autograder.engine.compare import compare_value, judge
-from autograder.engine.extract import kept_statements
-from autograder.engine.runner import CaseRunner, in_process
+from dlcourse.autograder.cases.backprop import ASSIGNMENT
+from dlcourse.autograder.engine import worker
+from dlcourse.autograder.engine.compare import compare_value, judge
+from dlcourse.autograder.engine.extract import kept_statements
+from dlcourse.autograder.engine.runner import CaseRunner, in_process
 from conftest import SOLUTIONS, TEST_SECRET, code_cell, solution_namespace, write_variant
 
 
@@ -175,7 +175,7 @@ def _public_verdicts(module, namespace, unit, source):
 
 
 def test_numpy_integer_fans_get_full_marks():
-    from autograder.cases import initialization
+    from dlcourse.autograder.cases import initialization
     source = ("import numpy as np\ndef compute_fans(shape):\n    shape = np.array(shape, dtype=np.int64)\n"
               "    if shape.size == 0:\n        return np.int64(1), np.int64(1)\n"
               "    if shape.size == 1:\n        return shape[0], shape[0]\n"
@@ -185,7 +185,7 @@ def test_numpy_integer_fans_get_full_marks():
 
 
 def test_an_optimizer_counting_steps_in_a_numpy_integer_gets_full_marks():
-    from autograder.cases import optimization
+    from dlcourse.autograder.cases import optimization
     source = ("import numpy as np\ndef adam(w, dw, config=None):\n"
               "    config = with_defaults(config, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)\n"
               "    t = config.get('t', np.int64(0)) + np.int64(1)\n"
@@ -199,7 +199,7 @@ def test_an_optimizer_counting_steps_in_a_numpy_integer_gets_full_marks():
 
 
 def test_a_float32_result_is_told_it_is_float32_rounding_and_how_to_keep_float64(solution):
-    from autograder.cases import backprop
+    from dlcourse.autograder.cases import backprop
     source = ("import numpy as np\ndef dense_forward(x, w, b):\n"
               "    x, w, b = (a.astype(np.float32) for a in (x, w, b))\n    return x @ w + b, (x, w)\n")
     failing = [v for v in _public_verdicts(backprop, solution, "dense_forward", source) if not v.passed]
@@ -234,7 +234,7 @@ def dense_backward(dout, cache):
 
 
 def test_several_matching_mistakes_are_all_named():
-    from autograder.engine.case import Case, Mistake
+    from dlcourse.autograder.engine.case import Case, Mistake
     case = Case("f", "one", lambda rng: {"x": np.ones(2)}, lambda x: {"y": x}, ("y",),
                 mistakes=(Mistake("used fan_in", lambda i, e: {"y": i["x"] * 2}),
                           Mistake("used fan_out", lambda i, e: {"y": i["x"] * 2}),
@@ -289,14 +289,14 @@ def clip_by_global_norm(grads, clip_norm):
 ])
 def test_the_catalogue_names_what_students_write(module, unit, source, named):
     import importlib
-    cases = importlib.import_module(f"autograder.cases.{module}")
+    cases = importlib.import_module(f"dlcourse.autograder.cases.{module}")
     notebook = {"optimization": "03_optimization", "rnn_bptt": "07_rnn_bptt"}[module]
     failing = [v.message for v in _public_verdicts(cases, solution_namespace(notebook), unit, source) if not v.passed]
     assert failing and any(named in message for message in failing), failing
 
 
 def test_an_infinite_global_norm_is_not_called_already_below_the_threshold():
-    from autograder.cases import rnn_bptt
+    from dlcourse.autograder.cases import rnn_bptt
     found = _public_verdicts(rnn_bptt, solution_namespace("07_rnn_bptt"), "clip_by_global_norm", CLIP_ZEROING)
     failing = [verdict.message for verdict in found if not verdict.passed]
     assert failing, "zeroing the gradients when the norm is infinite should fail"
@@ -304,7 +304,7 @@ def test_an_infinite_global_norm_is_not_called_already_below_the_threshold():
 
 
 def test_a_glorot_limit_of_sqrt_6_over_fan_in_is_named_with_its_twin_on_a_shape_that_cannot_tell():
-    from autograder.cases import initialization
+    from dlcourse.autograder.cases import initialization
     source = ("import numpy as np\ndef xavier_uniform(shape, rng):\n    fan_in, fan_out = compute_fans(shape)\n"
               "    limit = np.sqrt(6.0 / fan_in)\n    return uniform_init(shape, rng, -limit, limit)\n")
     found = _public_verdicts(initialization, solution_namespace("02_initialization"), "xavier_uniform", source)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course.nbgrader_config import CourseConfigError, load_course
+from dlcourse.autograder.course.nbgrader_config import CourseConfigError, load_course
 from conftest import TEST_SECRET
 
 BIN = Path(sys.executable).parent

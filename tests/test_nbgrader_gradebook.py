@@ -27,7 +27,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.cases import ASSIGNMENTS
+from dlcourse.autograder.cases import ASSIGNMENTS
 from conftest import EXAMPLES, SOLUTIONS, TEST_SECRET
 
 pytestmark = pytest.mark.slow
@@ -290,10 +290,10 @@ def test_rerun_without_changes_regrades_nobody(course):
 
 
 def test_a_new_grader_fingerprint_plans_a_regrade_of_everyone(course):
-    from autograder.course.nbgrader_config import load_course
-    from autograder.course.nbgrader_course import OUT_FOLDER
-    from autograder.course.nbgrader_plan import plan
-    from autograder.engine.fingerprint import grader_fingerprint
+    from dlcourse.autograder.course.nbgrader_config import load_course
+    from dlcourse.autograder.course.nbgrader_course import OUT_FOLDER
+    from dlcourse.autograder.course.nbgrader_plan import plan
+    from dlcourse.autograder.engine.fingerprint import grader_fingerprint
 
     loaded = load_course(course["root"], NAME)
     out = course["root"] / OUT_FOLDER / NAME

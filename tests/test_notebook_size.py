@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from autograder.engine.extract import MAX_NOTEBOOK_BYTES, NotebookError, read_notebook
+from dlcourse.autograder.engine.extract import MAX_NOTEBOOK_BYTES, NotebookError, read_notebook
 from conftest import SOLUTIONS
 
 

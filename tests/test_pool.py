@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from autograder.engine.pool import WorkerPool
-from autograder.engine.sandbox import Sandbox, bwrap_available, processes_of
-from autograder.engine.session import WorkerSession
+from dlcourse.autograder.engine.pool import WorkerPool
+from dlcourse.autograder.engine.sandbox import Sandbox, bwrap_available, processes_of
+from dlcourse.autograder.engine.session import WorkerSession
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="warm workers need a uid per worker (root)")
 

@@ -17,15 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from autograder.cases.backprop import ASSIGNMENT
-from autograder.engine import wire
-from autograder.engine.case import Assignment
-from autograder.cases import COURSE
-from autograder.engine.grade import Grader
-from autograder.engine.sandbox import Sandbox, UidLease
 from conftest import SOLUTIONS, TEST_SECRET, code_cell, require_bwrap, write_variant
-
+from dlcourse.autograder.cases import COURSE
+from dlcourse.autograder.cases.backprop import ASSIGNMENT
+from dlcourse.autograder.engine import wire
+from dlcourse.autograder.engine.case import Assignment
+from dlcourse.autograder.engine.grade import Grader
+from dlcourse.autograder.engine.sandbox import Sandbox, UidLease
 
 TARGET = "binary_crossentropy"
 SOLUTION = SOLUTIONS / "01_backprop.ipynb"

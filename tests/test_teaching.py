@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.engine.extract import read_notebook
+from dlcourse.autograder.engine.extract import read_notebook
 from conftest import ASSIGNMENTS_DIR, SOLUTIONS
 
 NAMES = sorted(path.stem for path in SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from autograder.cases import ASSIGNMENTS
+from dlcourse.autograder.cases import ASSIGNMENTS
 
 TESTS = Path(__file__).resolve().parent
 
 
 def _cases_module(assignment) -> types.ModuleType:
     (module,) = [module for name, module in list(sys.modules.items())
-                 if name.startswith("autograder.") and getattr(module, "ASSIGNMENT", None) is assignment]
+                 if name.startswith("dlcourse.autograder.") and getattr(module, "ASSIGNMENT", None) is assignment]
     return module
 
 

@@ -16,8 +16,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder.cases import ASSIGNMENTS
-from autograder.engine.extract import read_notebook
+from dlcourse.autograder.cases import ASSIGNMENTS
+from dlcourse.autograder.engine.extract import read_notebook
 from conftest import ROOT, SOLUTIONS, TEST_SECRET, code_cell, write_variant
 
 SCALE = '''
@@ -105,9 +105,9 @@ def _in_kernel(path, units: list[str], failing: str) -> dict:
             lines[lineno - 1:] = text.split("\n")
         cells.append(nbformat.v4.new_code_cell("\n".join(lines)))
     cells.append(nbformat.v4.new_code_cell(
-        "import json as _json, sys as _sys\nfrom autograder import check\n"
+        "import json as _json, sys as _sys\nfrom dlcourse.autograder import check\n"
         f"for _unit in {units!r}:\n    try:\n        check(_unit, globals())\n    except AssertionError:\n        pass\n"
-        "_results = _sys.modules['autograder.live_check'].RESULTS\n"
+        "_results = _sys.modules['dlcourse.autograder.live_check'].RESULTS\n"
         "print('VERDICTS' + _json.dumps({key: [v.passed, v.status, v.message] for key, v in _results.items()}))"))
     cells.append(nbformat.v4.new_code_cell(f"check({failing!r}, globals())"))  # a failing check, as students see it
     notebook = nbformat.v4.new_notebook(cells=cells)

@@ -8,8 +8,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from autograder.engine import wire
-from autograder.engine.extract import kept_statements, read_notebook
+from dlcourse.autograder.engine import wire
+from dlcourse.autograder.engine.extract import kept_statements, read_notebook
 from dlcourse.datasets import load_digits
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from autograder.engine.case import Assignment
-from autograder.engine.catalogue import Catalogue
+from dlcourse.autograder.engine.case import Assignment
+from dlcourse.autograder.engine.catalogue import Catalogue
 
 
 def _discover() -> dict[str, Assignment]:

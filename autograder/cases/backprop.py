@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.engine.probes import relabelled, renaming_of, stored_weights_message
-from autograder.engine.case import Assignment, Case, Mistake
+from dlcourse.autograder.engine.probes import relabelled, renaming_of, stored_weights_message
+from dlcourse.autograder.engine.case import Assignment, Case, Mistake
 from dlcourse import datasets
 from dlcourse.references import backprop as ref
 

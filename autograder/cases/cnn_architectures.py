@@ -18,9 +18,9 @@ import functools
 
 import numpy as np
 
-from autograder.engine.case import Assignment, Case, Mistake
-from autograder.engine.compare import compare_value, describe
-from autograder.engine.probes import relabelled, renaming_of, rng_probed, stored_weights_message
+from dlcourse.autograder.engine.case import Assignment, Case, Mistake
+from dlcourse.autograder.engine.compare import compare_value, describe
+from dlcourse.autograder.engine.probes import relabelled, renaming_of, rng_probed, stored_weights_message
 from dlcourse import datasets
 from dlcourse.references import cnn_architectures as ref
 

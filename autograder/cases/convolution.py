@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.engine.case import Assignment, Case, Mistake
-from autograder.engine.compare import compare_value
+from dlcourse.autograder.engine.case import Assignment, Case, Mistake
+from dlcourse.autograder.engine.compare import compare_value
 from dlcourse.references import conv_numpy
 from dlcourse.references import convolution as ref
 from dlcourse.references.geometry import conv_output_shape, pair, pads, tf_geometry

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.engine.case import Assignment, Case, Mistake
-from autograder.engine.compare import compare_value, describe
+from dlcourse.autograder.engine.case import Assignment, Case, Mistake
+from dlcourse.autograder.engine.compare import compare_value, describe
 from dlcourse.references import gan as ref
 
 # ----------------------------------------------------------------------------- the data: a ring of Gaussians

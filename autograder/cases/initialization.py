@@ -3,10 +3,10 @@
 Fans are compared exactly. A sampler cannot be compared draw by draw (Keras's random stream is not
 NumPy's), so its sample is tested against the distribution the matching ``keras.initializers``
 object draws from: every value inside Keras's bounds, then the sample mean, the sample variance and
-a Kolmogorov-Smirnov test (``autograder.cases.distributions``). When a sample fails, it is tested the same way
+a Kolmogorov-Smirnov test (``dlcourse.autograder.cases.distributions``). When a sample fails, it is tested the same way
 against each known mistake's distribution, and the message names the first one it fits. Samplers
 and ``activation_stats`` are first probed for using their ``rng`` and nothing else
-(``autograder.engine.probes.rng_probed``): a fixed seed, a stored sample or numpy's global state
+(``dlcourse.autograder.engine.probes.rng_probed``): a fixed seed, a stored sample or numpy's global state
 passes every distribution test, but not that.
 
 ``benchmarks/initializer_detection.py`` measures how often a correct sampler fails (over hundreds of
@@ -22,9 +22,9 @@ from typing import Callable
 
 import numpy as np
 
-from autograder.cases.distributions import Distribution, flat_sorted, sample_problems
-from autograder.engine.case import Assignment, Case, Mistake
-from autograder.engine.probes import rng_probed
+from dlcourse.autograder.cases.distributions import Distribution, flat_sorted, sample_problems
+from dlcourse.autograder.engine.case import Assignment, Case, Mistake
+from dlcourse.autograder.engine.probes import rng_probed
 from dlcourse.references import initialization as ref
 
 TRUNCATION_STD = ref.TRUNCATION_STD  # std of a unit normal cut at +-2 (Keras's constant)

@@ -13,7 +13,7 @@ import itertools
 
 import numpy as np
 
-from autograder.engine.case import Assignment, Case, Mistake
+from dlcourse.autograder.engine.case import Assignment, Case, Mistake
 from dlcourse.references import lstm as ref
 
 KERAS_ORDER = ("i", "f", "c", "o")

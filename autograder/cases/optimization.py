@@ -17,9 +17,9 @@ from typing import Callable
 
 import numpy as np
 
-from autograder.engine.case import Assignment, Case, Mistake
-from autograder.engine.compare import compare_value
-from autograder.engine.probes import same_value
+from dlcourse.autograder.engine.case import Assignment, Case, Mistake
+from dlcourse.autograder.engine.compare import compare_value
+from dlcourse.autograder.engine.probes import same_value
 from dlcourse.references import optimization as ref
 
 # Both sides compute in float64 (see the reference's docstring); what remains is rounding in a

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.engine.case import Assignment, Case, Mistake
+from dlcourse.autograder.engine.case import Assignment, Case, Mistake
 from dlcourse.references import pooling as ref
 from dlcourse.references.geometry import pair, window_geometry
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.engine.case import Assignment, Case, Mistake
-from autograder.engine.compare import compare_value
+from dlcourse.autograder.engine.case import Assignment, Case, Mistake
+from dlcourse.autograder.engine.compare import compare_value
 from dlcourse.references import rnn_bptt as ref
 
 

@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-from autograder.course.choice import choose
-from autograder.course.discovery import Submission, UnreadableError, discover, survey  # noqa: F401 - API
-from autograder.course.feedback import feedback_html
-from autograder.course.records import file_digest, not_graded_record, to_record
-from autograder.engine.atomic import write_atomically
+from dlcourse.autograder.course.choice import choose
+from dlcourse.autograder.course.discovery import Submission, UnreadableError, discover, survey  # noqa: F401 - API
+from dlcourse.autograder.course.feedback import feedback_html
+from dlcourse.autograder.course.records import file_digest, not_graded_record, to_record
+from dlcourse.autograder.engine.atomic import write_atomically
 
 RETRIES = 2  # extra attempts at a task that failed for a reason that is not the student's
 IN_FLIGHT_PER_WORKER = 4  # tasks (with their notebook bytes) submitted ahead of the workers
@@ -65,10 +65,10 @@ def grade_notebook(data: bytes, student: str, label: str, digest: str, secret: s
         GradingUnavailable: the worker cannot grade (another grader version, no sandbox, a grader error).
     """
     global _GRADER
-    from autograder.engine.fingerprint import grader_fingerprint
-    from autograder.cases import COURSE
-    from autograder.engine.grade import Grader
-    from autograder.engine.references import ReferenceCache
+    from dlcourse.autograder.engine.fingerprint import grader_fingerprint
+    from dlcourse.autograder.cases import COURSE
+    from dlcourse.autograder.engine.grade import Grader
+    from dlcourse.autograder.engine.references import ReferenceCache
 
     own = grader_fingerprint(secret)
     if fingerprint is not None and own != fingerprint:
@@ -77,9 +77,9 @@ def grade_notebook(data: bytes, student: str, label: str, digest: str, secret: s
     settings = (secret, cache, isolation)
     try:
         if _GRADER is None or _GRADER[0] != settings:
-            from autograder.engine.references import cache_dir
+            from dlcourse.autograder.engine.references import cache_dir
 
-            from autograder.engine.pool import WorkerPool
+            from dlcourse.autograder.engine.pool import WorkerPool
 
             _GRADER = (settings, Grader(COURSE, secret=secret, cache=ReferenceCache(Path(cache) if cache else cache_dir()),
                                         isolation=isolation, pool=WorkerPool()))
@@ -111,8 +111,8 @@ def _sandbox_cannot_start(grader, result) -> bool:
         return False
     if not any(item.verdict.failure is not None and item.verdict.failure.loading for item in result.results):
         return False
-    from autograder.engine.sandbox import Limits, Sandbox
-    from autograder.engine.session import Failure, WorkerSession
+    from dlcourse.autograder.engine.sandbox import Limits, Sandbox
+    from dlcourse.autograder.engine.session import Failure, WorkerSession
 
     assignment, case = result.assignment, result.assignment.cases[0]
     sandbox = Sandbox(frameworks=assignment.frameworks, isolation=grader.isolation,
@@ -149,7 +149,7 @@ def _unavailable(task: tuple, reason: str) -> dict:
 
 
 def _assignment_of(label: str) -> str | None:
-    from autograder.cases import COURSE
+    from dlcourse.autograder.cases import COURSE
 
     assignment = COURSE.by_file_name(Path(label))
     return assignment.name if assignment else None
@@ -201,7 +201,7 @@ def grade_batch(root: Path, out: Path, secret: str, workers: int = 1, scheduler:
     Raises:
         ValueError: bad arguments, an unreadable root, no notebook at all, or an unknown student.
     """
-    from autograder.engine.fingerprint import grader_fingerprint
+    from dlcourse.autograder.engine.fingerprint import grader_fingerprint
 
     if workers < 1:
         raise ValueError(f"Expected workers >= 1. Received workers={workers}.")

@@ -5,7 +5,7 @@ The page is ``templates/feedback.html``, autoescaped: messages quote students' o
 
 from __future__ import annotations
 
-from autograder.course.render import render
+from dlcourse.autograder.course.render import render
 
 
 def feedback_html(student: str, records: list[dict]) -> str:

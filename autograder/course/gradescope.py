@@ -18,9 +18,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder.course.choice import choose
-from autograder.course.package_source import package_files
-from autograder.course.render import render
+from dlcourse.autograder.course.choice import choose
+from dlcourse.autograder.course.package_source import package_files
+from dlcourse.autograder.course.render import render
 
 SCRIPTS = ("setup.sh", "run_autograder")  # templates/<name>, the files Gradescope runs
 
@@ -30,7 +30,7 @@ def build(out: Path, secret: str, assignment: str, isolation: str = "auto") -> l
     ``isolation`` is the level ``run_autograder`` grades at (``auto``: bubblewrap where the container
     allows namespaces, else the fallback level); ``$DLCOURSE_ISOLATION`` at run time overrides it.
     """
-    from autograder.cases import ASSIGNMENTS
+    from dlcourse.autograder.cases import ASSIGNMENTS
 
     if assignment not in ASSIGNMENTS:
         raise ValueError(f"Expected an assignment among {', '.join(ASSIGNMENTS)}. Received {assignment!r}.")
@@ -72,10 +72,10 @@ def grade_upload(submission: Path, assignment_name: str, grader) -> tuple[dict, 
     Returns:
         ``(results, graded)``: the results dict, and the ``SubmissionResult`` list (empty when refused).
     """
-    from autograder.cases import ASSIGNMENTS
-    from autograder.course.discovery import notebooks_in
-    from autograder.engine.extract import NotebookError, read_notebook
-    from autograder.engine.report import gradescope
+    from dlcourse.autograder.cases import ASSIGNMENTS
+    from dlcourse.autograder.course.discovery import notebooks_in
+    from dlcourse.autograder.engine.extract import NotebookError, read_notebook
+    from dlcourse.autograder.engine.report import gradescope
 
     assignment = ASSIGNMENTS[assignment_name]
     with tempfile.TemporaryDirectory(prefix="dlcourse-upload-") as scratch:
@@ -114,7 +114,7 @@ def _refusal(message: str) -> dict:
 
 def warm(assignment_name: str, secret: str, cache) -> int:
     """Compute the reference of every case of the assignment into ``cache``; return how many were computed."""
-    from autograder.cases import ASSIGNMENTS
-    from autograder.engine.references import warm as warm_cases
+    from dlcourse.autograder.cases import ASSIGNMENTS
+    from dlcourse.autograder.engine.references import warm as warm_cases
 
     return warm_cases(ASSIGNMENTS[assignment_name].cases, secret, cache)

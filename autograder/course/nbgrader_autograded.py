@@ -7,7 +7,7 @@ the converter and the first pass as they are, with everything around them: the s
 submission (with its ``timestamp.txt``) are recorded, files such as ``timestamp.txt`` and
 ``submission_secret.txt`` are copied beside the notebook, unknown notebooks are skipped and
 missing ones score 0. Only the second pass changes; nothing is executed, because the scores come
-from dlcourse's sandboxed grading (the records of ``autograder.course.batch``):
+from dlcourse's sandboxed grading (the records of ``dlcourse.autograder.course.batch``):
 
     InsertResults        each ``check_<unit>`` cell's output becomes dlcourse's message for the unit
     SaveDlcourseGrades   auto scores from the records; written answers stay for the formgrader

@@ -27,10 +27,10 @@ from pathlib import Path
 
 from sqlalchemy.exc import SAWarning
 
-from autograder.course.batch import grade_batch
-from autograder.course.feedback import feedback_html
-from autograder.course.nbgrader_config import Course, CourseConfigError, load_course
-from autograder.course.nbgrader_plan import Plan, plan
+from dlcourse.autograder.course.batch import grade_batch
+from dlcourse.autograder.course.feedback import feedback_html
+from dlcourse.autograder.course.nbgrader_config import Course, CourseConfigError, load_course
+from dlcourse.autograder.course.nbgrader_plan import Plan, plan
 
 
 OUT_FOLDER = "dlcourse-grading"  # not an importable name: nbgrader puts the course folder on sys.path
@@ -77,7 +77,7 @@ def grade_course(course: Course | Path, assignment: str, secret: str, students: 
     Raises:
         CourseConfigError: the configuration, database or assignment cannot be used (nothing changed).
     """
-    from autograder.engine.fingerprint import grader_fingerprint
+    from dlcourse.autograder.engine.fingerprint import grader_fingerprint
 
     warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own session warnings, not the user's
     warnings.filterwarnings("ignore", message="Cell is missing an id field")  # cells nbgrader adds back
@@ -159,7 +159,7 @@ def _finish(course: Course, assignment: str, item: Plan, out: Path, records: dic
         logged = len(course.messages)
         unchanged = bool(item.previous) and item.previous.get("notebooks") == item.state["notebooks"]
         try:
-            from autograder.course.nbgrader_autograded import autograde_student
+            from dlcourse.autograder.course.nbgrader_autograded import autograde_student
 
             row.notes += autograde_student(course, assignment, item.student, own, unchanged)
         except NbGraderException:
@@ -204,7 +204,7 @@ def _score_unreadable(course: Course, assignment: str, item: Plan) -> None:
 
 
 def _write_state(out: Path, item: Plan) -> None:
-    from autograder.engine.atomic import write_atomically
+    from dlcourse.autograder.engine.atomic import write_atomically
 
     write_atomically(out / "state" / f"{item.student}.json", json.dumps(item.state, indent=1))
 

@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.course.nbgrader_config import Course
-from autograder.course.records import file_digest
+from dlcourse.autograder.course.nbgrader_config import Course
+from dlcourse.autograder.course.records import file_digest
 
 
 @dataclass

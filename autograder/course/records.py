@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.engine.grade import SubmissionResult
-from autograder.engine.report import gradescope
+from dlcourse.autograder.engine.grade import SubmissionResult
+from dlcourse.autograder.engine.report import gradescope
 
 
 def file_digest(path: Path) -> str:

@@ -16,7 +16,7 @@ def _environment():
     import jinja2  # on first use: only feedback and ``gradescope build`` render templates
 
     environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("autograder.course", "templates"),
+        loader=jinja2.PackageLoader("dlcourse.autograder.course", "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,

@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from autograder.engine import drivers
+from dlcourse.autograder.engine import drivers
 
 @dataclass(frozen=True)
 class Mistake:

@@ -1,6 +1,6 @@
 """The assignments a grader knows, and how a notebook or a unit is matched to one.
 
-The engine grades whatever catalogue it is given; the course's own is ``autograder.cases.COURSE``.
+The engine grades whatever catalogue it is given; the course's own is ``dlcourse.autograder.cases.COURSE``.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.engine.case import Assignment
+from dlcourse.autograder.engine.case import Assignment
 
 
 @dataclass(frozen=True)

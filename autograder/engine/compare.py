@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autograder.engine.case import Case
-from autograder.engine.session import Failure
-from autograder.engine.wire import Unsupported
+from dlcourse.autograder.engine.case import Case
+from dlcourse.autograder.engine.session import Failure
+from dlcourse.autograder.engine.wire import Unsupported
 
 
 # a float32 answer within this relative tolerance of a float64 reference differs by float32 rounding only

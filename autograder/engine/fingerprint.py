@@ -2,8 +2,8 @@
 
 A batch record, an nbgrader grade or a cached reference is reused only while the fingerprint that
 made it is unchanged. It covers the package version, the source of the references
-(``dlcourse/references/**``), the grading cases (``autograder/cases/**``) and the engine
-(``autograder/engine/**``), the Keras backend and library versions, and (for grades, not for
+(``dlcourse/references/**``), the grading cases (``dlcourse/autograder/cases/**``) and the engine
+(``dlcourse/autograder/engine/**``), the Keras backend and library versions, and (for grades, not for
 references) a keyed hash of the secret, never the secret itself.
 """
 
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import dlcourse
 
-PACKAGE_ROOT = Path(dlcourse.__file__).resolve().parent.parent
-CODE_FOLDERS = ("dlcourse/references", "autograder/cases", "autograder/engine")
+GRADER_DIR = Path(__file__).resolve().parents[1]  # autograder/ in a checkout, dlcourse/autograder/ installed
+REFERENCES_DIR = Path(dlcourse.__file__).resolve().parent / "references"
 LIBRARIES = ("keras", "tensorflow-cpu", "tensorflow", "jax", "torch", "numpy", "scipy")
 
 
@@ -34,13 +34,24 @@ def environment_key() -> str:
     return ";".join(parts)
 
 
+def code_folders(root: Path | None = None) -> dict[str, Path]:
+    """The references, cases and engine: this process's, or those under ``root`` (a checkout, or the
+    folder an install put ``dlcourse/`` in); labelled alike in both layouts."""
+    if root is None:
+        grader, references = GRADER_DIR, REFERENCES_DIR
+    else:
+        grader = root / "autograder" if (root / "autograder").is_dir() else root / "dlcourse" / "autograder"
+        references = root / "dlcourse" / "references"
+    return {"references": references, "cases": grader / "cases", "engine": grader / "engine"}
+
+
 @functools.lru_cache(maxsize=None)
-def code_digest(root: Path = PACKAGE_ROOT) -> str:
+def code_digest(root: Path | None = None) -> str:
     """sha256 over the path and bytes of every ``.py`` file of the references, cases and engine."""
     digest = hashlib.sha256(f"dlcourse={dlcourse.__version__}".encode())
-    for folder in CODE_FOLDERS:
-        for path in sorted((root / folder).rglob("*.py")):
-            digest.update(b"\0" + path.relative_to(root).as_posix().encode() + b"\0")
+    for label, folder in code_folders(root).items():
+        for path in sorted(folder.rglob("*.py")):
+            digest.update(b"\0" + f"{label}/{path.relative_to(folder).as_posix()}".encode() + b"\0")
             with open(path, "rb") as stream:
                 digest.update(hashlib.file_digest(stream, "sha256").digest())
     return digest.hexdigest()

@@ -10,16 +10,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.engine.case import Assignment, Case
-from autograder.engine.catalogue import Catalogue
-from autograder.engine.compare import Verdict
-from autograder.engine.extract import NotebookError, read_notebook
-from autograder.engine.protections import missing, summary
-from autograder.engine.references import ReferenceCache
-from autograder.engine.runner import CaseRunner
-from autograder.engine.sandbox import Limits, Sandbox
-from autograder.engine.pool import WorkerPool
-from autograder.engine.session import WorkerSession
+from dlcourse.autograder.engine.case import Assignment, Case
+from dlcourse.autograder.engine.catalogue import Catalogue
+from dlcourse.autograder.engine.compare import Verdict
+from dlcourse.autograder.engine.extract import NotebookError, read_notebook
+from dlcourse.autograder.engine.protections import missing, summary
+from dlcourse.autograder.engine.references import ReferenceCache
+from dlcourse.autograder.engine.runner import CaseRunner
+from dlcourse.autograder.engine.sandbox import Limits, Sandbox
+from dlcourse.autograder.engine.pool import WorkerPool
+from dlcourse.autograder.engine.session import WorkerSession
 
 
 @dataclass
@@ -75,7 +75,7 @@ class Grader:
     """Grades notebooks with shared settings (sandbox kind, reference cache, secret).
 
     Args:
-        course: the assignments it grades (the course's: ``autograder.cases.COURSE``).
+        course: the assignments it grades (the course's: ``dlcourse.autograder.cases.COURSE``).
         public_only: grade only the public cases (a student's own check).
         secret: seed material for hidden cases (required unless ``public_only``).
         cache: where references are kept.

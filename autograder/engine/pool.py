@@ -30,7 +30,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.engine.sandbox import Sandbox, UidLease, kill_uid, remove_scratch
+from dlcourse.autograder.engine.sandbox import Sandbox, UidLease, kill_uid, remove_scratch
 
 # What a warm worker imports before any student code, by whether its sandbox offers Keras.
 PRELOAD = {False: (), True: ("keras",)}

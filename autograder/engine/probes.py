@@ -24,8 +24,8 @@ from typing import Callable
 
 import numpy as np
 
-from autograder.engine.case import Case
-from autograder.engine.compare import judge as compare_judge
+from dlcourse.autograder.engine.case import Case
+from dlcourse.autograder.engine.compare import judge as compare_judge
 
 GLOBAL_SEEDS = (20260101, 7)
 

@@ -53,7 +53,7 @@ def protections(sandbox) -> list[Protection]:
 
 
 def _why_no_bwrap() -> str:
-    from autograder.engine.sandbox import bwrap_available
+    from dlcourse.autograder.engine.sandbox import bwrap_available
 
     if not shutil.which("bwrap"):
         return "bubblewrap is not installed"
@@ -95,8 +95,8 @@ def _landlock_net(found) -> bool:
 @functools.lru_cache(maxsize=None)
 def _probe(isolation: str, frameworks: bool) -> dict[str, str]:
     """The confinement layers a worker at this level applies to itself (cached per process)."""
-    from autograder.engine.sandbox import Sandbox
-    from autograder.engine.session import Failure, WorkerSession
+    from dlcourse.autograder.engine.sandbox import Sandbox
+    from dlcourse.autograder.engine.session import Failure, WorkerSession
 
     with WorkerSession(Sandbox(frameworks=frameworks, isolation=isolation), []) as session:
         reply = session.probe()

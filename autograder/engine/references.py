@@ -13,10 +13,10 @@ import hashlib
 import os
 from pathlib import Path
 
-from autograder.engine import wire
-from autograder.engine.atomic import write_atomically
-from autograder.engine.case import Case
-from autograder.engine.fingerprint import reference_fingerprint
+from dlcourse.autograder.engine import wire
+from dlcourse.autograder.engine.atomic import write_atomically
+from dlcourse.autograder.engine.case import Case
+from dlcourse.autograder.engine.fingerprint import reference_fingerprint
 
 
 def cache_dir() -> Path:

@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from autograder.engine.grade import SubmissionResult
+from dlcourse.autograder.engine.grade import SubmissionResult
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "red",
                 "not implemented": "yellow", "missing": "yellow"}

@@ -20,10 +20,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable
 
-from autograder.engine import drivers, wire, worker
-from autograder.engine.case import Case
-from autograder.engine.compare import Verdict, judge
-from autograder.engine.session import Failure
+from dlcourse.autograder.engine import drivers, wire, worker
+from dlcourse.autograder.engine.case import Case
+from dlcourse.autograder.engine.compare import Verdict, judge
+from dlcourse.autograder.engine.session import Failure
 
 
 @dataclass

@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.engine import runtime
+from dlcourse.autograder.engine import runtime
 
 FIRST_UID = 61000
 UID_SLOTS = 256
@@ -89,7 +89,7 @@ class Sandbox:
     @property
     def missing_protections(self) -> list[str]:
         """What this sandbox cannot enforce here, for every report (empty when fully protected)."""
-        from autograder.engine.protections import missing
+        from dlcourse.autograder.engine.protections import missing
 
         return missing(self)
 

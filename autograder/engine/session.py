@@ -16,9 +16,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.engine import wire
-from autograder.engine.pool import WorkerPool, kill_process, spawn
-from autograder.engine.sandbox import Sandbox, UidLease, kill_uid, remove_scratch
+from dlcourse.autograder.engine import wire
+from dlcourse.autograder.engine.pool import WorkerPool, kill_process, spawn
+from dlcourse.autograder.engine.sandbox import Sandbox, UidLease, kill_uid, remove_scratch
 
 LOAD_TIMEOUT = 60.0
 MAX_REPLY_BYTES = 64 * 1024 * 1024

@@ -83,8 +83,8 @@ def gradescope(subparsers) -> None:
 
 
 def _run_batch(args) -> int:
-    from autograder.course.batch import grade_batch as run_batch, survey
-    from autograder.engine.secret import grader_secret
+    from dlcourse.autograder.course.batch import grade_batch as run_batch, survey
+    from dlcourse.autograder.engine.secret import grader_secret
 
     choose_backend(args)
     console = Console()
@@ -130,9 +130,9 @@ def _run_batch(args) -> int:
 
 
 def _run_gradebook(args) -> int:
-    from autograder.course.nbgrader_config import load_course
-    from autograder.course.nbgrader_course import grade_course, print_rows
-    from autograder.engine.secret import grader_secret
+    from dlcourse.autograder.course.nbgrader_config import load_course
+    from dlcourse.autograder.course.nbgrader_course import grade_course, print_rows
+    from dlcourse.autograder.engine.secret import grader_secret
 
     choose_backend(args)
     console = Console()
@@ -166,10 +166,10 @@ def _run_gradebook(args) -> int:
 
 
 def _run_gradescope(args) -> int:
-    from autograder.course.gradescope import build
-    from autograder.engine.secret import grader_secret
+    from dlcourse.autograder.course.gradescope import build
+    from dlcourse.autograder.engine.secret import grader_secret
 
-    from autograder.cases import ASSIGNMENTS
+    from dlcourse.autograder.cases import ASSIGNMENTS
 
     if args.assignment not in ASSIGNMENTS:
         return fail(f"Expected an assignment among {', '.join(ASSIGNMENTS)}. Received {args.assignment!r}.")
@@ -182,13 +182,13 @@ def _run_gradescope(args) -> int:
 
 
 def _run_gradescope_grade(args) -> int:
-    from autograder.cases import ASSIGNMENTS, COURSE
-    from autograder.course.gradescope import grade_upload
-    from autograder.engine.fingerprint import grader_fingerprint
-    from autograder.engine.grade import Grader
-    from autograder.engine.references import ReferenceCache, cache_dir
-    from autograder.engine.report import print_result
-    from autograder.engine.secret import grader_secret
+    from dlcourse.autograder.cases import ASSIGNMENTS, COURSE
+    from dlcourse.autograder.course.gradescope import grade_upload
+    from dlcourse.autograder.engine.fingerprint import grader_fingerprint
+    from dlcourse.autograder.engine.grade import Grader
+    from dlcourse.autograder.engine.references import ReferenceCache, cache_dir
+    from dlcourse.autograder.engine.report import print_result
+    from dlcourse.autograder.engine.secret import grader_secret
 
     if args.assignment not in ASSIGNMENTS:
         return fail(f"Expected an assignment among {', '.join(ASSIGNMENTS)}. Received {args.assignment!r}.")
@@ -212,10 +212,10 @@ def _run_gradescope_grade(args) -> int:
 
 
 def _run_gradescope_warm(args) -> int:
-    from autograder.cases import ASSIGNMENTS
-    from autograder.course.gradescope import warm
-    from autograder.engine.references import ReferenceCache, cache_dir
-    from autograder.engine.secret import grader_secret
+    from dlcourse.autograder.cases import ASSIGNMENTS
+    from dlcourse.autograder.course.gradescope import warm
+    from dlcourse.autograder.engine.references import ReferenceCache, cache_dir
+    from dlcourse.autograder.engine.secret import grader_secret
 
     if args.assignment not in ASSIGNMENTS:
         return fail(f"Expected an assignment among {', '.join(ASSIGNMENTS)}. Received {args.assignment!r}.")
@@ -239,7 +239,7 @@ def release(subparsers) -> None:
 
 
 def _run_release(args) -> int:
-    from autograder.course.release import release as release_notebooks
+    from dlcourse.autograder.course.release import release as release_notebooks
 
     solutions = args.solutions or _checkout_solutions()
     if solutions is None:

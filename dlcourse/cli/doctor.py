@@ -33,7 +33,7 @@ def isolation_option(parser) -> None:
 def choose_isolation(args) -> str | None:
     """Apply ``--isolation`` (through the environment, so batch and Dask workers inherit it); return
     an error line when the level cannot work here."""
-    from autograder.engine.sandbox import resolve_isolation
+    from dlcourse.autograder.engine.sandbox import resolve_isolation
 
     if getattr(args, "isolation", None):
         os.environ["DLCOURSE_ISOLATION"] = args.isolation
@@ -45,8 +45,8 @@ def choose_isolation(args) -> str | None:
 
 
 def run(args) -> int:
-    from autograder.engine.protections import missing, protections
-    from autograder.engine.sandbox import Sandbox
+    from dlcourse.autograder.engine.protections import missing, protections
+    from dlcourse.autograder.engine.sandbox import Sandbox
 
     console = Console()
     problem = choose_isolation(args)

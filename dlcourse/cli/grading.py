@@ -50,11 +50,11 @@ def _common(parser) -> None:
 
 
 def _run(args, public_only: bool) -> int:
-    from autograder.cases import ASSIGNMENTS, COURSE
-    from autograder.engine.grade import Grader
-    from autograder.engine.references import ReferenceCache, cache_dir
-    from autograder.engine.report import gradescope, print_result, print_summary
-    from autograder.engine.secret import grader_secret
+    from dlcourse.autograder.cases import ASSIGNMENTS, COURSE
+    from dlcourse.autograder.engine.grade import Grader
+    from dlcourse.autograder.engine.references import ReferenceCache, cache_dir
+    from dlcourse.autograder.engine.report import gradescope, print_result, print_summary
+    from dlcourse.autograder.engine.secret import grader_secret
 
     choose_backend(args)
     console = Console(stderr=False, soft_wrap=False)
@@ -97,8 +97,8 @@ def _run(args, public_only: bool) -> int:
 
 
 def _run_warm(args) -> int:
-    from autograder.cases import ASSIGNMENTS
-    from autograder.engine.references import ReferenceCache, cache_dir, warm as warm_cases
+    from dlcourse.autograder.cases import ASSIGNMENTS
+    from dlcourse.autograder.engine.references import ReferenceCache, cache_dir, warm as warm_cases
 
     choose_backend(args)
     unknown = [name for name in args.assignments if name not in ASSIGNMENTS]
@@ -117,7 +117,7 @@ def _run_warm(args) -> int:
 
 def collect_notebooks(path: Path, scratch: Path, skipped: list[str] | None = None) -> list[tuple[Path, str]]:
     """The notebooks under ``path`` with the names reports give them: see ``discovery.notebooks_in``."""
-    from autograder.course.discovery import notebooks_in
+    from dlcourse.autograder.course.discovery import notebooks_in
 
     return notebooks_in(path, scratch, skipped)
 

@@ -78,7 +78,7 @@ def request(case, inputs: dict) -> dict:
     """The plain-data message that asks the worker to run ``case`` on ``inputs`` (grader side).
 
     Args:
-        case: an ``autograder.engine.case.Case`` (its ``unit``, ``driver``, ``extra`` and the fields
+        case: an ``dlcourse.autograder.engine.case.Case`` (its ``unit``, ``driver``, ``extra`` and the fields
             its driver reads).
         inputs: the case's inputs by name, in call order.
     """
