@@ -30,11 +30,11 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-from dlcourse.autograder.cases import ASSIGNMENTS, COURSE  # noqa: E402 - after the TensorFlow settings
-from dlcourse.autograder.engine.extract import read_notebook  # noqa: E402
-from dlcourse.autograder.engine.grade import Grader  # noqa: E402
-from dlcourse.autograder.engine.pool import WorkerPool  # noqa: E402
-from dlcourse.autograder.engine.references import ReferenceCache  # noqa: E402
+from dlcourse.autograder.cases import ASSIGNMENTS, COURSE  # after the TensorFlow settings
+from dlcourse.autograder.engine.extract import read_notebook
+from dlcourse.autograder.engine.grade import Grader
+from dlcourse.autograder.engine.pool import WorkerPool
+from dlcourse.autograder.engine.references import ReferenceCache
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

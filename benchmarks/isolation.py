@@ -19,11 +19,11 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-from dlcourse.autograder.cases import ASSIGNMENTS, COURSE  # noqa: E402 - after the TensorFlow settings
-from dlcourse.autograder.engine.grade import Grader  # noqa: E402
-from dlcourse.autograder.engine.references import ReferenceCache  # noqa: E402
-from dlcourse.autograder.engine.sandbox import Sandbox, bwrap_available  # noqa: E402
-from dlcourse.autograder.engine.session import WorkerSession  # noqa: E402
+from dlcourse.autograder.cases import ASSIGNMENTS, COURSE  # after the TensorFlow settings
+from dlcourse.autograder.engine.grade import Grader
+from dlcourse.autograder.engine.references import ReferenceCache
+from dlcourse.autograder.engine.sandbox import Sandbox, bwrap_available
+from dlcourse.autograder.engine.session import WorkerSession
 
 ROOT = Path(__file__).resolve().parent.parent
 

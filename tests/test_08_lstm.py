@@ -184,7 +184,7 @@ def test_a_missing_forget_gate_path_is_named(sol):
     for replacement, named in (("dc = 0 * dc ", "dc_prev = dc * f is missing"),
                                ("dc = dc ", "without the forget gate")):
         namespace = dict(sol)
-        exec(compile(source.replace("dc = dc * f ", replacement), "student", "exec"), namespace)  # noqa: S102
+        exec(compile(source.replace("dc = dc * f ", replacement), "student", "exec"), namespace)
         verdict = _verdict("lstm_backward", "T=5, batch of 2, 3 -> 4 units", namespace)
         assert not verdict.passed and named in verdict.message, verdict.message
 

@@ -89,7 +89,7 @@ def backprop(monkeypatch):
 
 
 def _define(namespace: dict, source: str) -> dict:
-    exec(compile(source, "cell 98", "exec"), namespace)  # noqa: S102 - the test's own variants
+    exec(compile(source, "cell 98", "exec"), namespace)  # the test's own variants
     return namespace
 
 

@@ -41,7 +41,7 @@ def train_lenet5(x, y, seed=0):
 
 def in_process_verdict(source: str, case=TRAIN_LENET5, name="06_cnn_architectures"):
     namespace = dict(solution_namespace(name))
-    exec(compile(source, "cell 99", "exec"), namespace)  # noqa: S102 - the test's own trainer
+    exec(compile(source, "cell 99", "exec"), namespace)  # the test's own trainer
     runner = CaseRunner(in_process(namespace), lambda case, inputs: case.reference(**inputs))
     return runner.verdict(case), namespace
 

@@ -167,7 +167,7 @@ def test_compare_value_accepts_python_floats_for_scalars_and_checks_nested_dicts
 def _public_verdicts(module, namespace, unit, source):
     """``unit``'s public cases on the solution with ``source`` executed over it, through the check path."""
     changed = dict(namespace)
-    exec(compile(source, "cell 99", "exec"), changed)  # noqa: S102 - the test's own variants
+    exec(compile(source, "cell 99", "exec"), changed)  # the test's own variants
     runner = CaseRunner(in_process(changed), lambda case, inputs: case.reference(**inputs))
     found = [runner.verdict(case) for case in module.ASSIGNMENT.public_cases() if case.unit == unit]
     assert found

@@ -167,7 +167,7 @@ def _as_version_4(document):
 
     try:
         return nbformat.convert(nbformat.from_dict(document), 4)
-    except Exception:  # nbformat could not upgrade it: judged as it is
+    except Exception:  # noqa: BLE001 - nbformat could not upgrade it: judged as it is
         return document
 
 
@@ -335,7 +335,7 @@ def _callee(func) -> tuple[str | None, str | None]:
 def _dotted(func) -> str:
     try:
         return ast.unparse(func)[:60]
-    except Exception:  # an odd expression: a generic name is enough
+    except Exception:  # noqa: BLE001 - an odd expression: a generic name is enough
         return "a call"
 
 

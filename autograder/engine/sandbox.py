@@ -271,7 +271,7 @@ class UidLease:
         start = os.getpid() % UID_SLOTS
         for step in range(UID_SLOTS):
             slot = (start + step) % UID_SLOTS
-            handle = open(folder / str(slot), "a")  # noqa: SIM115 - held for the lease
+            handle = open(folder / str(slot), "a")  # held for the lease
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

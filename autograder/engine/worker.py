@@ -37,7 +37,7 @@ if __name__ == "__main__":  # started as a script with -I -S: find our files and
     for _module in _SETTINGS.get("preload", ()):  # a warm worker (pool.py): what its sandbox offers every submission
         try:
             __import__(_module)
-        except Exception:  # noqa: BLE001, S110 - the student's own import will say what is wrong
+        except Exception:  # noqa: BLE001 - the student's own import will say what is wrong
             pass
 
 if __package__:  # in the grader: modules of the engine package
@@ -79,7 +79,7 @@ def load(cells, assignment_seconds: float = ASSIGNMENT_SECONDS) -> dict:
             try:
                 code = compile("\n" * (lineno - 1) + source, filename, "exec")
                 with _budget(assignment_seconds if assignment else None):
-                    exec(code, namespace)  # noqa: S102 - this is the sandbox
+                    exec(code, namespace)  # this is the sandbox
             except ImportError as error:
                 unavailable.append(str(getattr(error, "name", None) or source.strip()[:60]))
             except BaseException as error:  # noqa: BLE001 - report, keep loading
@@ -118,7 +118,7 @@ class AssignmentTooSlow(BaseException):
     """Raised in a top-level assignment that ran past its time budget."""
 
 
-class _budget:  # noqa: N801 - used as ``with _budget(seconds):``
+class _budget:  # used as ``with _budget(seconds):``
     """A wall-clock limit on the statement inside (SIGALRM; no limit off the main thread or for None)."""
 
     def __init__(self, seconds):

@@ -70,7 +70,7 @@ def run_case(namespace: dict, request: dict) -> dict:
         return {"status": "missing", "name": missing.name}
     except StudentError as failure:
         return failure.reply
-    except BaseException as error:  # a worker bug or a student's patched NumPy
+    except BaseException as error:  # noqa: BLE001 - a worker bug or a student's patched NumPy
         return error_reply(error, during=request["unit"])
 
 
