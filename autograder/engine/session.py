@@ -4,6 +4,10 @@ If a case hangs, crashes the worker, or breaks the protocol, that case fails and
 killed; the next case starts a fresh worker. So one bad unit never costs the rest of a submission.
 Closing a session kills every process of the worker's uid (a daemon that called ``setsid`` too)
 and removes its scratch folder, before anything is scored or written.
+
+Workers are started by ``pool.spawn``; in a batch a ``WorkerPool`` has the next one started ahead,
+and hands it to one session only. While a training case runs, the worker may send progress reports,
+each answered with one bit, "stop" (``drivers/_progress.py``), before its reply.
 """
 
 from __future__ import annotations
@@ -70,6 +74,7 @@ class WorkerSession:
     _lease: UidLease | None = None
     _scratch: Path | None = None
     pool: WorkerPool | None = None
+    _pooled: bool = False  # this session's first worker came from (or was started beside) the pool
     _output: bytearray = field(default_factory=bytearray)
 
     def run(self, request: dict, timeout: float, progress=None) -> dict | Failure:
@@ -125,12 +130,14 @@ class WorkerSession:
     # ------------------------------------------------------------------------- details
 
     def _start(self, probe: bool = False) -> dict | Failure:
-        spawned = self.pool.take(self.sandbox) if self.pool is not None and not probe else None
+        first = self.pool is not None and not probe and not self._pooled
+        spawned = self.pool.take(self.sandbox) if first else None  # a restart after an error starts cold
         if spawned is None:
             spawned = spawn(self.sandbox)
         self._process, self._reply_fd = spawned.process, spawned.reply_fd
         self._lease, self._scratch = spawned.lease, spawned.scratch
-        if self.pool is not None and not probe:
+        if first:
+            self._pooled = True
             self.pool.prepare(self.sandbox)  # the next submission's worker starts while this one is graded
         if probe:
             return self._exchange({"op": "probe"}, LOAD_TIMEOUT)
