@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlcourse.autograder.engine.probes import relabelled, renaming_of, stored_weights_message
+from dlcourse.autograder.engine.probes import held_out_verdict, relabelled, renaming_of
 from dlcourse.autograder.engine.case import Assignment, Case, Mistake
 from dlcourse import datasets
 from dlcourse.references import backprop as ref
@@ -274,15 +274,8 @@ def _judge_training(inputs, held_out, received, timing):
         width = w.shape[1]
     if width != 10:
         return False, f"the last layer should have 10 outputs (one per digit); received {width}"
-    accuracy = ref.mlp_accuracy(params, held_out["x_test"], held_out["y_test"])
-    if accuracy < REQUIRED_ACCURACY:
-        stored = stored_weights_message("train_mlp", accuracy,
-                                        ref.mlp_accuracy(params, held_out["x_test"], held_out["digits"]))
-        if stored:
-            return False, stored
-        return False, (f"held-out accuracy {accuracy:.3f}, below the required {REQUIRED_ACCURACY:.2f} "
-                       "(train longer, or tune the learning rate and hidden size)")
-    return True, f"held-out accuracy {accuracy:.3f}"
+    return held_out_verdict("train_mlp", lambda labels: ref.mlp_accuracy(params, held_out["x_test"], labels),
+                            held_out, REQUIRED_ACCURACY, "train longer, or tune the learning rate and hidden size")
 
 
 TRAINING = [

@@ -20,7 +20,7 @@ import numpy as np
 
 from dlcourse.autograder.engine.case import Assignment, Case, Mistake
 from dlcourse.autograder.engine.compare import compare_value, describe
-from dlcourse.autograder.engine.probes import relabelled, renaming_of, rng_probed, stored_weights_message
+from dlcourse.autograder.engine.probes import held_out_verdict, relabelled, renaming_of, rng_probed
 from dlcourse import datasets
 from dlcourse.references import cnn_architectures as ref
 
@@ -496,17 +496,14 @@ def _judge_training(inputs, held_out, received, timing):
         if not np.isfinite(array).all():
             return False, f"weight {index} contains NaN or inf (the learning rate may be too large)"
     weights = [np.asarray(w, np.float64) for w in weights]
-    accuracy = ref.lenet5_accuracy(weights, held_out["x_test"], held_out["y_test"])
-    if accuracy < REQUIRED_ACCURACY:
-        stored = stored_weights_message("train_lenet5", accuracy,
-                                        ref.lenet5_accuracy(weights, held_out["x_test"], held_out["digits"]))
-        if stored:
-            return False, stored
-        return False, (f"held-out accuracy {accuracy:.3f}, below the required {REQUIRED_ACCURACY:.2f} "
-                       "(train longer, or tune the learning rate)")
+    passed, message = held_out_verdict("train_lenet5",
+                                       lambda labels: ref.lenet5_accuracy(weights, held_out["x_test"], labels),
+                                       held_out, REQUIRED_ACCURACY, "train longer, or tune the learning rate")
+    if not passed:
+        return False, message
     stopped = (f"; training stopped after epoch {timing['stopped_at']}, the first whose weights reached the bar"
                if "stopped_at" in timing else "")
-    return True, f"held-out accuracy {accuracy:.3f} in {timing['seconds']:.0f} s{stopped}"
+    return True, f"{message} in {timing['seconds']:.0f} s{stopped}"
 
 
 TRAINING = [

@@ -163,11 +163,25 @@ def renaming_of(given: np.ndarray, original: np.ndarray, classes: int = 10) -> n
     return renaming
 
 
-def stored_weights_message(unit: str, accuracy: float, original_accuracy: float) -> str | None:
-    """The named message when weights fit the original class names but not the renamed ones."""
+def held_out_verdict(unit: str, accuracy_on, held_out: dict, required: float, advice: str) -> tuple[bool, str]:
+    """A trainer's result judged on held-out data whose classes were renamed (``relabelled``).
+
+    Args:
+        accuracy_on: ``labels -> accuracy`` of the trained result on ``held_out["x_test"]``.
+        held_out: ``y_test`` (the renamed labels) and ``digits`` (the original ones).
+        advice: what to try when the accuracy is below ``required``.
+
+    Returns:
+        ``(passed, "held-out accuracy 0.981")``, or the reason it failed: the named message when the
+        result fits the original digits but not the renamed classes (weights computed elsewhere).
+    """
+    accuracy = accuracy_on(held_out["y_test"])
+    if accuracy >= required:
+        return True, f"held-out accuracy {accuracy:.3f}"
+    original_accuracy = accuracy_on(held_out["digits"])
     if original_accuracy < 0.5 or original_accuracy <= accuracy:
-        return None
-    return (f"your {unit} does not learn from the labels it is given: the grader renamed the classes of y (digit d "
-            f"became another class), and the returned weights still predict the original digits (held-out accuracy "
-            f"{original_accuracy:.3f} on those, {accuracy:.3f} on the labels given). Train on (x, y) as given: "
-            "weights computed elsewhere earn nothing")
+        return False, f"held-out accuracy {accuracy:.3f}, below the required {required:.2f} ({advice})"
+    return False, (f"your {unit} does not learn from the labels it is given: the grader renamed the classes of y "
+                   f"(digit d became another class), and the returned weights still predict the original digits "
+                   f"(held-out accuracy {original_accuracy:.3f} on those, {accuracy:.3f} on the labels given). Train on "
+                   "(x, y) as given: weights computed elsewhere earn nothing")
