@@ -101,3 +101,20 @@ def test_code_that_cannot_load_is_a_loading_failure_of_its_own_kind(level):
     verdict = judge(case, inputs, dict, reply)
     assert verdict.status == "error" and verdict.failure is reply and verdict.ran
     assert "could not be loaded: the process exited with code 3" in verdict.message, verdict.message
+
+
+def test_a_unit_that_raises_keeps_its_worker_and_one_that_exhausts_memory_gets_a_fresh_one(level):
+    """Only errors that may leave the worker unusable (``session.RESTART_AFTER``) cost a restart."""
+    source = ("def dense_forward(x, w, b):\n"
+              "    if x.shape[0] > 1000:\n"
+              "        raise MemoryError('pretend the address space is exhausted')\n"
+              "    raise ValueError('a wrong branch')")
+    cells = [{"label": "cell 1", "statements": [[1, source]]}]
+    case = next(case for case in BACKPROP.cases if case.unit == "dense_forward" and not case.hidden)
+    inputs = case.make_inputs(None)
+    huge = {**inputs, "x": __import__("numpy").zeros((1001, inputs["x"].shape[1]))}
+    with WorkerSession(Sandbox(frameworks=False, isolation=level), cells=cells) as session:
+        replies = [session.run(case.request(inputs), 30.0) for _ in range(3)]
+        assert [reply["type"] for reply in replies] == ["ValueError"] * 3 and session.starts == 1
+        assert session.run(case.request(huge), 30.0)["type"] == "MemoryError"
+        assert session.run(case.request(inputs), 30.0)["type"] == "ValueError" and session.starts == 2

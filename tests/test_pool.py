@@ -124,11 +124,11 @@ def test_a_warm_worker_for_another_sandbox_is_not_used():
 def test_a_restart_within_a_submission_leaves_the_next_submissions_warm_worker_alone():
     pool = WorkerPool()
     try:
-        session = WorkerSession(Sandbox(isolation="fallback"), cells(WHO, "def broken():\n    raise RuntimeError('x')"),
+        session = WorkerSession(Sandbox(isolation="fallback"), cells(WHO, "def broken():\n    raise SystemExit(3)"),
                                 pool=pool)
         first_pid = call(session, "who")["value"]["pid"]
         warm = pool._warm[1].process
-        assert call(session, "broken")["status"] == "error"  # the worker is killed; the next case gets a new one
+        assert call(session, "broken")["status"] == "error"  # SystemExit: the worker is replaced (RESTART_AFTER)
         assert call(session, "who")["value"]["pid"] != first_pid
         assert pool._warm[1].process is warm and warm.poll() is None  # started cold, not taken from the pool
         session.close()

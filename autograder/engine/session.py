@@ -27,6 +27,11 @@ from dlcourse.autograder.engine.sandbox import Sandbox, UidLease, kill_uid, remo
 LOAD_TIMEOUT = 60.0
 MAX_REPLY_BYTES = 64 * 1024 * 1024
 MAX_CAPTURED_OUTPUT = 16 * 1024
+# Errors after which a worker may be unusable (memory or stack exhausted, an exit or an interrupt
+# raised inside the unit): the next case gets a fresh worker. After any other error the worker goes on
+# with the next case, as after a wrong answer: a fresh Keras worker costs TensorFlow's import (about 3 s)
+# for each case of a unit that raises. A worker that died, hung or sent garbage is always replaced.
+RESTART_AFTER = frozenset({"MemoryError", "RecursionError", "SystemExit", "KeyboardInterrupt", "GeneratorExit"})
 
 
 FAILURE_KINDS = ("timeout", "crash", "too_large", "protocol")
@@ -69,6 +74,7 @@ class WorkerSession:
     load_problems: list[str] = field(default_factory=list)
     unavailable: list[str] = field(default_factory=list)
     last_seconds: float = 0.0  # wall time of the last case, measured here (the worker cannot forge it)
+    starts: int = 0  # workers started for this submission (the first, and one after each restart)
     _process: subprocess.Popen | None = None
     _reply_fd: int | None = None
     _lease: UidLease | None = None
@@ -94,8 +100,8 @@ class WorkerSession:
         started = time.monotonic()
         reply = self._exchange(request, timeout, progress)
         self.last_seconds = time.monotonic() - started
-        if isinstance(reply, Failure) or (reply.get("status") == "error" and reply.get("type") != "NotImplementedError"):
-            self.close()  # the next case gets a clean worker: no leftover processes, patches or exhausted limits
+        if isinstance(reply, Failure) or (reply.get("status") == "error" and reply.get("type") in RESTART_AFTER):
+            self.close()  # the next case gets a clean worker: see RESTART_AFTER
         return reply
 
     def probe(self) -> dict | Failure:
@@ -135,6 +141,7 @@ class WorkerSession:
         if spawned is None:
             spawned = spawn(self.sandbox)
         self._process, self._reply_fd = spawned.process, spawned.reply_fd
+        self.starts += 0 if probe else 1
         self._lease, self._scratch = spawned.lease, spawned.scratch
         if first:
             self._pooled = True
