@@ -68,14 +68,14 @@ def test_each_warm_worker_serves_exactly_one_submission(isolation):
         first = WorkerSession(sandbox, cells(WHO, "FIRST_ONLY = 1"), pool=pool)
         one = call(first, "who")
         warm = pool._warm[1].process  # started while the first submission is graded
-        assert warm.poll() is None and warm is not first._process
-        first_process, first_uid = first._process, one["value"]["uid"]
+        assert warm.poll() is None and warm is not first._worker.process
+        first_process, first_uid = first._worker.process, one["value"]["uid"]
         first.close()
         assert first_process.poll() is not None and not processes_of(first_uid)  # killed, and its uid swept
 
         second = WorkerSession(sandbox, cells(WHO, "SECOND_ONLY = 2"), pool=pool)
         two = call(second, "who")
-        assert second._process is warm  # the warm worker, taken ...
+        assert second._worker.process is warm  # the warm worker, taken ...
         assert two["value"]["uid"] != first_uid
         assert two["value"]["names"] == ["SECOND_ONLY"]  # ... holding the second submission's code alone
         assert pool._warm[1].process not in (first_process, warm)  # and a new one is warming for the next
@@ -103,7 +103,7 @@ def test_a_daemon_of_one_submission_cannot_touch_the_next_ones_warm_worker(isola
 
         second = WorkerSession(sandbox, cells(WHO), pool=pool)
         reply = call(second, "who")
-        assert second._process is warm and reply["status"] == "ok", reply
+        assert second._worker.process is warm and reply["status"] == "ok", reply
         assert reply["value"]["uid"] != first_uid
         second.close()
     finally:

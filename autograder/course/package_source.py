@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
+import zipfile
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 
@@ -45,9 +47,6 @@ def wheel_name() -> str:
 def repacked_wheel() -> bytes:
     """The installed distribution as a wheel: its files (console scripts and caches left out: pip makes
     them again) and its ``.dist-info`` with a fresh ``RECORD``."""
-    import io
-    import zipfile
-
     distribution = metadata.distribution("dlcourse")
     members: dict[str, bytes] = {}
     for entry in distribution.files or ():

@@ -17,14 +17,9 @@ class Catalogue:
 
     assignments: dict[str, Assignment]
 
-    def __contains__(self, name: str) -> bool:
-        return name in self.assignments
-
     def __iter__(self):
+        """The assignments' names, in notebook order."""
         return iter(self.assignments)
-
-    def get(self, name: str | None) -> Assignment | None:
-        return self.assignments.get(name)
 
     def identify(self, notebook) -> Assignment | None:
         """The assignment of a notebook: its metadata, else its file name, else the units it defines."""

@@ -78,15 +78,12 @@ class CaseRunner:
             timeout = min(case.timeout, self.max_timeout or case.timeout)
             expected = functools.cache(lambda: self.expected(case, inputs))
             started = time.monotonic()
-            if case.progress:
-                answer = self._progress_answer(case, inputs, expected, started)
-                reply = self.run(request, timeout, progress=answer)
-            else:
-                answer, reply = None, self.run(request, timeout)
+            progress = _Progress(self, case, inputs, expected, started) if case.progress else None
+            reply = self.run(request, timeout, progress=progress)
             self.last_seconds = self.seconds() if self.seconds else time.monotonic() - started
             timing = {"seconds": self.last_seconds, "earlier": dict(self.earlier)}
-            if answer is not None and answer.stopped_at is not None:
-                timing["stopped_at"] = answer.stopped_at
+            if progress is not None and progress.stopped_at is not None:
+                timing["stopped_at"] = progress.stopped_at
             self.earlier[case.id] = self.last_seconds
             verdict = judge(case, inputs, expected, reply, timing, self.skipped, self.assigned)
             broken = [unit for unit in needs if unit in self.failed]
@@ -100,22 +97,6 @@ class CaseRunner:
             self.failed.setdefault(case.unit, verdict.status)
         return verdict
 
-    def _progress_answer(self, case: Case, inputs: dict, expected, started: float):
-        """``(value, at) -> stop?`` for a training case's progress reports: the first ``case.progress``
-        reports are judged as the final value would be; True once one passes (``stopped_at``: its ``at``)."""
-        def answer(value, at) -> bool:
-            answer.reports += 1
-            if answer.stopped_at is not None or answer.reports > case.progress:
-                return answer.stopped_at is not None
-            timing = {"seconds": time.monotonic() - started, "earlier": dict(self.earlier)}
-            verdict = judge(case, inputs, expected, {"status": "ok", "value": value, "mutated": []}, timing,
-                            self.skipped, self.assigned)
-            if verdict.passed:
-                answer.stopped_at = int(at) if isinstance(at, int) and not isinstance(at, bool) else answer.reports
-            return verdict.passed
-        answer.reports, answer.stopped_at = 0, None
-        return answer
-
     def depends_on(self, case: Case, request: dict, units: tuple[str, ...]) -> list[str]:
         """The other units this case runs: its forward unit, builders, and units its code calls (through
         helpers too)."""
@@ -128,6 +109,32 @@ class CaseRunner:
                 frontier += [used for used in self.uses.get(name, ()) if used in self.uses]
         called = sorted(seen & set(units))
         return [unit for unit in dict.fromkeys([*named, *called]) if unit and unit != case.unit]
+
+
+@dataclass
+class _Progress:
+    """``(value, at) -> stop?``, the answer to a training case's progress reports: the first
+    ``case.progress`` reports are judged as the final value would be; True once one passes
+    (``stopped_at``: its ``at``), and from then on."""
+
+    runner: CaseRunner
+    case: Case
+    inputs: dict
+    expected: Callable
+    started: float
+    reports: int = 0
+    stopped_at: int | None = None
+
+    def __call__(self, value, at) -> bool:
+        self.reports += 1
+        if self.stopped_at is not None or self.reports > self.case.progress:
+            return self.stopped_at is not None
+        timing = {"seconds": time.monotonic() - self.started, "earlier": dict(self.runner.earlier)}
+        verdict = judge(self.case, self.inputs, self.expected, {"status": "ok", "value": value, "mutated": []},
+                        timing, self.runner.skipped, self.runner.assigned)
+        if verdict.passed:
+            self.stopped_at = at if isinstance(at, int) and not isinstance(at, bool) else self.reports
+        return verdict.passed
 
 
 class CheckTimeLimit(BaseException):
@@ -154,7 +161,7 @@ def in_process(namespace: dict):
         except CheckTimeLimit:  # it fired outside the student's function
             reply = {"status": "error", "type": CheckTimeLimit.__name__}
         if reply.get("type") == CheckTimeLimit.__name__:
-            return Failure("timeout", f"timed out after {timeout:g} s (an infinite loop, or far too slow)")
+            return Failure.timed_out(timeout)
         if reply.get("type") == "KeyboardInterrupt":
             run.interrupted_in = reply.get("during")
             raise KeyboardInterrupt

@@ -18,11 +18,10 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from dlcourse.autograder.engine import wire
-from dlcourse.autograder.engine.pool import WorkerPool, kill_process, spawn
-from dlcourse.autograder.engine.sandbox import Sandbox, UidLease, kill_uid, remove_scratch
+from dlcourse.autograder.engine.pool import Spawned, WorkerPool, spawn
+from dlcourse.autograder.engine.sandbox import Sandbox
 
 LOAD_TIMEOUT = 60.0
 MAX_REPLY_BYTES = 64 * 1024 * 1024
@@ -55,6 +54,11 @@ class Failure:
     output: str = ""
     loading: bool = False
 
+    @classmethod
+    def timed_out(cls, seconds: float, output: str = "") -> Failure:
+        """A case past its time limit (the sandbox's and a check's alike)."""
+        return cls("timeout", f"timed out after {seconds:g} s (an infinite loop, or far too slow)", output)
+
     def __post_init__(self):
         if self.kind not in FAILURE_KINDS:
             raise ValueError(f"Expected a failure kind among {FAILURE_KINDS}. Received kind={self.kind!r}.")
@@ -75,10 +79,7 @@ class WorkerSession:
     unavailable: list[str] = field(default_factory=list)
     last_seconds: float = 0.0  # wall time of the last case, measured here (the worker cannot forge it)
     starts: int = 0  # workers started for this submission (the first, and one after each restart)
-    _process: subprocess.Popen | None = None
-    _reply_fd: int | None = None
-    _lease: UidLease | None = None
-    _scratch: Path | None = None
+    _worker: Spawned | None = None  # the running worker: process, reply pipe, uid lease, scratch folder
     pool: WorkerPool | None = None
     _pooled: bool = False  # this session's first worker came from (or was started beside) the pool
     _output: bytearray = field(default_factory=bytearray)
@@ -93,7 +94,7 @@ class WorkerSession:
                 the case runs (``drivers/_progress.py``): True tells it to stop training. Without it every
                 report is answered False.
         """
-        if self._process is None:
+        if self._worker is None:
             started = self._start()
             if isinstance(started, Failure):
                 return started
@@ -112,20 +113,10 @@ class WorkerSession:
         return reply
 
     def close(self) -> None:
-        """Kill the worker (if any) and everything it started."""
-        if self._process is not None:
-            kill_process(self._process)
-            self._process = None
-        if self._reply_fd is not None:
-            os.close(self._reply_fd)
-            self._reply_fd = None
-        if self._lease is not None:
-            if self._lease.uid is not None and not kill_uid(self._lease.uid):
-                raise RuntimeError(f"processes of sandbox uid {self._lease.uid} survive SIGKILL; grading stopped")
-            self._lease.__exit__(None, None, None)
-            self._lease = None
-        remove_scratch(self._scratch)
-        self._scratch = None
+        """Kill the worker (if any) and everything it started (``Spawned.kill``)."""
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.kill()
 
     def __enter__(self):
         return self
@@ -140,9 +131,8 @@ class WorkerSession:
         spawned = self.pool.take(self.sandbox) if first else None  # a restart after an error starts cold
         if spawned is None:
             spawned = spawn(self.sandbox)
-        self._process, self._reply_fd = spawned.process, spawned.reply_fd
+        self._worker = spawned
         self.starts += 0 if probe else 1
-        self._lease, self._scratch = spawned.lease, spawned.scratch
         if first:
             self._pooled = True
             self.pool.prepare(self.sandbox)  # the next submission's worker starts while this one is graded
@@ -165,7 +155,7 @@ class WorkerSession:
 
         Progress reports met on the way (``{"status": "progress", ...}``) are answered with ``progress``
         (False without it) and the reading goes on."""
-        process = self._process
+        process = self._worker.process
         outgoing = memoryview(_frame(wire.encode(request)))
         incoming = bytearray()
         self._output.clear()
@@ -175,7 +165,7 @@ class WorkerSession:
         selector.register(process.stdin, selectors.EVENT_WRITE)
         writing = True
         selector.register(process.stdout, selectors.EVENT_READ)
-        selector.register(self._reply_fd, selectors.EVENT_READ)
+        selector.register(self._worker.reply_fd, selectors.EVENT_READ)
         try:
             while True:
                 frame = _complete_frame(incoming)
@@ -194,8 +184,7 @@ class WorkerSession:
                     continue
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    return Failure("timeout", f"timed out after {timeout:g} s (an infinite loop, or far too slow)",
-                                   self._captured())
+                    return Failure.timed_out(timeout, self._captured())
                 events = selector.select(min(remaining, 1.0))
                 for key, _ in events:
                     if key.fileobj is process.stdin:
@@ -216,7 +205,7 @@ class WorkerSession:
                         elif len(self._output) < MAX_CAPTURED_OUTPUT:
                             self._output += chunk[:MAX_CAPTURED_OUTPUT - len(self._output)]
                     else:
-                        chunk = os.read(self._reply_fd, 1 << 20)
+                        chunk = os.read(self._worker.reply_fd, 1 << 20)
                         if not chunk:
                             return self._death()
                         incoming += chunk
@@ -236,7 +225,7 @@ class WorkerSession:
 
     def _death(self) -> Failure:
         try:
-            code = self._process.wait(timeout=5)
+            code = self._worker.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             code = None
         if code is not None and code < 0:

@@ -16,20 +16,14 @@ def grade(subparsers) -> None:
     parser = subparsers.add_parser("grade", help="grade a notebook, a folder of notebooks, or a zip (all cases)",
                                    description="Grade submissions with every case, hidden ones included. Exits 0 "
                                                "whenever grading ran, whatever the score.")
-    parser.add_argument("path", type=Path, help="a .ipynb file, a folder of them, or a .zip")
-    parser.add_argument("--json", type=Path, metavar="FILE", help="write Gradescope-format results here")
-    _common(parser)
-    parser.set_defaults(func=lambda args: _run(args, public_only=False))
+    _grading_arguments(parser, "a .ipynb file, a folder of them, or a .zip", public_only=False)
 
 
 def check(subparsers) -> None:
     parser = subparsers.add_parser("check", help="check your notebook against the public cases",
                                    description="A student's own check: the public cases only, in the same "
                                                "sandbox and with the same messages as grading.")
-    parser.add_argument("path", type=Path, help="your notebook (.ipynb)")
-    parser.add_argument("--json", type=Path, metavar="FILE", help="write Gradescope-format results here")
-    _common(parser)
-    parser.set_defaults(func=lambda args: _run(args, public_only=True))
+    _grading_arguments(parser, "your notebook (.ipynb)", public_only=True)
 
 
 def warm(subparsers) -> None:
@@ -43,10 +37,14 @@ def warm(subparsers) -> None:
     parser.set_defaults(func=_run_warm)
 
 
-def _common(parser) -> None:
+def _grading_arguments(parser, path_help: str, public_only: bool) -> None:
+    """What ``grade`` and ``check`` share: the path, ``--json``, ``--assignment``, backend and isolation."""
+    parser.add_argument("path", type=Path, help=path_help)
+    parser.add_argument("--json", type=Path, metavar="FILE", help="write Gradescope-format results here")
     parser.add_argument("--assignment", help="grade as this assignment (default: from the notebook)")
     backend_option(parser)
     isolation_option(parser)
+    parser.set_defaults(func=lambda args: _run(args, public_only=public_only))
 
 
 def _run(args, public_only: bool) -> int:
