@@ -144,6 +144,24 @@ def test_solution_matches_reference_on_random_shapes(solution, suffix):
             np.testing.assert_allclose(value, expected[name], rtol=1e-9, atol=1e-9, err_msg=f"{name}, seed {seed}")
 
 
+@pytest.mark.parametrize("block_values, blocks", [(1, 7), (2_000, 4), (None, 2)])
+def test_fast_units_agree_with_the_reference_however_the_batch_is_split(solution, monkeypatch, block_values, blocks):
+    """The fast units share blocks of images among threads, each writing its own images: one image per
+    block, uneven blocks, and the notebook's own block size all give the reference's values."""
+    if block_values is not None:
+        monkeypatch.setitem(solution, "BLOCK_VALUES", block_values)
+    monkeypatch.setitem(solution, "CORES", 2)  # the same blocks on any machine
+    rng = np.random.default_rng(7)
+    x, w, b = rng.normal(size=(7, 10, 11, 3)), rng.normal(size=(3, 3, 3, 5)), rng.normal(size=5)
+    assert len(solution["image_blocks"](7, 5 * 6 * 3 * 3 * 3)) == blocks  # 5 x 6 windows of 27 values
+    out, cache = solution["conv2d_forward_fast"](x, w, b, 2, "same")
+    np.testing.assert_allclose(out, ref.conv2d_forward(x, w, b, 2, "same")["out"], rtol=1e-9, atol=1e-9)
+    dout = rng.normal(size=out.shape)
+    expected = ref.conv2d_backward(x, w, b, 2, "same", dout)
+    for name, value in zip(("dx", "dw", "db"), solution["conv2d_backward_fast"](dout, cache)):
+        np.testing.assert_allclose(value, expected[name], rtol=1e-9, atol=1e-9, err_msg=name)
+
+
 def test_solution_geometry_matches_keras_on_hidden_cases(solution):
     for case in ASSIGNMENT.cases:
         if case.unit == "conv_geometry":
