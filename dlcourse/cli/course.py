@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from dlcourse.cli.options import (backend_option, choose_backend, choose_isolation, fail, isolation_option,
-                                  progress_bar, writable_file, writable_folder)
+                                  progress_bar, unknown_assignment, writable_file, writable_folder)
 
 
 def grade_batch(subparsers) -> None:
@@ -169,11 +169,7 @@ def _run_gradescope(args) -> int:
     from dlcourse.autograder.course.gradescope import build
     from dlcourse.autograder.engine.secret import grader_secret
 
-    from dlcourse.autograder.cases import ASSIGNMENTS
-
-    if args.assignment not in ASSIGNMENTS:
-        return fail(f"Expected an assignment among {', '.join(ASSIGNMENTS)}. Received {args.assignment!r}.")
-    problem = writable_file(args.out)
+    problem = unknown_assignment(args.assignment) or writable_file(args.out)
     if problem:
         return fail(problem)
     names = build(args.out, grader_secret(), args.assignment, isolation=args.isolation)
@@ -182,7 +178,7 @@ def _run_gradescope(args) -> int:
 
 
 def _run_gradescope_grade(args) -> int:
-    from dlcourse.autograder.cases import ASSIGNMENTS, COURSE
+    from dlcourse.autograder.cases import COURSE
     from dlcourse.autograder.course.gradescope import grade_upload
     from dlcourse.autograder.engine.fingerprint import grader_fingerprint
     from dlcourse.autograder.engine.grade import Grader
@@ -190,9 +186,7 @@ def _run_gradescope_grade(args) -> int:
     from dlcourse.autograder.engine.report import print_result
     from dlcourse.autograder.engine.secret import grader_secret
 
-    if args.assignment not in ASSIGNMENTS:
-        return fail(f"Expected an assignment among {', '.join(ASSIGNMENTS)}. Received {args.assignment!r}.")
-    problem = choose_isolation(args) or writable_file(args.json)
+    problem = unknown_assignment(args.assignment) or choose_isolation(args) or writable_file(args.json)
     if problem:
         return fail(problem)
     secret = grader_secret()
@@ -212,15 +206,12 @@ def _run_gradescope_grade(args) -> int:
 
 
 def _run_gradescope_warm(args) -> int:
-    from dlcourse.autograder.cases import ASSIGNMENTS
     from dlcourse.autograder.course.gradescope import warm
     from dlcourse.autograder.engine.references import ReferenceCache, cache_dir
     from dlcourse.autograder.engine.secret import grader_secret
 
-    if args.assignment not in ASSIGNMENTS:
-        return fail(f"Expected an assignment among {', '.join(ASSIGNMENTS)}. Received {args.assignment!r}.")
     folder = cache_dir()
-    problem = writable_folder(folder)
+    problem = unknown_assignment(args.assignment) or writable_folder(folder)
     if problem:
         return fail(problem)
     computed = warm(args.assignment, grader_secret(), ReferenceCache(folder))

@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from dlcourse.cli.options import (backend_option, choose_backend, choose_isolation, fail, isolation_option,
-                                  writable_file, writable_folder)
+                                  unknown_assignment, writable_file, writable_folder)
 
 
 def grade(subparsers) -> None:
@@ -60,9 +60,7 @@ def _run(args, public_only: bool) -> int:
     if problem:
         console.print(f"[red]{problem}[/]")
         return 2
-    if args.assignment and args.assignment not in ASSIGNMENTS:
-        return fail(f"Expected an assignment among {', '.join(ASSIGNMENTS)}. Received {args.assignment!r}.")
-    problem = writable_file(args.json) if args.json else None
+    problem = unknown_assignment(args.assignment) or (writable_file(args.json) if args.json else None)
     if problem:
         return fail(problem)
     with tempfile.TemporaryDirectory(prefix="dlcourse-") as scratch:

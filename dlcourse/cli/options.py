@@ -22,6 +22,15 @@ def choose_backend(args) -> None:
         os.environ["KERAS_BACKEND"] = args.backend
 
 
+def unknown_assignment(name: str | None) -> str | None:
+    """None if ``name`` is an assignment of the course (or not given); else the one-line reason."""
+    from dlcourse.autograder.cases import ASSIGNMENTS
+
+    if name is None or name in ASSIGNMENTS:
+        return None
+    return f"Expected an assignment among {', '.join(ASSIGNMENTS)}. Received {name!r}."
+
+
 def progress_bar():
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 

@@ -22,10 +22,11 @@ from ._calling import invoke, lookup, wrong_type
 def run(namespace, request):
     update = lookup(namespace, request["unit"])
     args = dict(request["args"])
-    instances = [{"w": args["w"], "dws": args["dws"], "config": args["config"]}]
+    primary = {"w": args["w"], "dws": args["dws"], "config": args["config"]}
+    instances = [primary]
     partner = args.get("partner")
     if partner is not None:
-        instances += [dict(partner), {"w": args["w"], "dws": args["dws"], "config": args["config"]}]
+        instances += [dict(partner), dict(primary)]  # the third: a copy of the primary, run one step behind
     order = interleaving([len(instance["dws"]) for instance in instances])
     records = [{"weights": [], "configs": []} for _ in instances]
     mutated = set()
