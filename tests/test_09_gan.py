@@ -347,9 +347,9 @@ def test_a_step_that_cannot_be_compiled_fails_training_with_a_reason(solution, r
 # ----------------------------------------------------------------------------- mode coverage
 
 def _coverage(samples, seconds=12.0):
-    inputs = {"sample_noise": np.zeros((len(samples), 2))}
-    received = {"samples": samples, "d_losses": np.full(10, 1.3), "g_losses": np.full(10, 0.8)}
-    return gan.judge_coverage(inputs, {"centres": gan.ring_centres()}, received, {"seconds": seconds, "earlier": {}})
+    inputs = {"real": np.zeros((gan.TRAIN_STEPS, 1, 2))}
+    received = {"d_losses": np.full(10, 1.3), "g_losses": np.full(10, 0.8)}
+    return gan.coverage_verdict(samples, received, inputs, {"seconds": seconds, "earlier": {}})
 
 
 def test_coverage_of_the_data_itself_passes():

@@ -11,8 +11,11 @@ and Adam steps), so ``atol = rtol = 1e-5`` leaves a factor of 100, while the sma
 mistakes moves some weight by more than 1e-3. Optimizers are SGD and Adam with stated
 hyperparameters: their first step is deterministic and documented (see docs/keras-facts.md for Adam's form).
 
-The ring-coverage case credits only training: the generator trained must be the assignment's Dense
-stack, must not cover the ring before the first step, and its weights must move (``training_problem``).
+The ring-coverage case believes only arrays: the worker returns the generator's weights before and
+after training, and the judge maps noise the worker never saw (``eval_noise``, drawn afresh at each
+grading) through them in the reference Dense stack (``generator_samples``). The samples it judges are
+its own; the generator must be the assignment's Dense stack, must not cover the ring before the
+first step, and its weights must move (``training_problem``).
 """
 
 from __future__ import annotations
@@ -453,15 +456,38 @@ STEPS = [
 # ----------------------------------------------------------------------------- training on the ring
 
 def _training_inputs(rng):
+    """The batches of every step, and ``eval_noise``, which only the judge sees (the driver keeps it here)."""
     return {"generator_args": [LATENT_DIM, HIDDEN_UNITS, DATA_DIM], "discriminator_args": [DATA_DIM, HIDDEN_UNITS],
             "g_optimizer": TRAIN_OPTIMIZER, "d_optimizer": TRAIN_OPTIMIZER, "seed": int(rng.integers(0, 2**31)),
             "real": sample_ring(TRAIN_STEPS * BATCH_SIZE, rng).reshape(TRAIN_STEPS, BATCH_SIZE, DATA_DIM),
             "noise": rng.normal(0.0, 1.0, size=(TRAIN_STEPS, BATCH_SIZE, LATENT_DIM)),
-            "sample_noise": rng.normal(0.0, 1.0, size=(SAMPLES, LATENT_DIM))}
+            "eval_noise": rng.normal(0.0, 1.0, size=(SAMPLES, LATENT_DIM))}
 
 
 def _centres(**inputs):
     return {"centres": ring_centres()}
+
+
+GENERATOR = generator_spec(LATENT_DIM, HIDDEN_UNITS, DATA_DIM)
+GENERATOR_SHAPES = [list(shape) for shape in ref.weight_shapes(GENERATOR)]
+
+
+def generator_samples(weights: list, noise: np.ndarray) -> np.ndarray:
+    """The assignment's generator with ``weights`` (``get_weights()`` order) on ``noise`` (M, LATENT_DIM):
+    (M, DATA_DIM) samples, computed here by the reference Dense stack, never by the worker."""
+    return ref.mlp_output(GENERATOR, weights, noise)["output"]
+
+
+def _weights_problem_of_generator(weights, name: str) -> str | None:
+    """Why ``weights`` are not the assignment's generator's (None: six float arrays of its shapes, finite)."""
+    if not isinstance(weights, list) or [list(np.shape(w)) for w in weights] != GENERATOR_SHAPES or not all(
+            isinstance(w, np.ndarray) and w.dtype.kind == "f" for w in weights):
+        shapes = ([list(np.shape(w)) for w in weights] if isinstance(weights, list) and all(
+            isinstance(w, np.ndarray) for w in weights) else describe(weights))
+        return f"the {name} weights should be float arrays of shapes {GENERATOR_SHAPES}; received {shapes}"
+    if not all(np.isfinite(w).all() for w in weights):
+        return f"the {name} weights contain NaN or inf"
+    return None
 
 
 def _generator_layers(layers) -> list | str:
@@ -482,46 +508,49 @@ def _generator_layers(layers) -> list | str:
 
 
 def training_problem(inputs, received) -> str | None:
-    """Why the samples may not come from training: an architecture other than the assignment's, an
-    untrained generator that already covers the ring, or a generator whose weights never moved."""
-    want = generator_spec(LATENT_DIM, HIDDEN_UNITS, DATA_DIM)["layers"]
+    """Why the weights may not come from training: a generator other than the assignment's, one that
+    already covers the ring before the first step, or one whose weights never moved. The layer list is
+    the worker's word, read only to name a wrong architecture; the rest is computed here from the
+    returned arrays on the judge's own noise."""
+    want = GENERATOR["layers"]
     shown = ", ".join(f"Dense({units}{', ' + activation if activation else ''})" for units, activation in want)
     layers = _generator_layers(received["layers"])
-    if isinstance(layers, str) or layers != want:
+    shapes_problem = _weights_problem_of_generator(received["weights"], "trained")
+    if layers != want or (shapes_problem and "NaN" not in shapes_problem):
         got = layers if isinstance(layers, str) else "its layers are " + ", ".join(
             f"Dense({units}{', ' + str(activation) if activation else ''})" for units, activation in layers)
+        if layers == want:
+            got = shapes_problem
         return (f"the trained generator must be the one the assignment specifies, {shown} and nothing else; "
                 f"{got}. build_generator(latent_dim, hidden_units, data_dim) builds it for any sizes")
-    untrained = received["untrained"]
-    m = len(inputs["sample_noise"])
-    if isinstance(untrained, np.ndarray) and untrained.shape == (m, DATA_DIM) and np.isfinite(untrained).all():
-        covered = modes_covered(untrained)
-        if covered >= REQUIRED_MODES:
-            return (f"your generator covers {covered} of {RING_MODES} modes before any training step: the coverage "
-                    "must come from train_step, starting from the weights build_generator's layers draw")
-    change = received["change"]
-    if not isinstance(change, (int, float)) or not np.isfinite(change):
-        return "the generator's weights were replaced during training, not updated by train_step"
-    if change <= 1e-6:
+    initial = received["initial"]
+    if _weights_problem_of_generator(initial, "initial") is not None:
+        return "the generator's initial weights were not returned as its trained weights are (was the driver replaced?)"
+    covered = modes_covered(generator_samples(initial, inputs["eval_noise"]))
+    if covered >= REQUIRED_MODES:
+        return (f"your generator covers {covered} of {RING_MODES} modes before any training step: the coverage "
+                "must come from train_step, starting from the weights build_generator's layers draw")
+    trained = received["weights"]
+    if shapes_problem is None and max(float(np.max(np.abs(a - b))) for a, b in zip(initial, trained)) <= 1e-6:
         return (f"train_step did not change the generator's weights over {len(inputs['real'])} steps: apply "
                 "g_optimizer to the generator's gradients")
     return None
 
 
 def judge_coverage(inputs, expected, received, timing):
-    """At least 7 of the 8 modes covered by the trained generator's samples; otherwise say what went wrong.
+    """At least 7 of the 8 modes covered by the samples the judge draws from the returned weights.
 
-    First (when the driver reports them): the generator is the assignment's, did not cover the ring
-    before training, and its weights moved (``training_problem``)."""
-    if "layers" in received:
-        problem = training_problem(inputs, received)
-        if problem:
-            return False, problem
-    samples = received["samples"]
-    m = len(inputs["sample_noise"])
-    if not isinstance(samples, np.ndarray) or samples.shape != (m, DATA_DIM) or samples.dtype.kind != "f":
-        return False, (f"the trained generator should map {m} noise vectors to ({m}, {DATA_DIM}) samples; "
-                       f"received {describe(samples)}")
+    First: the generator is the assignment's, did not cover the ring before training, and its weights
+    moved (``training_problem``); then its samples of ``eval_noise``, computed here."""
+    problem = training_problem(inputs, received)
+    if problem:
+        return False, problem
+    return coverage_verdict(generator_samples(received["weights"], inputs["eval_noise"]), received, inputs, timing)
+
+
+def coverage_verdict(samples, received, inputs, timing):
+    """``(ok, message)`` for the samples (M, DATA_DIM) the judge drew: modes covered, or what went wrong."""
+    m = len(samples)
     d_losses, g_losses = (np.asarray(received[key], np.float64).reshape(-1) for key in ("d_losses", "g_losses"))
     losses = (f" Final losses: d_loss {d_losses[-1]:.3g}, g_loss {g_losses[-1]:.3g}."
               if len(d_losses) and len(g_losses) else "")
@@ -556,8 +585,8 @@ def judge_coverage(inputs, expected, received, timing):
 
 TRAINING = [
     Case("train_step", f"ring of 8 Gaussians, {TRAIN_STEPS} steps: at least {REQUIRED_MODES} modes covered",
-         _training_inputs, _centres, ("samples", "d_losses", "g_losses", "untrained", "layers", "change"), points=4.0,
-         driver="gan_train",
+         _training_inputs, _centres, ("weights", "d_losses", "g_losses", "initial", "layers"), points=4.0,
+         driver="gan_train", fresh=True,
          extra=lambda inputs: {"builders": ["build_generator", "build_discriminator"], "report_every": REPORT_EVERY},
          judge=judge_coverage, timeout=180.0, progress=TRAIN_STEPS // REPORT_EVERY),
 ]

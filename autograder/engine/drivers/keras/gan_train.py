@@ -1,4 +1,4 @@
-"""``gan_train``: train a GAN with the student's builders and step; return samples of the trained generator.
+"""``gan_train``: train a GAN with the student's builders and step; return the trained generator's weights.
 
 Request: ``{"unit": the step, "builders": [the generator's builder, the discriminator's] (a case's
 ``extra``), "args"}`` with (all plain data):
@@ -6,14 +6,16 @@ Request: ``{"unit": the step, "builders": [the generator's builder, the discrimi
     g_optimizer, d_optimizer: as for "gan_step".
     seed: for ``keras.utils.set_random_seed`` before building, so initial weights are reproducible.
     real: (S, N, data_dim) and noise: (S, N, latent_dim): the batches of each of the S steps.
-    sample_noise: (M, latent_dim): what the trained generator is asked to map.
+
+The case's ``eval_noise`` stays in the grader (``request``): the judge maps it through the returned
+weights itself, in a Dense stack of its own, so nothing the worker computes about the generator's
+samples is believed (after the student's cells load, this file is the student's too).
 
 The step runs compiled with ``tf.function``, as Keras's own ``fit`` runs a ``train_step`` (eager
-Keras is some 40x slower). Value: ``(samples (M, data_dim), d_losses (S,), g_losses (S,), untrained
-(M, data_dim), layers, change)``, float64: ``untrained`` are the generator's samples of
-``sample_noise`` before the first step, ``layers`` describes the generator that was trained
-(``model_spec.dense_layers``), and ``change`` is the largest absolute change of any generator
-weight over the training.
+Keras is some 40x slower). Value: ``(weights, d_losses (S,), g_losses (S,), initial, layers)``:
+``weights`` and ``initial`` are the generator's ``get_weights()`` after the steps and before the
+first one (float64 arrays), and ``layers`` describes the generator (``model_spec.dense_layers``),
+which the judge reads only to name what is wrong.
 
 With ``"report_every": k`` in the request, the value so far is reported to the grader before every
 k-th step (``_progress.report``); once the grader answers that it reaches the case's bar, training
@@ -30,6 +32,12 @@ from . import model_spec
 from ._values import require_model, two_losses
 
 
+def request(case, args) -> dict:
+    """Grader side: the judge's own noise (``eval_noise``) is never sent to the worker."""
+    args.pop("eval_noise", None)
+    return {}
+
+
 def run(namespace, request):
     step = lookup(namespace, request["unit"])
     build_generator, build_discriminator = (lookup(namespace, name) for name in request["builders"])
@@ -44,9 +52,7 @@ def run(namespace, request):
         model, _ = invoke(build, name, [(str(index), value) for index, value in enumerate(args[key])])
         models.append(require_model(keras, model, name))
     generator, discriminator = models
-    sample_noise = tf.constant(args["sample_noise"], tf.float32)
-    untrained = np.asarray(generator(sample_noise, training=False), dtype=np.float64)
-    initial = [np.array(weight, dtype=np.float64) for weight in generator.get_weights()]
+    initial = _weights(generator)
     g_optimizer = model_spec.optimizer(keras, args["g_optimizer"])
     d_optimizer = model_spec.optimizer(keras, args["d_optimizer"])
     compiled = tf.function(getattr(step, "python_function", step))  # compiled afresh, as for "gan_step"
@@ -56,7 +62,7 @@ def run(namespace, request):
 
     def so_far():
         losses.extend(two_losses(returned, request["unit"]) for returned in history[len(losses):])
-        return _value(keras, generator, sample_noise, losses, untrained, initial)
+        return _value(keras, generator, losses, initial)
 
     for index in range(steps):
         if every and index and index % every == 0 and report(so_far(), index):
@@ -75,14 +81,12 @@ def run(namespace, request):
     return {"status": "ok", "value": so_far(), "mutated": []}
 
 
-def _value(keras, generator, sample_noise, losses, untrained, initial):
+def _weights(model) -> list:
+    return [np.array(weight, dtype=np.float64) for weight in model.get_weights()]
+
+
+def _value(keras, generator, losses, initial):
     """The driver's value after the steps whose ``(d_loss, g_loss)`` are ``losses`` (see the module)."""
-    samples = np.asarray(generator(sample_noise, training=False), dtype=np.float64)
     d_losses = np.array([float(np.mean(d)) for d, _ in losses]) if losses else np.zeros(0)
     g_losses = np.array([float(np.mean(g)) for _, g in losses]) if losses else np.zeros(0)
-    final = [np.asarray(weight, dtype=np.float64) for weight in generator.get_weights()]
-    change = max((float(np.max(np.abs(after - before))) for before, after in zip(initial, final)
-                  if before.shape == after.shape and before.size), default=0.0)
-    if len(final) != len(initial) or any(before.shape != after.shape for before, after in zip(initial, final)):
-        change = float("inf")  # the generator was rebuilt: not what its builder made
-    return samples, d_losses, g_losses, untrained, model_spec.dense_layers(keras, generator), change
+    return _weights(generator), d_losses, g_losses, initial, model_spec.dense_layers(keras, generator)
