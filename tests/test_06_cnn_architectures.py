@@ -259,15 +259,27 @@ def test_lenet5_forward_mistakes_are_named(solution, mistake, variant):
 
 # ----------------------------------------------------------------------------- architecture judge
 
-def _described(model):
-    return {"model": ref.describe(model)}
+def _described(model, inputs=None):
+    """What the keras_model driver returns: the description, and with the case's weights its logits."""
+    value = ref.describe(model)
+    if inputs is not None:
+        model.set_weights(inputs["set_weights"])
+        value["output"] = np.asarray(model(inputs["predict"], training=False), np.float64)
+    return {"model": value}
+
+
+def _arguments(inputs):
+    return {"input_shape": inputs["input_shape"], "num_classes": inputs["num_classes"]}
 
 
 @pytest.mark.parametrize("unit", ["build_lenet5", "build_mini_alexnet"])
 def test_solution_builds_pass_the_architecture_judge(solution, unit):
-    for case in (c for c in ASSIGNMENT.cases if c.unit == unit and c.judge is cases._judge_architecture):
+    builds = [c for c in ASSIGNMENT.cases if c.unit == unit and c.driver == "keras_model"]
+    assert len(builds) == 2 and all(c.fresh for c in builds)
+    for case in builds:
         inputs = case.make_inputs(None)
-        ok, message = case.judge(inputs, case.reference(**inputs), _described(solution[unit](**inputs)), {})
+        model = solution[unit](**_arguments(inputs))
+        ok, message = case.judge(inputs, case.reference(**inputs), _described(model, inputs), {})
         assert ok, message
 
 
@@ -284,7 +296,7 @@ def test_architecture_judge_tolerates_input_layers_and_separate_activations():
     functional = keras.Model(inputs, L.Dense(10)(a))
     case = public_case("build_lenet5", "32x32x1")
     given = case.make_inputs(None)
-    ok, message = case.judge(given, case.reference(**given), _described(functional), {})
+    ok, message = case.judge(given, case.reference(**given), _described(functional, given), {})
     assert ok, message
 
 
@@ -307,17 +319,29 @@ def test_architecture_judge_names_the_first_wrong_layer():
 
 
 def test_logits_judge_catches_a_wrong_activation(solution):
-    case = public_case("build_lenet5", "same weights")
+    case = public_case("build_lenet5", "32x32x1")
     given = case.make_inputs(None)
     expected = case.reference(**given)
-    weights, x = cases._prediction_data("build_lenet5", (32, 32, 1), 10)
     for model, passes in ((solution["build_lenet5"](), True), (ref.build_lenet5(activation="relu"), False)):
-        model.set_weights(weights)
-        received = {"model": {**ref.describe(model), "output": np.asarray(model(x), np.float64)}}
+        received = _described(model, given)
         if not passes:  # the relu model differs in its description too; keep only its logits wrong
             received["model"]["layers"] = expected["layers"]
         ok, message = case.judge(given, expected, received, {})
         assert ok == passes, message
+        assert passes or "logits" in message, message
+
+
+def test_a_description_without_the_logits_earns_nothing(solution):
+    """The description is the worker's word (a replaced driver can send the reference's): no logits, no points."""
+    case = public_case("build_lenet5", "32x32x1")
+    given = case.make_inputs(None)
+    expected = case.reference(**given)
+    forged = {"model": {key: expected[key] for key in ("layers", "params", "weight_shapes")}}
+    ok, message = case.judge(given, expected, forged, {})
+    assert not ok and "logits" in message, message
+    stale = _described(solution["build_lenet5"](), case.make_inputs(None))  # logits of another grading's weights
+    ok, message = case.judge(given, expected, stale, {})
+    assert not ok and "logits" in message, message
 
 
 # ----------------------------------------------------------------------------- training judge

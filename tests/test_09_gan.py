@@ -186,6 +186,20 @@ def test_a_missing_hidden_layer_is_reported_by_weight_shapes(solution, run):
     assert not verdict.passed and "weight shapes [[2, 128], [128], [128, 2], [2]]" in verdict.message
 
 
+def test_builders_judges_credit_outputs_not_the_description(solution, run):
+    """Every builder case predicts on weights drawn afresh at each grading: the same weight shapes with
+    another function (or outputs kept from another grading) earn nothing."""
+    for unit in ("build_generator", "build_discriminator"):
+        for case in cases_of(unit, hidden=True):
+            assert case.fresh and case.driver == "keras_model"
+            inputs = case.make_inputs("a")
+            expected = case.reference(**inputs)
+            forged = {"model": {"weight_shapes": expected["weight_shapes"],
+                                "output": case.reference(**case.make_inputs("a"))["output"]}}
+            ok, message = case.judge(inputs, expected, forged, {})
+            assert not ok and "output" in message, message
+
+
 # ----------------------------------------------------------------------------- one training step
 
 def test_solution_step_matches_the_reference_well_inside_the_tolerance(solution, run):

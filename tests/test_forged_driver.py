@@ -146,3 +146,34 @@ def test_a_generator_other_than_the_assignments_is_named(layers, weights, words)
     stairs = staircase_weights()
     ok, message = _judge(weights if weights is not None else stairs, [w * 0 for w in stairs], layers)
     assert not ok and "must be the one the assignment specifies" in message and words in message, message
+
+
+def test_a_blank_06_that_describes_the_reference_builds_gains_nothing(tmp_path, level):
+    """The model description is the worker's word: a replaced ``keras_model`` driver that sends the reference's
+    description (layers, shapes and parameters, all in the notebook's text) earns no builder points."""
+    from dlcourse.autograder.cases import cnn_architectures
+    from dlcourse.references import cnn_architectures as ref
+
+    builds = tuple(case for case in cnn_architectures.ASSIGNMENT.cases if case.driver == "keras_model")
+    descriptions = {f"{unit}{tuple(shape)}{classes}": ref.architecture(unit, shape, classes)
+                    for unit in ("build_lenet5", "build_mini_alexnet") for shape, classes in (((32, 32, 1), 10),
+                                                                                             ((28, 28, 3), 5))}
+    forgery = f"""
+class _ForgedBuilds:
+    import importlib
+    _driver = importlib.import_module("drivers.keras.keras_model")
+    _known = {descriptions!r}
+
+    def _run(namespace, request, known=_known):
+        args = dict(request["args"])
+        key = request["unit"] + str(tuple(args["input_shape"])) + str(args["num_classes"])
+        return {{"status": "ok", "value": known[key], "mutated": []}}
+
+    _driver.run = _run
+"""
+    blank = ROOT / "assignments" / "06_cnn_architectures.ipynb"
+    notebook = write_variant(tmp_path, blank, lambda nb: nb["cells"].append(code_cell(forgery)))
+    grader = Grader(COURSE, secret=TEST_SECRET, isolation=level)
+    result = grader.grade(notebook, dataclasses.replace(cnn_architectures.ASSIGNMENT, cases=builds))
+    assert len(result.results) == 4 and result.score == 0, [r.verdict.message for r in result.results]
+    assert all("logits" in r.verdict.message for r in result.results), [r.verdict.message for r in result.results]

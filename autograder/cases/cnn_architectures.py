@@ -410,6 +410,8 @@ def _judge_architecture(inputs, expected, received, timing):
 
 
 def _judge_logits(inputs, expected, received, timing):
+    """The layers the worker describes (read only to name a wrong one), then what earns the points: with the
+    case's weights, the logits the reference gives."""
     ok, message = _judge_architecture(inputs, expected, received, timing)
     if not ok:
         return ok, message
@@ -417,54 +419,43 @@ def _judge_logits(inputs, expected, received, timing):
     if problem:
         return False, (f"{problem}. With the reference's weights the model must give the reference's logits: check "
                        "the activations, the pooling and the order of the layers")
-    return True, "same weights, same logits as the reference"
+    return True, f"{message}; with the same weights, the same logits"
 
 
 @functools.lru_cache(maxsize=8)
-def _prediction_data(unit, input_shape, num_classes):
-    """Weights (float32, the reference's shapes) and a batch for the "same logits" cases: fixed, public."""
-    rng = np.random.default_rng(sum(map(ord, unit)) + 1000 * num_classes)
-    shapes = ref.architecture(unit, input_shape, num_classes)["weight_shapes"]
-    weights = []
-    for shape in shapes:
-        fan_in = int(np.prod(shape[:-1])) if len(shape) > 1 else 4
-        weights.append((rng.normal(size=shape) * np.sqrt(2.0 / fan_in)).astype(np.float32))
-    x = rng.uniform(0.0, 1.0, size=(4, *input_shape)).astype(np.float32)
-    return weights, x
+def _weight_shapes(unit, input_shape, num_classes) -> tuple:
+    return tuple(tuple(shape) for shape in ref.architecture(unit, input_shape, num_classes)["weight_shapes"])
 
 
-def _build_inputs(input_shape, num_classes):
-    return lambda rng: {"input_shape": input_shape, "num_classes": num_classes}
+def _build_inputs(unit, input_shape, num_classes):
+    """The builder's arguments, plus weights (float32, the reference's shapes) and a batch that the driver sets
+    and predicts with (``keras_model``). Drawn afresh at each grading (the cases are ``fresh``): the logits can
+    only come from a model that computes what the reference computes, never from a table or a description."""
+    def make(rng):
+        weights = []
+        for shape in _weight_shapes(unit, tuple(input_shape), num_classes):
+            fan_in = int(np.prod(shape[:-1])) if len(shape) > 1 else 4
+            weights.append((rng.normal(size=shape) * np.sqrt(2.0 / fan_in)).astype(np.float32))
+        x = rng.uniform(0.0, 1.0, size=(4, *input_shape)).astype(np.float32)
+        return {"input_shape": input_shape, "num_classes": num_classes, "set_weights": weights, "predict": x}
+    return make
 
 
-def _architecture_reference(unit, predict=False):
-    def reference(input_shape, num_classes):
-        if not predict:
-            return ref.architecture(unit, input_shape, num_classes)
-        weights, x = _prediction_data(unit, tuple(input_shape), num_classes)
-        return ref.architecture(unit, input_shape, num_classes, weights, x)
+def _architecture_reference(unit):
+    def reference(input_shape, num_classes, set_weights, predict):
+        return ref.architecture(unit, input_shape, num_classes, set_weights, predict)
     return reference
-
-
-def _prediction_request(unit):
-    def extra(inputs):
-        weights, x = _prediction_data(unit, tuple(inputs["input_shape"]), inputs["num_classes"])
-        return {"set_weights": weights, "predict": x}
-    return extra
 
 
 BUILDS = []
 for unit in ("build_lenet5", "build_mini_alexnet"):
     BUILDS += [
-        Case(unit, "32x32x1 digits, 10 classes: layers and parameters", _build_inputs((32, 32, 1), 10),
-             _architecture_reference(unit), ("model",), points=2.0, driver="keras_model", judge=_judge_architecture,
-             timeout=60.0),
-        Case(unit, "28x28x3 images, 5 classes: layers and parameters", _build_inputs((28, 28, 3), 5),
-             _architecture_reference(unit), ("model",), points=1.0, driver="keras_model", judge=_judge_architecture,
-             timeout=60.0),
-        Case(unit, "same weights, same logits", _build_inputs((32, 32, 1), 10), _architecture_reference(unit, True),
-             ("model",), points=2.0, driver="keras_model", judge=_judge_logits, extra=_prediction_request(unit),
-             timeout=60.0),
+        Case(unit, "32x32x1 digits, 10 classes: layers, parameters and logits", _build_inputs(unit, (32, 32, 1), 10),
+             _architecture_reference(unit), ("model",), points=3.0, driver="keras_model", judge=_judge_logits,
+             fresh=True, timeout=60.0),
+        Case(unit, "28x28x3 images, 5 classes: layers, parameters and logits", _build_inputs(unit, (28, 28, 3), 5),
+             _architecture_reference(unit), ("model",), points=2.0, driver="keras_model", judge=_judge_logits,
+             fresh=True, timeout=60.0),
     ]
 
 

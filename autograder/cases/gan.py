@@ -179,32 +179,29 @@ def _spec_of(unit, sizes, **changes):
     return generator_spec(*sizes, **changes) if unit == "build_generator" else discriminator_spec(*sizes, **changes)
 
 
-def _probe(unit, sizes):
-    """Weights and an input batch for comparing outputs, fixed by the sizes (so a hidden case hides them too)."""
-    rng = np.random.default_rng([7, *sizes])
-    weights = [rng.normal(0.0, 1 / np.sqrt(shape[0]) if len(shape) == 2 else 0.5, size=shape)
-               for shape in ref.weight_shapes(_spec_of(unit, sizes))]
-    x = rng.normal(0.0, 1.5, size=(16, sizes[0]))
-    return weights, x
+def _builder_inputs(unit, sizes_of):
+    """The builder's sizes (``sizes_of(rng)``), plus weights and a batch (16 rows) that the driver sets and
+    predicts with; drawn afresh at each grading (the cases are ``fresh``), so the outputs they give can only come
+    from a model that computes what the reference computes."""
+    def make(rng):
+        sizes = tuple(sizes_of(rng))
+        weights = [rng.normal(0.0, 1 / np.sqrt(shape[0]) if len(shape) == 2 else 0.5, size=shape)
+                   for shape in ref.weight_shapes(_spec_of(unit, sizes))]
+        return {**dict(zip(_ARG_NAMES[unit], sizes)), "set_weights": weights,
+                "predict": rng.normal(0.0, 1.5, size=(16, sizes[0]))}
+    return make
 
 
-def _builder_reference(unit, with_output):
+def _sizes(unit, inputs) -> tuple:
+    return tuple(inputs[name] for name in _ARG_NAMES[unit])
+
+
+def _builder_reference(unit):
     def reference(**inputs):
-        sizes = tuple(inputs.values())
-        spec = _spec_of(unit, sizes)
-        expected = {"weight_shapes": [list(shape) for shape in ref.weight_shapes(spec)]}
-        if with_output:
-            weights, x = _probe(unit, sizes)
-            expected["output"] = ref.mlp_output(spec, weights, x)["output"]
-        return expected
+        spec = _spec_of(unit, _sizes(unit, inputs))
+        return {"weight_shapes": [list(shape) for shape in ref.weight_shapes(spec)],
+                "output": ref.mlp_output(spec, inputs["set_weights"], inputs["predict"])["output"]}
     return reference
-
-
-def _builder_extra(unit):
-    def extra(inputs):
-        weights, x = _probe(unit, tuple(inputs.values()))
-        return {"set_weights": weights, "predict": x}
-    return extra
 
 
 OUTPUT_MISTAKES = {
@@ -217,7 +214,8 @@ HIDDEN_ACTIVATIONS = ("tanh", "sigmoid", "leaky_relu", "elu", None)
 
 
 def _judge_builder(unit, hidden=False):
-    """Weight shapes first (the architecture), then, with the same weights, the outputs (the activations)."""
+    """Weight shapes first (the worker's word, read to name a wrong architecture), then what earns the points:
+    with the case's weights, the reference's outputs (the activations)."""
     def judge(inputs, expected, received, timing):
         value = received["model"]
         if not isinstance(value, dict) or "weight_shapes" not in value:
@@ -227,13 +225,10 @@ def _judge_builder(unit, hidden=False):
             wanted = "other shapes (hidden case)" if hidden else f"{want}"
             return False, (f"weight shapes {shapes}, expected {wanted}: kernels (in, out) and biases (out,) of "
                            "Dense layers in order, two hidden layers of hidden_units then the output layer")
-        if "output" not in expected:
-            return True, f"{len(want) // 2} Dense layers with weights {want}"
         problem = compare_value("output", expected["output"], value.get("output"), 1e-5, 1e-5, hidden)
         if problem is None:
             return True, "same outputs as the reference with the same weights"
-        sizes = tuple(inputs.values())
-        weights, x = _probe(unit, sizes)
+        sizes, weights, x = _sizes(unit, inputs), inputs["set_weights"], inputs["predict"]
         variants = [(name, {"output": output}) for name, outputs in OUTPUT_MISTAKES[unit] for output in outputs]
         variants += [(f"the hidden layers use {activation or 'no activation'} instead of ReLU",
                       {"activation": activation}) for activation in HIDDEN_ACTIVATIONS]
@@ -247,19 +242,16 @@ def _judge_builder(unit, hidden=False):
 
 
 def _builder_cases(unit, public_sizes, output_sizes, random_sizes):
-    def fixed(sizes):
-        return lambda rng: dict(zip(_ARG_NAMES[unit], sizes))
-
     def shown(sizes):
         return ", ".join(f"{name}={size}" for name, size in zip(_ARG_NAMES[unit], sizes))
+    common = dict(driver="keras_model", fresh=True, timeout=30.0)
     return [
-        Case(unit, f"architecture, {shown(public_sizes)}", fixed(public_sizes), _builder_reference(unit, False),
-             ("model",), driver="keras_model", judge=_judge_builder(unit), timeout=30.0),
-        Case(unit, f"same weights, same outputs, {shown(output_sizes)}", fixed(output_sizes),
-             _builder_reference(unit, True), ("model",), driver="keras_model", extra=_builder_extra(unit),
-             judge=_judge_builder(unit), timeout=30.0),
-        Case(unit, "random sizes", random_sizes, _builder_reference(unit, True), ("model",), driver="keras_model",
-             extra=_builder_extra(unit), judge=_judge_builder(unit, hidden=True), hidden=True, timeout=30.0),
+        Case(unit, f"architecture, {shown(public_sizes)}", _builder_inputs(unit, lambda rng: public_sizes),
+             _builder_reference(unit), ("model",), judge=_judge_builder(unit), **common),
+        Case(unit, f"same weights, same outputs, {shown(output_sizes)}", _builder_inputs(unit, lambda rng: output_sizes),
+             _builder_reference(unit), ("model",), judge=_judge_builder(unit), **common),
+        Case(unit, "random sizes", _builder_inputs(unit, random_sizes), _builder_reference(unit), ("model",),
+             judge=_judge_builder(unit, hidden=True), hidden=True, **common),
     ]
 
 
@@ -268,12 +260,13 @@ _ARG_NAMES = {"build_generator": ("latent_dim", "hidden_units", "data_dim"),
 
 
 def _random_generator_sizes(rng):
-    return {"latent_dim": int(rng.integers(1, 9)), "hidden_units": int(rng.integers(2, 33)),
-            "data_dim": int(rng.integers(1, 5))}
+    """``(latent_dim, hidden_units, data_dim)``, drawn."""
+    return int(rng.integers(1, 9)), int(rng.integers(2, 33)), int(rng.integers(1, 5))
 
 
 def _random_discriminator_sizes(rng):
-    return {"data_dim": int(rng.integers(1, 5)), "hidden_units": int(rng.integers(2, 33))}
+    """``(data_dim, hidden_units)``, drawn."""
+    return int(rng.integers(1, 5)), int(rng.integers(2, 33))
 
 
 # ----------------------------------------------------------------------------- the settings of the graded training
