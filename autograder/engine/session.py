@@ -105,10 +105,11 @@ class WorkerSession:
             self.close()  # the next case gets a clean worker: see RESTART_AFTER
         return reply
 
-    def probe(self) -> dict | Failure:
-        """Start a worker without student code and ask what confinement it applied to itself."""
+    def probe(self, **targets: str) -> dict | Failure:
+        """Start a worker without student code and ask what confinement holds in it; ``targets`` are
+        what its probe tries to reach (``worker.probe``: a ``canary`` file, a ``writable`` folder)."""
         self.close()
-        reply = self._start(probe=True)
+        reply = self._start(probe={"op": "probe", **targets})
         self.close()
         return reply
 
@@ -126,7 +127,7 @@ class WorkerSession:
 
     # ------------------------------------------------------------------------- details
 
-    def _start(self, probe: bool = False) -> dict | Failure:
+    def _start(self, probe: dict | None = None) -> dict | Failure:
         first = self.pool is not None and not probe and not self._pooled
         spawned = self.pool.take(self.sandbox) if first else None  # a restart after an error starts cold
         if spawned is None:
@@ -137,7 +138,7 @@ class WorkerSession:
             self._pooled = True
             self.pool.prepare(self.sandbox)  # the next submission's worker starts while this one is graded
         if probe:
-            return self._exchange({"op": "probe"}, LOAD_TIMEOUT)
+            return self._exchange(probe, LOAD_TIMEOUT)
         loaded = self._exchange({"op": "load", "cells": self.cells}, LOAD_TIMEOUT)
         if isinstance(loaded, Failure):
             self.close()
@@ -172,7 +173,7 @@ class WorkerSession:
                 if isinstance(frame, Failure):
                     return frame
                 if frame is not None:
-                    reply = self._decode(frame)
+                    reply = self._decode(frame, deadline, timeout)
                     if isinstance(reply, Failure) or reply.get("status") != "progress":
                         return reply
                     del incoming[:8 + len(frame)]
@@ -210,13 +211,23 @@ class WorkerSession:
                             return self._death()
                         incoming += chunk
                         if len(incoming) > MAX_REPLY_BYTES + 8:
-                            return Failure("too_large", f"the reply was larger than {MAX_REPLY_BYTES} bytes")
+                            return Failure("too_large", f"the reply broke a bound: it was larger than the frame size "
+                                           f"limit of {MAX_REPLY_BYTES} bytes")
         finally:
             selector.close()
 
-    def _decode(self, frame: bytes) -> dict | Failure:
+    def _decode(self, frame: bytes, deadline: float, timeout: float) -> dict | Failure:
+        """The reply in ``frame``, decoded within the case's ``deadline``; a ``Failure`` naming the bound it broke.
+
+        Every bound of ``wire.decode`` is checked before the reply's data is read, so a crafted reply costs
+        the grader a fraction of a second; decoding an honest one counts against the case's time."""
         try:
-            reply = wire.decode(frame, MAX_REPLY_BYTES)
+            reply = wire.decode(frame, MAX_REPLY_BYTES, deadline=deadline)
+        except wire.DeadlinePassed:
+            return Failure("timeout", f"timed out after {timeout:g} s (the time ran out while its reply was decoded)",
+                           self._captured())
+        except wire.BoundError as error:
+            return Failure("protocol", f"the reply broke a bound of plain data, on its {error.bound}: {error}")
         except wire.WireError as error:
             return Failure("protocol", f"the worker sent something that is not plain data ({error})")
         if not isinstance(reply, dict) or not isinstance(reply.get("status"), str):
@@ -228,6 +239,8 @@ class WorkerSession:
             code = self._worker.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             code = None
+        if self._worker.over_limit:  # killed by the grader's watch on its scratch folder (quota.py)
+            return Failure("crash", f"the process was killed: {self._worker.over_limit}", self._captured())
         if code is not None and code < 0:
             name = signal.Signals(-code).name
             why = {"SIGKILL": "killed: out of memory or over the CPU-time limit",
@@ -250,7 +263,8 @@ def _complete_frame(buffer: bytearray) -> bytes | None | Failure:
         return None
     length = int.from_bytes(buffer[:8], "big")
     if length > MAX_REPLY_BYTES:
-        return Failure("too_large", f"the worker announced a reply of {length} bytes, over the limit")
+        return Failure("too_large", f"the reply broke a bound, on its frame size: the worker announced {length} "
+                       f"bytes, over the limit of {MAX_REPLY_BYTES}")
     if len(buffer) < 8 + length:
         return None
     return bytes(buffer[8:8 + length])
