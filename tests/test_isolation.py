@@ -203,7 +203,7 @@ def test_every_fallback_layer_holds_here():
         found = {item.name: item for item in protections(Sandbox(frameworks=frameworks, isolation="fallback"))}
         assert not found["namespaces (bubblewrap)"].active
         for name in ("unprivileged uid per worker", "processes killed after grading", "no_new_privs",
-                     "seccomp: no sockets", "Landlock: files confined"):
+                     "seccomp: no sockets, io_uring or SysV IPC", "Landlock: files confined"):
             assert found[name].active, found[name]
 
 

@@ -30,6 +30,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from dlcourse.autograder.engine.ipc import remove_objects_of
+from dlcourse.autograder.engine.quota import ScratchWatch
 from dlcourse.autograder.engine.sandbox import Sandbox, UidLease, kill_uid, remove_scratch
 
 # What a warm worker imports before any student code, by whether its sandbox offers Keras.
@@ -44,14 +46,25 @@ class Spawned:
     reply_fd: int
     lease: UidLease
     scratch: Path | None
+    watch: ScratchWatch | None = None  # the bound on the scratch folder's total size (quota.py)
+
+    @property
+    def over_limit(self) -> str | None:
+        """Why the scratch watch killed this worker, if it did."""
+        return self.watch.exceeded if self.watch is not None else None
 
     def kill(self) -> None:
-        """Kill the worker and every process of its uid; release the uid; remove the scratch folder."""
+        """Kill the worker and every process of its uid, remove every SysV IPC object of that uid (no
+        IPC namespace at the fallback level: see ``ipc.py``); release the uid; remove the scratch folder."""
+        if self.watch is not None:
+            self.watch.stop()
         kill_process(self.process)
         os.close(self.reply_fd)
         try:
             if self.lease.uid is not None and not kill_uid(self.lease.uid):
                 raise RuntimeError(f"processes of sandbox uid {self.lease.uid} survive SIGKILL; grading stopped")
+            if self.lease.uid is not None and remove_objects_of(self.lease.uid):
+                raise RuntimeError(f"SysV IPC objects of sandbox uid {self.lease.uid} survive IPC_RMID; grading stopped")
         finally:
             self.lease.__exit__(None, None, None)
             remove_scratch(self.scratch)
@@ -63,6 +76,7 @@ def spawn(sandbox: Sandbox, preload: tuple[str, ...] = ()) -> Spawned:
     uid = lease.__enter__()
     if uid is not None:
         kill_uid(uid)  # a leased uid runs nothing else: whatever is left from a crashed grader goes
+        remove_objects_of(uid)
     scratch = sandbox.scratch(uid)
     read_end, write_end = os.pipe()
     try:
@@ -77,7 +91,18 @@ def spawn(sandbox: Sandbox, preload: tuple[str, ...] = ()) -> Spawned:
         raise
     finally:
         os.close(write_end)
-    return Spawned(process, read_end, lease, scratch)
+    watch = None
+    if scratch is not None:
+        def stop_worker():  # from the watch's thread: kill only; the session sees the death and closes
+            if uid is not None:
+                kill_uid(uid)
+                return
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        watch = ScratchWatch(scratch, sandbox.limits.tmp_bytes, stop_worker).start()
+    return Spawned(process, read_end, lease, scratch, watch)
 
 
 def kill_process(process: subprocess.Popen) -> None:

@@ -3,7 +3,9 @@ and for every report (terminal table, Gradescope JSON ``output``, HTML feedback)
 
 Each protection is detected, not assumed: the confinement layers are read from a probe worker,
 started exactly as a grading worker is but before any student code exists, so its answer is
-trustworthy.
+trustworthy. A layer is in force only when the probe tried what it must stop and failed
+(``confine.prove``): a filter that loaded is not proof, a kernel feature it does not cover (io_uring
+makes sockets without ``socket()``) is a way around it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,13 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
+
+SECCOMP = "seccomp: no sockets, io_uring or SysV IPC"
+LANDLOCK = "Landlock: files confined"
+LAYERS = ("no_new_privs", "seccomp", "landlock")
 
 
 @dataclass(frozen=True)
@@ -23,10 +31,14 @@ class Protection:
     detail: str
 
 
-def protections(sandbox) -> list[Protection]:
-    """Every protection of ``sandbox`` (a ``Sandbox``), in force or not, in a fixed order."""
+def protections(sandbox, layers: dict[str, str] | None = None) -> list[Protection]:
+    """Every protection of ``sandbox`` (a ``Sandbox``), in force or not, in a fixed order.
+
+    ``layers``: the probe's answer (``confine.prove``); by default a probe worker of ``sandbox``'s
+    level is started and asked (once per process)."""
     root = os.geteuid() == 0
-    layers = _probe(sandbox.isolation, sandbox.frameworks)
+    if layers is None:
+        layers = _probe(sandbox.isolation, sandbox.frameworks)
     found = [
         Protection("namespaces (bubblewrap)", sandbox.isolation == "bwrap",
                    "own filesystem view, PID, network, IPC and UTS namespaces" if sandbox.isolation == "bwrap"
@@ -36,18 +48,18 @@ def protections(sandbox) -> list[Protection]:
                    if root else "the grader is not root: the worker keeps your uid and the process limit "
                                 "(fork bombs) is not enforced"),
         Protection("processes killed after grading", root,
-                   "every process of the worker's uid, setsid daemons included, is killed before a score "
-                   "is written" if root else "without a uid of its own, a process that calls setsid can "
-                                             "outlive grading"),
+                   "every process of the worker's uid, setsid daemons included, is killed and every SysV "
+                   "IPC object of that uid removed before a score is written" if root
+                   else "without a uid of its own, a process that calls setsid can outlive grading"),
         Protection("student runtime", True,
                    "only NumPy" + (", Keras and its backend are" if sandbox.frameworks else " is") +
                    " importable: resolved from package metadata, never the grader's packages"),
         Protection("no_new_privs", layers.get("no_new_privs", "").startswith("on"),
                    layers.get("no_new_privs", "not probed")),
-        Protection("seccomp: no sockets", layers.get("seccomp", "").startswith("on"),
-                   layers.get("seccomp", "not probed")),
-        Protection("Landlock: files confined", layers.get("landlock", "").startswith("on"),
+        Protection(SECCOMP, layers.get("seccomp", "").startswith("on"), layers.get("seccomp", "not probed")),
+        Protection(LANDLOCK, layers.get("landlock", "").startswith("on"),
                    layers.get("landlock", "not probed")),
+        Protection(f"filesystem boundary ({sandbox.boundary_name})", sandbox.isolation != "none", sandbox.boundary),
     ]
     return found
 
@@ -69,13 +81,18 @@ def missing(sandbox) -> list[str]:
     if not found["unprivileged uid per worker"].active:
         lines.append(found["unprivileged uid per worker"].detail)
         lines.append(found["processes killed after grading"].detail)
-    if sandbox.isolation == "fallback":
+    if sandbox.isolation == "none":
+        lines.append(f"no filesystem boundary: {sandbox.boundary}")
+    if sandbox.isolation in ("fallback", "none"):
         lines.append("no namespaces (isolation: fallback): student code shares this machine's process list")
-        if not found["Landlock: files confined"].active:
+        if not found[LANDLOCK].active and not sandbox.jailed:
             lines.append("no Landlock: student code can read every file its uid can read, the grader's "
-                         f"installed package included ({found['Landlock: files confined'].detail})")
-        if not found["seccomp: no sockets"].active and not _landlock_net(found):
-            lines.append(f"no network filter: student code can open sockets ({found['seccomp: no sockets'].detail})")
+                         f"installed package included ({found[LANDLOCK].detail})")
+        if not found[SECCOMP].active:
+            lines.append("no seccomp filter: student code can open sockets (UDP to this machine and unix "
+                         "sockets too: Landlock stops only TCP), use io_uring and make SysV IPC objects"
+                         + (", which are removed after grading" if found["unprivileged uid per worker"].active
+                            else ", which outlive grading") + f" ({found[SECCOMP].detail})")
     return lines
 
 
@@ -85,22 +102,27 @@ def summary(sandbox) -> str:
     return f"isolation {sandbox.isolation}; in force: {', '.join(active)}"
 
 
-def _landlock_net(found) -> bool:
-    detail = found["Landlock: files confined"].detail
-    if not detail.startswith("on (ABI "):
-        return False
-    return int(detail.removeprefix("on (ABI ").rstrip(")")) >= 4
-
-
 @functools.lru_cache(maxsize=None)
 def _probe(isolation: str, frameworks: bool) -> dict[str, str]:
-    """The confinement layers a worker at this level applies to itself (cached per process)."""
+    """The confinement layers that hold in a worker at this level, each proven by its probe (cached
+    per process). The probe gets a file it must not read and a folder it must not write, in a
+    world-readable folder of the grader's temporary folder (where workers' scratch folders live)."""
     from dlcourse.autograder.engine.sandbox import Sandbox
     from dlcourse.autograder.engine.session import Failure, WorkerSession
 
-    with WorkerSession(Sandbox(frameworks=frameworks, isolation=isolation), []) as session:
-        reply = session.probe()
+    targets = Path(tempfile.mkdtemp(prefix="dlcourse-probe-"))
+    try:
+        os.chmod(targets, 0o755)
+        canary, writable = targets / "canary", targets / "writable"
+        canary.write_text("a file of the grader's that no worker may read\n")
+        os.chmod(canary, 0o644)
+        writable.mkdir()
+        os.chmod(writable, 0o1777)
+        with WorkerSession(Sandbox(frameworks=frameworks, isolation=isolation), []) as session:
+            reply = session.probe(canary=str(canary), writable=str(writable))
+    finally:
+        shutil.rmtree(targets, ignore_errors=True)
     if isinstance(reply, Failure) or not isinstance(reply.get("layers"), dict):
         message = reply.message if isinstance(reply, Failure) else "no answer"
-        return {name: f"off: the probe worker failed ({message})" for name in ("no_new_privs", "seccomp", "landlock")}
+        return {name: f"off: the probe worker failed ({message})" for name in LAYERS}
     return {str(key): str(value) for key, value in reply["layers"].items()}

@@ -7,7 +7,7 @@ nothing else exists. How a unit is called is its driver's business: ``drivers/``
 per driver, each with its request and its execution side by side.
 
 Protocol (see ``session.py``): requests arrive as frames on stdin, replies leave as frames on the
-file descriptor named in ``argv[1]``: ``probe`` (the confinement applied), ``load`` (the student's
+file descriptor named in ``argv[1]``: ``probe`` (the confinement that holds, proven), ``load`` (the student's
 cells), then one ``run`` request per case (``drivers.run_case``). The student's prints go to
 stdout/stderr, which the grader drains and bounds.
 
@@ -34,6 +34,10 @@ if __name__ == "__main__":  # started as a script with -I -S: find our files and
     import confine
 
     CONFINEMENT = confine.apply(_SETTINGS["read"] + _SETTINGS["path"], _SETTINGS["write"])
+    try:  # the scratch folder: chroot (jail.py) starts a worker in its read-only "/"
+        os.chdir(_SETTINGS["write"][0])
+    except OSError:
+        pass
     for _module in _SETTINGS.get("preload", ()):  # a warm worker (pool.py): what its sandbox offers every submission
         try:
             __import__(_module)
@@ -157,7 +161,7 @@ def main() -> None:
             return
         request = wire.decode(payload)
         if request["op"] == "probe":  # asked before any student code is loaded (see protections.py)
-            reply = {"status": "ok", "layers": CONFINEMENT, "uid": os.getuid()}
+            reply = probe(request)
         elif request["op"] == "load":
             loaded = load(request["cells"])
             namespace = loaded["namespace"]
@@ -169,6 +173,23 @@ def main() -> None:
             os._exit(0)
         sys.stdout.flush()
         wire.write_frame(reply_stream, wire.encode(reply))
+
+
+def probe(request: dict) -> dict:
+    """The confinement that holds in this worker, each layer proven by trying what it must stop
+    (``confine.prove``); ``request`` may name a ``canary`` file and a ``writable`` folder, both out of
+    bounds, made by the grader. Answered before any student code is loaded."""
+    if __package__:
+        from . import confine
+    else:
+        import confine
+
+    def path(key: str) -> str | None:
+        value = request.get(key)
+        return value if isinstance(value, str) and value else None
+
+    return {"status": "ok", "layers": confine.prove(CONFINEMENT, path("canary"), path("writable")),
+            "applied": CONFINEMENT, "uid": os.getuid()}
 
 
 def _asking_the_grader(reply_stream, requests, worker_pid):

@@ -1,7 +1,9 @@
 """``dlcourse doctor``: which protections are in force on this machine, before an instructor grades.
 
 Every line is detected here, not assumed: the isolation level is resolved as grading would resolve
-it, and the confinement layers come from a probe worker started exactly as a grading worker is.
+it, and the confinement layers come from a probe worker started exactly as a grading worker is,
+which tries what each layer must stop (a socket, io_uring, a SysV IPC object, a file out of bounds):
+a layer is "in force" only when every try failed, never because a filter loaded.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ def doctor(subparsers) -> None:
 
 def isolation_option(parser) -> None:
     """``--isolation auto|bwrap|fallback`` (also ``$DLCOURSE_ISOLATION``), for every grading command."""
-    parser.add_argument("--isolation", choices=("auto", "bwrap", "fallback"),
+    parser.add_argument("--isolation", choices=("auto", "bwrap", "fallback", "none"),
                         help="how student code is isolated: bwrap (bubblewrap namespaces), fallback (a real "
                              "unprivileged uid, Landlock, seccomp; for machines without namespaces), or auto "
-                             "(the strongest that works here; default: $DLCOURSE_ISOLATION, else auto)")
+                             "(the strongest that works here; default: $DLCOURSE_ISOLATION, else auto); none: no "
+                             "filesystem boundary, UNSAFE, only where nothing else works and you trust every submission")
 
 
 def choose_isolation(args) -> str | None:
