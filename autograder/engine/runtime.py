@@ -8,8 +8,9 @@ files), so it is the same whether the grader was installed editable, as a wheel,
 Gradescope ``setup.sh``; a whole site-packages folder is never exposed.
 
 With bubblewrap the resolved entries are bound one by one into the sandbox (``entries``). Without
-namespaces they are assembled once per machine into a runtime folder (hard links, else copies)
-that an unprivileged uid can read: the interpreter's prefix with its standard library (site-packages
+namespaces they are assembled once per machine into a runtime folder that an unprivileged uid can
+read and never write (copies; hard links only to root-owned files no worker can write, see
+``may_link``): the interpreter's prefix with its standard library (site-packages
 left out) and the packages, plus a small folder with the worker's own files (``build``).
 
 The worker's own files (``worker_files``) are ``worker.py``, ``wire.py``, ``confine.py`` and the
@@ -45,6 +46,7 @@ WORKER_BACKEND = "tensorflow"  # the sandbox's Keras backend, whatever the grade
 BACKEND_DISTRIBUTIONS = {"tensorflow": ("tensorflow-cpu", "tensorflow"), "jax": ("jax", "jaxlib"),
                          "torch": ("torch",)}
 NEVER_EXPOSED = frozenset({"dlcourse", "autograder", "nbgrader", "solutions", "assignments"})
+LAYOUT = "copies-2"  # in every runtime's key: a runtime assembled by an older rule (hard links) is not reused
 STDLIB_LEFT_OUT = frozenset({"site-packages", "test", "idlelib", "tkinter", "turtledemo", "ensurepip"})
 
 
@@ -159,7 +161,7 @@ def worker_files(frameworks: bool) -> tuple[tuple[str, Path], ...]:
 def build(frameworks: bool) -> Runtime:
     """The runtime folder for this interpreter, these distributions and these worker files
     (assembled on first use, shared by every grader process of the machine; looked up once per process)."""
-    parts = [real_python(), sys.version]
+    parts = [LAYOUT, real_python(), sys.version, str(os.geteuid() == 0)]
     parts += [f"{dist.metadata['Name']}=={dist.version}" for dist in distributions(frameworks)]
     files = worker_files(frameworks)
     sources = b"".join(name.encode() + b"\0" + source.read_bytes() + b"\0" for name, source in files)
@@ -224,14 +226,35 @@ def _link(source: Path, target: Path) -> None:
 
 
 def _link_file(source, target) -> None:
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
-    if not os.stat(target).st_mode & 0o004:
-        shutil.copy2(source, str(target) + ".tmp")
-        os.chmod(str(target) + ".tmp", os.stat(source).st_mode | 0o444)
-        os.replace(str(target) + ".tmp", target)
+    """Hard-link ``source`` only where no worker could write through the link (``may_link``), else copy;
+    a copy is readable by all and writable by its owner alone."""
+    if may_link(source):
+        try:
+            os.link(source, target)
+        except OSError:
+            _copy(source, target)
+        else:
+            if os.stat(target).st_mode & 0o004:
+                return
+            _copy(source, str(target) + ".tmp")  # a private file: a readable copy replaces the link
+            os.replace(str(target) + ".tmp", target)
+    else:
+        _copy(source, target)
+
+
+def may_link(source) -> bool:
+    """Whether a hard link to ``source`` is safe in a runtime: only for a root grader, and only to a
+    file owned by root that neither group nor others may write. A non-root grader's workers run as
+    its own uid (or, in the unsafe level ``none``, anywhere it can write), so it always copies."""
+    if os.geteuid() != 0:
+        return False
+    status = os.lstat(source)
+    return status.st_uid == 0 and not status.st_mode & (0o022 | 0o6000)
+
+
+def _copy(source, target) -> None:
+    shutil.copy2(source, target)
+    os.chmod(target, (os.stat(source).st_mode | 0o444) & 0o755)  # never writable by others, never setuid
 
 
 def _make_readable_dirs(root: Path) -> None:

@@ -1,4 +1,4 @@
-"""How a worker process is started, at one of two isolation levels, and what each level enforces.
+"""How a worker process is started, at one of three isolation levels, and what each level enforces.
 
 ``bwrap`` (first choice): bubblewrap gives the worker a minimal read-only filesystem (``/usr``, the
 interpreter's prefix with its site-packages hidden, the worker's files with the drivers its
@@ -8,13 +8,22 @@ network, its own PID/IPC/UTS namespaces, a small private ``/tmp`` and no capabil
 ``fallback`` (where namespaces are unavailable: Docker's default seccomp profile, Gradescope, most
 Kubernetes pods): the worker runs from the assembled runtime folder, with a private scratch folder
 as its only writable place, under the confinement of ``confine.py`` (Landlock, seccomp,
-``no_new_privs``), each layer detected at start-up.
+``no_new_privs``), each layer detected at start-up. Its filesystem boundary is Landlock, detected in
+the grader before any worker starts (the grader's kernel and seccomp filter are its workers'). Where
+Landlock is missing too, there is no boundary of its own: as root the worker is then jailed instead
+(``chroot`` into the assembled runtime, with the uid switch: see ``jail.py``); without root grading is
+refused (``resolve_isolation``), because the worker would read whatever the grader's uid can.
+
+``none`` (only when asked for, and unsafe): the fallback worker with no filesystem boundary required;
+every report says so.
 
 At both levels, when the grader is root, the worker switches for real to an unprivileged uid of its
 own (``setpriv``: it needs only CAP_SETUID/CAP_SETGID, no namespace), so ``RLIMIT_NPROC`` holds and
 the grader's files (0600/0700) are out of reach; when a session ends every process of that uid is
 killed, including any that left the process group with ``setsid`` (``kill_uid``). The resource
 limits are applied by ``prlimit`` before anything else starts, so they cover everything inside.
+Without bubblewrap's tmpfs, the scratch folder's total size is bounded by a watch in the grader
+(``quota.py``), and the folder is removed when the session ends.
 
 Start-up is a few milliseconds; NumPy's import (about 0.1 s) is the main cost of a worker.
 """
@@ -33,11 +42,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dlcourse.autograder.engine import runtime
+from dlcourse.autograder.engine import jail, runtime
 
 FIRST_UID = 61000
 UID_SLOTS = 256
-LEVELS = ("auto", "bwrap", "fallback")
+LEVELS = ("auto", "bwrap", "fallback", "none")
 SYSTEM_READ = ("/usr", "/bin", "/lib", "/lib64", "/sbin", "/etc/ld.so.cache", "/etc/ld.so.conf",
                "/etc/ld.so.conf.d", "/proc", "/sys", "/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")
 
@@ -53,20 +62,43 @@ class Limits:
     tmp_bytes: int = 64 * 1024**2
 
 
+NO_BOUNDARY = ("Grading refused: no filesystem boundary here (bubblewrap cannot create namespaces, the kernel has "
+               "no Landlock, and a chroot jail needs root), so student code could read every file you can, "
+               "solutions and references included. Grade as root, or on Linux 5.13+ with Landlock; "
+               "--isolation none grades anyway, UNSAFE (`dlcourse doctor` says what holds).")
+
+
 def resolve_isolation(requested: str | None = None) -> str:
-    """``bwrap`` or ``fallback``: the level asked for (argument, else ``$DLCOURSE_ISOLATION``, else
-    ``auto``), with ``auto`` meaning bubblewrap where it can create its namespaces."""
+    """``bwrap``, ``fallback`` or ``none``: the level asked for (argument, else ``$DLCOURSE_ISOLATION``,
+    else ``auto``), with ``auto`` meaning bubblewrap where it can create its namespaces, else fallback.
+
+    Raises ValueError (one line, for the commands to print) where the level cannot work: bubblewrap
+    without namespaces, or fallback where it has no filesystem boundary (no Landlock, not root)."""
     value = (requested or os.environ.get("DLCOURSE_ISOLATION") or "auto").strip().lower()
-    if value == "none":  # the former --no-sandbox
-        value = "fallback"
     if value not in LEVELS:
         raise ValueError(f"Expected isolation among {', '.join(LEVELS)}. Received {value!r}.")
     if value == "auto":
-        return "bwrap" if bwrap_available() else "fallback"
+        value = "bwrap" if bwrap_available() else "fallback"
     if value == "bwrap" and not bwrap_available():
         raise ValueError("Expected bubblewrap to work here (isolation 'bwrap'), but it cannot create its "
                          "namespaces on this machine: use --isolation auto or fallback (`dlcourse doctor` says why).")
+    if value == "fallback" and not landlock_available() and os.geteuid() != 0:
+        raise ValueError(NO_BOUNDARY)
     return value
+
+
+def landlock_available() -> bool:
+    """Whether this kernel (and the seccomp filter we run under, which our workers inherit) offers
+    Landlock; probed once in the grader, before any worker starts."""
+    global _LANDLOCK_OK
+    if _LANDLOCK_OK is None:
+        from dlcourse.autograder.engine.confine import landlock_abi
+
+        _LANDLOCK_OK = landlock_abi() >= 1
+    return _LANDLOCK_OK
+
+
+_LANDLOCK_OK: bool | None = None
 
 
 @dataclass
@@ -76,7 +108,7 @@ class Sandbox:
     Args:
         frameworks: whether Keras and its backend are importable (only the Keras assignments).
         limits: resource limits per worker.
-        isolation: "auto", "bwrap" or "fallback"; default: ``$DLCOURSE_ISOLATION``, else auto.
+        isolation: "auto", "bwrap", "fallback" or "none"; default: ``$DLCOURSE_ISOLATION``, else auto.
     """
 
     frameworks: bool = False
@@ -85,6 +117,31 @@ class Sandbox:
 
     def __post_init__(self):
         self.isolation = resolve_isolation(self.isolation)
+
+    @property
+    def jailed(self) -> bool:
+        """Whether workers run in the chroot jail: the fallback level where Landlock is missing (as root:
+        ``resolve_isolation`` refuses it otherwise)."""
+        return self.isolation == "fallback" and not landlock_available() and os.geteuid() == 0
+
+    @property
+    def boundary_name(self) -> str:
+        """The filesystem boundary in two words: bubblewrap, Landlock, chroot jail or none."""
+        if self.isolation in ("bwrap", "none"):
+            return {"bwrap": "bubblewrap", "none": "none"}[self.isolation]
+        return "chroot jail" if self.jailed else "Landlock"
+
+    @property
+    def boundary(self) -> str:
+        """What keeps a worker's files apart from the rest of the machine, in words, for reports."""
+        if self.isolation == "bwrap":
+            return "bubblewrap: a filesystem view of its own"
+        if self.isolation == "none":
+            return ("none (isolation none, asked for): student code can read and write every file its uid can, "
+                    "the solutions, the references and other courses included: UNSAFE")
+        if self.jailed:
+            return "a chroot jail holding only the student runtime (no Landlock here, so the grader, as root, jails)"
+        return "Landlock: reads confined to the student runtime and system libraries, writes to its scratch folder"
 
     @property
     def missing_protections(self) -> list[str]:
@@ -107,7 +164,18 @@ class Sandbox:
         python_args = ["-I", "-S", "-B", "-X", "utf8"]
         drop = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
                 "--bounding-set=-all", "--no-new-privs"] if uid is not None else []
-        if self.isolation == "fallback":
+        if self.jailed:
+            if uid is None:
+                raise RuntimeError("a jailed worker needs a uid of its own (the grader must be root)")
+            cell = jail.build(self.frameworks)
+            built, inside = cell.runtime, str(cell.inside(scratch))
+            config = {"path": [str(built.worker.parent), str(built.lib)], "read": [str(built.root), *SYSTEM_READ],
+                      "write": [inside], "preload": list(preload)}
+            chroot = shutil.which("chroot", path="/usr/sbin:/sbin:/usr/bin:/bin") or "chroot"  # not on the worker's PATH
+            enter = [chroot, f"--userspec={uid}:{uid}", f"--groups={uid}", str(cell.root)]
+            return [*prlimit, "--", *enter, str(built.python), *python_args, str(built.worker), str(reply_fd),
+                    json.dumps(config)]
+        if self.isolation in ("fallback", "none"):
             built = runtime.build(self.frameworks)
             config = {"path": [str(built.worker.parent), str(built.lib)],
                       "read": [str(built.root), *SYSTEM_READ], "write": [str(scratch)], "preload": list(preload)}
@@ -125,17 +193,23 @@ class Sandbox:
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0",
                "TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0", "KERAS_BACKEND": runtime.WORKER_BACKEND,
                "CUDA_VISIBLE_DEVICES": ""}
-        if scratch is not None:
+        if scratch is not None and self.jailed:
+            cell = jail.build(self.frameworks)
+            inside = str(cell.inside(scratch))
+            env.update(HOME=inside, TMPDIR=inside, LD_LIBRARY_PATH=str(cell.runtime.library_path))
+        elif scratch is not None:
             env.update(HOME=str(scratch), TMPDIR=str(scratch),
                        LD_LIBRARY_PATH=str(runtime.build(self.frameworks).library_path))
         return env
 
     def scratch(self, uid: int | None) -> Path | None:
-        """A fresh private folder, the only place a fallback worker may write (owned by ``uid``); None
-        with bubblewrap, whose worker writes to a tmpfs of its own."""
-        if self.isolation != "fallback":
+        """A fresh private folder (0700, owned by ``uid``), the only place a fallback worker may write:
+        in the jail's ``tmp/`` when jailed, else in the temporary folder; None with bubblewrap, whose
+        worker writes to a tmpfs of its own. Its total size is watched (``quota.py``)."""
+        if self.isolation == "bwrap":
             return None
-        folder = Path(tempfile.mkdtemp(prefix="dlcourse-worker-"))
+        parent = jail.build(self.frameworks).scratch_parent if self.jailed else None
+        folder = Path(tempfile.mkdtemp(prefix="dlcourse-worker-", dir=parent))
         if uid is not None:
             os.chown(folder, uid, uid)
         return folder

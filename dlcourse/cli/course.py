@@ -90,8 +90,7 @@ def _run_batch(args) -> int:
     console = Console()
     problem = choose_isolation(args)
     if problem:
-        console.print(f"[red]{problem}[/]")
-        return 2
+        return fail(problem)
     if not args.submissions.is_dir():
         return fail(f"Expected a folder of submissions. Received {args.submissions}")
     problem = writable_folder(args.out)

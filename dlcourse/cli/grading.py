@@ -58,8 +58,7 @@ def _run(args, public_only: bool) -> int:
     console = Console(stderr=False, soft_wrap=False)
     problem = choose_isolation(args)
     if problem:
-        console.print(f"[red]{problem}[/]")
-        return 2
+        return fail(problem)
     problem = unknown_assignment(args.assignment) or (writable_file(args.json) if args.json else None)
     if problem:
         return fail(problem)
