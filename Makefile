@@ -54,7 +54,7 @@ release: install
 
 # Each benchmark prints ratios against a reference measured in the same run (nothing is asserted).
 bench: install
-	for script in course grading isolation initializer_detection cnn lstm; do \
+	for script in course grading isolation initializer_detection cnn lstm notebooks; do \
 	  test ! -f benchmarks/$$script.py || $(BIN)/python benchmarks/$$script.py || exit 1; done
 
 bench-batch: install
