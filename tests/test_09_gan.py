@@ -432,3 +432,41 @@ def test_solution_covers_the_ring_for_other_seeds(solution, run):
     hidden = dataclasses.replace(TRAINING, hidden=True)
     verdict = run(solution, hidden, "another secret")
     assert verdict.passed, verdict.message
+
+
+# ----------------------------------------------------------------------------- steps in a row (the training points)
+
+(STEPS_TOGETHER,) = gan.STEPS_TOGETHER
+
+
+def test_training_points_rest_on_steps_verified_exactly_not_on_coverage():
+    """Whether training happened cannot be told from returned weights (a stored generator passes coverage):
+    the ring is a reported demonstration, and its 4 points are K compiled steps checked against the reference."""
+    assert TRAINING.points == 0 and STEPS_TOGETHER.points == 4 and STEPS_TOGETHER.hidden
+    assert sum(case.points for case in gan.ASSIGNMENT.cases if case.unit == "train_step") == 12
+
+
+def test_solution_passes_steps_in_a_row_for_several_secrets(solution, run):
+    for secret in ("a", "b", "c"):
+        verdict = run(solution, STEPS_TOGETHER, secret)
+        assert verdict.passed, verdict.message
+
+
+def test_a_simultaneous_step_in_a_row_is_named(solution, run):
+    verdict = run(variant(solution, SIMULTANEOUS), STEPS_TOGETHER, "a")
+    assert not verdict.passed and "simultaneous update" in verdict.message, verdict.message
+
+
+STORED_GENERATOR = """
+def train_step(generator, discriminator, g_optimizer, d_optimizer, real, noise):
+    # trains nothing: writes weights prepared before grading into the generator
+    for variable in generator.trainable_variables:
+        variable.assign(tf.ones_like(variable) * 0.01)
+    return tf.constant(1.3), tf.constant(0.7)
+"""
+
+
+def test_a_step_that_writes_stored_weights_earns_nothing(solution, run):
+    verdict = run(variant(solution, STORED_GENERATOR), STEPS_TOGETHER, "a")
+    assert not verdict.passed and verdict.status == "failed", verdict.message
+    assert "d_losses" in verdict.message or "weights" in verdict.message, verdict.message

@@ -11,7 +11,11 @@ and Adam steps), so ``atol = rtol = 1e-5`` leaves a factor of 100, while the sma
 mistakes moves some weight by more than 1e-3. Optimizers are SGD and Adam with stated
 hyperparameters: their first step is deterministic and documented (see docs/keras-facts.md for Adam's form).
 
-The ring-coverage case believes only arrays: the worker returns the generator's weights before and
+Points for training rest on steps verified exactly: ``STEPS_TOGETHER`` runs five compiled steps in a row
+from weights and batches drawn from the secret and compares every loss and weight with the reference.
+The ring-coverage case is a report with no points: whether training happened cannot be told from the
+weights a worker returns (a generator made by hand, or trained before grading, covers a ring as
+well), so no score rests on it. It believes only arrays: the worker returns the generator's weights before and
 after training, and the judge maps noise the worker never saw (``eval_noise``, drawn afresh at each
 grading) through them in the reference Dense stack (``generator_samples``). The samples it judges are
 its own; the generator must be the assignment's Dense stack, must not cover the ring before the
@@ -446,6 +450,81 @@ STEPS = [
 ]
 
 
+# ----------------------------------------------------------------------------- steps in a row, as training runs them
+
+STEPS_IN_A_ROW = 5
+
+
+def _steps_inputs(rng):
+    """Random sizes, plain SGD (no optimizer state, so K reference steps are K single steps), weights injected
+    here, and the batches of ``STEPS_IN_A_ROW`` steps: (K, N, DATA_DIM) and (K, N, latent_dim)."""
+    latent_dim, hidden_units, n = int(rng.integers(1, 5)), int(rng.integers(4, 13)), int(rng.integers(4, 33))
+    inputs = _step_inputs(latent_dim, hidden_units, n, SGD, SGD)(rng)
+    inputs["real"] = sample_ring(STEPS_IN_A_ROW * n, rng).reshape(STEPS_IN_A_ROW, n, DATA_DIM)
+    inputs["noise"] = rng.normal(0.0, 1.0, size=(STEPS_IN_A_ROW, n, latent_dim))
+    return inputs
+
+
+def _reference_steps(inputs, variant="alternating") -> dict:
+    """``ref.train_step`` once per batch, each from the weights the previous one left."""
+    g_weights, d_weights = list(inputs["g_weights"].values()), list(inputs["d_weights"].values())
+    d_losses, g_losses = [], []
+    for real, noise in zip(inputs["real"], inputs["noise"]):
+        step = ref.train_step(inputs["generator"], inputs["discriminator"], g_weights, d_weights,
+                              inputs["g_optimizer"], inputs["d_optimizer"], real, noise, variant=variant)
+        g_weights, d_weights = step["generator"], step["discriminator"]
+        d_losses.append(float(step["d_loss"]))
+        g_losses.append(float(step["g_loss"]))
+    return {"d_losses": np.array(d_losses), "g_losses": np.array(g_losses), "generator": g_weights,
+            "discriminator": d_weights}
+
+
+def _steps_reference(**inputs):
+    return _reference_steps(inputs)
+
+
+def _losses(value) -> np.ndarray | None:
+    """Per-step losses (K,) from what the unit returned at each step (scalars), or None."""
+    if not isinstance(value, list) or not all(isinstance(v, (np.ndarray, float)) and np.size(v) == 1 for v in value):
+        return None
+    return np.array([float(np.asarray(v).reshape(-1)[0]) for v in value])
+
+
+def _judge_steps(inputs, expected, received, timing):
+    """Each step's losses and both networks' weights after the last step, against the reference's; a known
+    wrong step named. Nothing here can be produced but by steps that compute what the reference computes,
+    from weights and batches drawn from the secret."""
+    got = dict(received)
+    for name in ("d_losses", "g_losses"):
+        got[name] = _losses(received[name])
+        if got[name] is None:
+            return False, ("train_step must return (d_loss, g_loss), two scalar losses, at every step; received "
+                           f"{describe(received[name])}")
+    problems = [problem for problem in (
+        compare_value("d_losses", expected["d_losses"], got["d_losses"], hidden=True, **STEP_TOLERANCE),
+        compare_value("g_losses", expected["g_losses"], got["g_losses"], hidden=True, **STEP_TOLERANCE),
+        _weights_problem("discriminator", expected["discriminator"], got["discriminator"], hidden=True),
+        _weights_problem("generator", expected["generator"], got["generator"], hidden=True)) if problem]
+    if not problems:
+        return True, (f"{STEPS_IN_A_ROW} steps in a row, compiled: every loss and both networks' weights match the "
+                      "reference")
+    message = "\n".join(problems)
+    for variant, named in STEP_NAMES.items():
+        wrong = _reference_steps(inputs, variant)
+        if all(compare_value(key, wrong[key], got[key], **STEP_TOLERANCE) is None for key in ("d_losses", "g_losses")) \
+                and all(_weights_problem(key, wrong[key], got[key]) is None for key in ("discriminator", "generator")):
+            return False, f"{message}\nThis matches a known mistake: {named}."
+    return False, (f"{message}\nAfter {STEPS_IN_A_ROW} steps in a row (compiled with tf.function, as training runs "
+                   "them), from weights injected by the grader, the losses or weights differ from the reference's")
+
+
+STEPS_TOGETHER = [
+    Case("train_step", f"{STEPS_IN_A_ROW} steps in a row, compiled as training runs them (random sizes, SGD)",
+         _steps_inputs, _steps_reference, ("d_losses", "g_losses", "generator", "discriminator"), points=4.0,
+         hidden=True, driver="gan_step", judge=_judge_steps, timeout=90.0),
+]
+
+
 # ----------------------------------------------------------------------------- training on the ring
 
 def _training_inputs(rng):
@@ -583,8 +662,9 @@ def coverage_verdict(samples, received, inputs, timing):
 
 
 TRAINING = [
-    Case("train_step", f"ring of 8 Gaussians, {TRAIN_STEPS} steps: at least {REQUIRED_MODES} modes covered",
-         _training_inputs, _centres, ("weights", "d_losses", "g_losses", "initial", "layers"), points=4.0,
+    Case("train_step",
+         f"ring of 8 Gaussians, {TRAIN_STEPS} steps: at least {REQUIRED_MODES} modes covered (a report, no points)",
+         _training_inputs, _centres, ("weights", "d_losses", "g_losses", "initial", "layers"), points=0.0,
          driver="gan_train", fresh=True,
          extra=lambda inputs: {"builders": ["build_generator", "build_discriminator"], "report_every": REPORT_EVERY},
          judge=judge_coverage, timeout=180.0, progress=TRAIN_STEPS // REPORT_EVERY),
@@ -594,7 +674,7 @@ TRAINING = [
 ASSIGNMENT = Assignment(
     name="09_gan",
     title="Generative adversarial networks",
-    cases=tuple(LOSSES + BUILDERS + STEPS + TRAINING),
+    cases=tuple(LOSSES + BUILDERS + STEPS + STEPS_TOGETHER + TRAINING),
     frameworks=True,
     # Measured on 2 cores: a worker that imports Keras and trains peaks at 1.44 GB of address space
     # (1 GiB fails at import) and runs 6 threads (12 processes suffice). TensorFlow sizes its thread

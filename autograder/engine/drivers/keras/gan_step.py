@@ -6,20 +6,25 @@ Request: ``{"unit", "args"}`` with (all plain data):
     g_weights, d_weights: their initial weights in ``get_weights()`` order: lists of arrays, or
         dicts of them (the names are for messages only).
     g_optimizer, d_optimizer: ``{"class": "SGD", **config}`` (``model_spec.optimizer``).
-    real: (N, data_dim) and noise: (N, latent_dim), passed as float32 tensors.
+    real: (N, data_dim) and noise: (N, latent_dim), passed as float32 tensors; or (K, N, data_dim) and
+        (K, N, latent_dim): K steps in a row on the same models and optimizers.
 
 Calls ``unit(generator, discriminator, g_optimizer, d_optimizer, real, noise) -> (d_loss, g_loss)``
 once, eagerly (a unit the student compiled with ``tf.function`` runs from its Python function: its
 traces would hold on to another case's optimizer variables). Value: ``(d_loss, g_loss, generator
 weights, discriminator weights)``: the losses as the unit returned them (tensors made NumPy), the
 weights after the step as lists of float64 arrays in ``get_weights()`` order.
+
+With K steps the unit is compiled afresh with ``tf.function``, as training runs it (``gan_train``), and
+called once per step; the value is ``(d_losses (K,), g_losses (K,), generator weights, discriminator
+weights)``, the weights after the last step.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._calling import invoke, lookup
+from .._calling import StudentError, invoke, lookup
 from . import model_spec
 from ._values import two_losses
 
@@ -34,12 +39,40 @@ def run(namespace, request):
     discriminator = model_spec.sequential(keras, args["discriminator"])
     for model, weights in ((generator, args["g_weights"]), (discriminator, args["d_weights"])):
         model.set_weights(list(weights.values()) if isinstance(weights, dict) else weights)
-    call = [("generator", generator), ("discriminator", discriminator),
-            ("g_optimizer", model_spec.optimizer(keras, args["g_optimizer"])),
-            ("d_optimizer", model_spec.optimizer(keras, args["d_optimizer"])),
-            ("real", keras.ops.convert_to_tensor(args["real"], "float32")),
-            ("noise", keras.ops.convert_to_tensor(args["noise"], "float32"))]
+    optimizers = [("g_optimizer", model_spec.optimizer(keras, args["g_optimizer"])),
+                  ("d_optimizer", model_spec.optimizer(keras, args["d_optimizer"]))]
+    real, noise = np.asarray(args["real"]), np.asarray(args["noise"])
+    if real.ndim == 3:
+        return _steps(step, request["unit"], generator, discriminator, optimizers, real, noise)
+    call = [("generator", generator), ("discriminator", discriminator), *optimizers,
+            ("real", keras.ops.convert_to_tensor(real, "float32")),
+            ("noise", keras.ops.convert_to_tensor(noise, "float32"))]
     value, _ = invoke(step, request["unit"], call)
     losses = two_losses(value, request["unit"])
-    weights = [[np.asarray(w, dtype=np.float64) for w in model.get_weights()] for model in (generator, discriminator)]
-    return {"status": "ok", "value": (*losses, *weights), "mutated": []}
+    return {"status": "ok", "value": (*losses, *_weights(generator, discriminator)), "mutated": []}
+
+
+def _steps(step, unit, generator, discriminator, optimizers, real, noise):
+    """K steps of ``step`` compiled with ``tf.function`` (as ``gan_train`` runs it): per-step losses, last weights."""
+    import tensorflow as tf  # the TensorFlow backend's compiler
+
+    compiled = tf.function(step)
+    d_losses, g_losses = [], []
+    for index, (real_batch, noise_batch) in enumerate(zip(real, noise)):
+        call = [("generator", generator), ("discriminator", discriminator), *optimizers,
+                ("real", tf.constant(real_batch, tf.float32)), ("noise", tf.constant(noise_batch, tf.float32))]
+        try:
+            value, _ = invoke(compiled, unit, call)
+        except StudentError as failure:
+            failure.reply["traceback"] = (f"At step {index + 1} of {len(real)}, run inside tf.function as training "
+                                          "runs it (tensor operations only: no .numpy() or float() on tensors):\n"
+                                          + failure.reply["traceback"])
+            raise
+        d_loss, g_loss = two_losses(value, unit)
+        d_losses.append(d_loss)
+        g_losses.append(g_loss)
+    return {"status": "ok", "value": (d_losses, g_losses, *_weights(generator, discriminator)), "mutated": []}
+
+
+def _weights(*models) -> list:
+    return [[np.asarray(w, dtype=np.float64) for w in model.get_weights()] for model in models]
