@@ -291,23 +291,40 @@ def _timed_cases(unit):
     return [case for case in ASSIGNMENT.cases if case.unit == unit and case.name.startswith("timed")]
 
 
-def test_speed_judge_uses_the_best_run_and_judges_only_the_last():
+def _judge_runs(runs, inputs, expected, received, pairs):
+    """The last run's verdict after ``pairs`` of (run seconds, reference seconds timed right after it)."""
+    earlier = {run.id: seconds for run, (seconds, _) in zip(runs, pairs[:-1])}
+    yardsticks = {run.id: reference for run, (_, reference) in zip(runs, pairs[:-1])}
+    seconds, reference = pairs[-1]
+    return runs[len(pairs) - 1].judge(inputs, {**expected, "reference_seconds": reference}, received,
+                                      {"seconds": seconds, "earlier": {"other": 1.0, **earlier}, "yardsticks": yardsticks})
+
+
+def test_speed_judge_pairs_each_run_with_its_reference_and_takes_the_median():
     runs = _timed_cases("conv2d_forward_fast")
     assert len(runs) == 3 and all(run.fresh for run in runs)
     inputs = runs[0].make_inputs(None)
-    expected = {**ref.conv2d_forward(**inputs), "reference_seconds": 0.001}
+    expected = ref.conv2d_forward(**inputs)
     received = {"out": expected["out"], "cache": None}
-    allowed = cases.SLOWDOWN * 0.001 + cases.ROUND_TRIP
-    first = runs[0].judge(inputs, expected, received, {"seconds": 10 * allowed, "earlier": {"other": 1.0}})
-    assert first[0] and "best of 1 run" in first[1]
-    slow = {runs[0].id: 2 * allowed, runs[1].id: 1.5 * allowed}
-    last = runs[2].judge(inputs, expected, received, {"seconds": 1.2 * allowed, "earlier": slow})
-    assert not last[0] and "too slow" in last[1] and "best of 3 runs" in last[1]
-    quick = {runs[0].id: 2 * allowed, runs[1].id: 0.5 * allowed}
-    assert runs[2].judge(inputs, expected, received, {"seconds": 3 * allowed, "earlier": quick})[0]
-    assert runs[2].judge(inputs, expected, received, {"seconds": 0.0, "earlier": {}})[0]  # check() in a notebook
+    at = lambda ratio, reference=0.001: (cases.ROUND_TRIP + ratio * reference, reference)  # noqa: E731
+    assert _judge_runs(runs, inputs, expected, received, [at(500)])[0]  # one run: not judged yet
+    ok, message = _judge_runs(runs, inputs, expected, received, [at(60), at(70), at(55)])
+    assert not ok and "too slow" in message and "median ratio" in message and "is 60.0x" in message, message
+    assert _judge_runs(runs, inputs, expected, received, [at(20), at(400), at(30)])[0]  # one stalled run
+    assert _judge_runs(runs, inputs, expected, received, [at(20), at(30, 1e-5), at(30)])[0]  # one stalled reference
+    for load in (1, 8, 30):  # a loaded machine slows both sides of a pair: the same verdicts
+        slow = [at(ratio, 0.001 * load) for ratio in (70, 90, 80)]
+        fast = [at(ratio, 0.001 * load) for ratio in (10, 25, 12)]
+        assert not _judge_runs(runs, inputs, expected, received, slow)[0]
+        assert _judge_runs(runs, inputs, expected, received, fast)[0]
+    # Load that changes between runs: a quiet first run, then a loaded machine for the rest and for the last
+    # reference. Best run against the last reference said 70 ms vs 50 x 8 ms: passed. Pairs say 70x: too slow.
+    changing = [at(70, 0.001), at(70, 0.008), at(70, 0.008)]
+    assert not _judge_runs(runs, inputs, expected, received, changing)[0]
+    assert runs[2].judge(inputs, {**expected, "reference_seconds": 0.001}, received,
+                         {"seconds": 0.0, "earlier": {}})[0]  # check() in a notebook
     wrong = {"out": expected["out"] + 1, "cache": None}
-    assert not runs[2].judge(inputs, expected, wrong, {"seconds": 0.001, "earlier": quick})[0]
+    assert not _judge_runs(runs, inputs, expected, wrong, [at(1), at(1), at(1)])[0]
 
 
 def test_timed_inputs_are_fresh_each_grading():

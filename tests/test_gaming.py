@@ -9,7 +9,10 @@ correct alternative style keep full marks on the same cases.
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -273,6 +276,31 @@ def test_loops_do_not_earn_the_speed_points(grader, tmp_path, attack):
 
 
 def test_vectorized_convolution_keeps_its_speed_points(grader, tmp_path):
+    path = write_variant(tmp_path, SOLUTIONS / "04_convolution.ipynb", lambda nb: None)
+    assert_full_marks(grader.grade(path, _timed_only()))
+
+
+@pytest.fixture
+def cpu_hog():
+    """Eight busy processes on this machine's cores (a load average of about 8 on 2 cores), stopped after the test."""
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(8)]
+    time.sleep(1.0)
+    yield hogs
+    for hog in hogs:
+        hog.kill()
+        hog.wait()
+
+
+@pytest.mark.slow
+def test_the_speed_verdicts_hold_beside_a_cpu_hog(grader, tmp_path, cpu_hog):
+    """Each run is paired with the reference timed right after it: load slows both, the verdicts stay."""
+    for index, (attack, source) in enumerate(SPEED_ATTACKS.items()):
+        path = write_variant(tmp_path, SOLUTIONS / "04_convolution.ipynb",
+                             lambda nb: nb["cells"].append(code_cell(textwrap.dedent(source))),
+                             name=f"attack{index}.ipynb")
+        last = grader.grade(path, _timed_only()).results[-1]
+        assert not last.verdict.passed and "too slow" in last.verdict.message, (attack, last.verdict.message)
+    assert all(hog.poll() is None for hog in cpu_hog)
     path = write_variant(tmp_path, SOLUTIONS / "04_convolution.ipynb", lambda nb: None)
     assert_full_marks(grader.grade(path, _timed_only()))
 

@@ -56,8 +56,9 @@ class Case:
             and kept nowhere (a timed case whose reference is timed on the same inputs).
         judge: replaces the elementwise comparison: ``(inputs, expected, received, timing) -> (ok, message)``;
             ``received`` maps output names to values, ``timing`` is ``{"seconds": this case's wall time,
-            "earlier": {case id: seconds}}`` for the cases already run on this submission (measured by
-            the grader, so a student cannot forge them). A case whose training stopped early adds
+            "earlier": {case id: seconds}, "yardsticks": {case id: seconds}}``: the wall times of the cases
+            already run on this submission, and of the timed reference (``reference_seconds``) measured right
+            after each of them (all measured by the grader, so a student cannot forge them). A case whose training stopped early adds
             ``"stopped_at"``: the epoch or step after which the grader told it to stop.
         progress: for a training case whose driver reports progress ("keras_fit", "gan_train"): how many
             of the reports the grader judges, each as it would judge the final value; at the first that

@@ -55,6 +55,7 @@ class CaseRunner:
     timed_out: dict = field(default_factory=dict)  # unit -> the case it timed out on
     failed: dict = field(default_factory=dict)  # unit -> status of its first failing case
     earlier: dict = field(default_factory=dict)  # case id -> wall seconds
+    yardsticks: dict = field(default_factory=dict)  # case id -> its timed reference's seconds, measured just after it
     last_seconds: float = 0.0
 
     def verdict(self, case: Case, units: tuple[str, ...] = ()) -> Verdict:
@@ -81,11 +82,12 @@ class CaseRunner:
             progress = _Progress(self, case, inputs, expected, started) if case.progress else None
             reply = self.run(request, timeout, progress=progress)
             self.last_seconds = self.seconds() if self.seconds else time.monotonic() - started
-            timing = {"seconds": self.last_seconds, "earlier": dict(self.earlier)}
+            timing = {"seconds": self.last_seconds, "earlier": dict(self.earlier), "yardsticks": dict(self.yardsticks)}
             if progress is not None and progress.stopped_at is not None:
                 timing["stopped_at"] = progress.stopped_at
             self.earlier[case.id] = self.last_seconds
             verdict = judge(case, inputs, expected, reply, timing, self.skipped, self.assigned)
+            self._keep_yardstick(case, expected)
             broken = [unit for unit in needs if unit in self.failed]
             if not verdict.passed and broken:
                 verdict = dataclasses.replace(verdict, message=f"{verdict.message}\nNote: {case.unit} depends on "
@@ -96,6 +98,14 @@ class CaseRunner:
         elif not verdict.passed and verdict.ran:
             self.failed.setdefault(case.unit, verdict.status)
         return verdict
+
+    def _keep_yardstick(self, case: Case, expected) -> None:
+        """A timed reference's own wall time (``reference_seconds``, measured in the grader right after the case
+        ran: ``fresh`` cases compute it then), kept so that a later run's judge can pair each run with it."""
+        if case.fresh and expected.cache_info().misses:
+            value = expected()
+            if isinstance(value, dict) and isinstance(value.get("reference_seconds"), float):
+                self.yardsticks[case.id] = value["reference_seconds"]
 
     def depends_on(self, case: Case, request: dict, units: tuple[str, ...]) -> list[str]:
         """The other units this case runs: its forward unit, builders, and units its code calls (through
