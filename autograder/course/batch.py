@@ -17,6 +17,11 @@ Infrastructure failures are not grades: a notebook the grader cannot read, a san
 start, a task that dies or raises, are retried, then recorded as "not graded: <reason>" (never as a
 zero) and regraded by the next run. Tasks carry the notebook's bytes, never a path, so a Dask worker
 needs no access to the client's files.
+
+A batch dies with its parent: local grading processes get a parent-death signal (SIGKILL), and each
+sandboxed worker a lifeline that sweeps its uid once its grading process is gone (``lifeline.py``), so
+``kill -9`` of the command leaves nothing running. A Dask client whose cluster has had no worker for
+``worker_wait`` seconds ends the notebooks still to grade "not graded: no Dask worker for N s".
 """
 
 from __future__ import annotations
@@ -24,7 +29,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import signal
+import sys
 import tempfile
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -38,6 +47,9 @@ from dlcourse.autograder.engine.atomic import write_atomically
 
 RETRIES = 2  # extra attempts at a task that failed for a reason that is not the student's
 IN_FLIGHT_PER_WORKER = 4  # tasks (with their notebook bytes) submitted ahead of the workers
+WORKER_WAIT = 300.0  # seconds a Dask client waits for a worker while its cluster has none
+DASK_POLL = 0.5  # seconds between looks at the Dask futures and workers
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 class GradingUnavailable(RuntimeError):
@@ -182,7 +194,7 @@ def grade_batch(root: Path, out: Path, secret: str, workers: int = 1, scheduler:
                 cache: Path | None = None, figures: bool = True, isolation: str | None = None,
                 only_assignment: str | None = None, progress=None, force: bool = False,
                 students: list[str] | None = None, retries: int = RETRIES,
-                worker_cache: str | None = None) -> BatchReport:
+                worker_cache: str | None = None, worker_wait: float = WORKER_WAIT) -> BatchReport:
     """Grade every notebook under ``root`` that has no up-to-date record in ``out``; rebuild the outputs.
 
     Args:
@@ -197,6 +209,8 @@ def grade_batch(root: Path, out: Path, secret: str, workers: int = 1, scheduler:
         retries: extra attempts at a notebook whose grading failed for an infrastructure reason.
         worker_cache: the reference cache folder as Dask workers see it (default: the worker's own
             ``$DLCOURSE_CACHE`` or ``~/.cache/dlcourse``); the client's folder is never sent to a cluster.
+        worker_wait: with ``scheduler``, how long the cluster may have no worker at all before the notebooks
+            still to grade end "not graded: no Dask worker for N s" (default 300).
 
     Raises:
         ValueError: bad arguments, an unreadable root, no notebook at all, or an unknown student.
@@ -207,6 +221,8 @@ def grade_batch(root: Path, out: Path, secret: str, workers: int = 1, scheduler:
         raise ValueError(f"Expected workers >= 1. Received workers={workers}.")
     if retries < 0:
         raise ValueError(f"Expected retries >= 0. Received retries={retries}.")
+    if not worker_wait > 0:
+        raise ValueError(f"Expected worker_wait > 0 seconds. Received worker_wait={worker_wait}.")
     found = survey(root)
     unknown = sorted(set(students or ()) - set(found.students))
     if unknown:
@@ -236,7 +252,7 @@ def grade_batch(root: Path, out: Path, secret: str, workers: int = 1, scheduler:
             todo.append(submission)
     cache_for_tasks = worker_cache if scheduler else str(cache)
     settings = (secret, cache_for_tasks, figures, isolation, fingerprint)
-    for record in _run(todo, settings, workers, scheduler, retries):
+    for record in _run(todo, settings, workers, scheduler, retries, worker_wait):
         write_atomically(results_dir / f"{record['student']}/{record['submission']}.json", json.dumps(record))
         advance(1, f"{'graded' if record['status'] == 'graded' else 'NOT graded'}: {record['student']}")
     records = []
@@ -263,7 +279,8 @@ def _digest(submission: Submission) -> str:
     return hashlib.sha256(submission.read_bytes()).hexdigest()
 
 
-def _run(todo: list[Submission], settings: tuple, workers: int, scheduler: str | None, retries: int):
+def _run(todo: list[Submission], settings: tuple, workers: int, scheduler: str | None, retries: int,
+         worker_wait: float = WORKER_WAIT):
     """Yield a record per submission as tasks finish: on a Dask cluster, a local process pool, or here.
 
     Notebook bytes are read just before each task is submitted (at most a few tasks ahead of the
@@ -272,7 +289,7 @@ def _run(todo: list[Submission], settings: tuple, workers: int, scheduler: str |
     if not todo:
         return
     if scheduler:
-        yield from _run_dask(todo, settings, scheduler, retries)
+        yield from _run_dask(todo, settings, scheduler, retries, worker_wait)
         return
     tasks = (_task(submission, settings) for submission in todo)
     if workers == 1:
@@ -282,7 +299,8 @@ def _run(todo: list[Submission], settings: tuple, workers: int, scheduler: str |
         finally:
             close_warm_worker()
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         pending = {}
         for task in tasks:
             if isinstance(task, dict):
@@ -298,6 +316,24 @@ def _run(todo: list[Submission], settings: tuple, workers: int, scheduler: str |
         yield from _drain(pending, until=0)
 
 
+def die_with_parent(parent: int) -> None:
+    """Initializer of local grading processes: SIGKILL when ``parent`` (the batch) dies, however it dies.
+
+    Without it a killed batch leaves its grading processes waiting forever on their task queue (whose
+    write end they hold themselves), and with them multiprocessing's resource tracker. Their sandboxed
+    workers follow them through their lifelines (``lifeline.py``). Linux only; elsewhere nothing.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:  # the batch died before the signal was set
+        os._exit(1)
+
+
 def _drain(pending: dict, until: int):
     """Collect finished local futures until at most ``until`` remain; a dead process is "not graded"."""
     for future in as_completed(list(pending)):
@@ -310,40 +346,60 @@ def _drain(pending: dict, until: int):
             return
 
 
-def _run_dask(todo: list[Submission], settings: tuple, scheduler: str, retries: int):
-    from distributed import Client, as_completed as dask_completed
+def _run_dask(todo: list[Submission], settings: tuple, scheduler: str, retries: int, worker_wait: float):
+    """Yield a record per submission from a Dask cluster; when the cluster has had no worker for ``worker_wait``
+    seconds (none started, or all gone), every notebook still to grade is "not graded: no Dask worker for N s"."""
+    from itertools import count
+
+    from distributed import Client
 
     with Client(scheduler) as client:
         window = max(1, sum(client.nthreads().values())) * IN_FLIGHT_PER_WORKER
         tasks = (_task(submission, settings) for submission in todo)
-        futures, by_key = dask_completed(), {}
+        pending: dict = {}  # future -> task
+        numbers = count()
 
-        def submit_next() -> bool:
-            for task in tasks:
+        def submit_more() -> list[dict]:
+            ready = []
+            while len(pending) < window and (task := next(tasks, None)) is not None:
                 if isinstance(task, dict):
                     ready.append(task)
                     continue
                 future = client.submit(grade_notebook, *task, pure=False, retries=retries,
-                                       key=f"dlcourse-grade-{task[3][:16]}-{len(by_key)}")
-                by_key[future.key] = task
-                futures.add(future)
-                return True
-            return False
+                                       key=f"dlcourse-grade-{task[3][:16]}-{next(numbers)}")
+                pending[future] = task
+            return ready
 
-        ready: list[dict] = []
-        while len(by_key) < window and submit_next():
-            pass
-        yield from ready
-        for future in futures:
-            task = by_key[future.key]
-            try:
-                yield future.result()
-            except Exception as error:  # noqa: BLE001 - retries exhausted, a killed worker, a lost task
-                yield _unavailable(task, _dask_reason(error))
-            future.release()
-            ready.clear()
-            submit_next()
-            yield from ready
+        yield from submit_more()
+        seen = time.monotonic()  # when the cluster last had a worker
+        while pending:
+            done = [future for future in pending if future.done()]
+            for future in done:
+                task = pending.pop(future)
+                try:
+                    yield future.result()
+                except Exception as error:  # noqa: BLE001 - retries exhausted, a killed worker, a lost task
+                    yield _unavailable(task, _dask_reason(error))
+                future.release()
+            if _has_worker(client):
+                seen = time.monotonic()
+            elif time.monotonic() - seen >= worker_wait:
+                reason = f"no Dask worker for {worker_wait:g} s"
+                client.cancel(list(pending))
+                for task in [*pending.values(), *tasks]:
+                    yield task if isinstance(task, dict) else _unavailable(task, reason)
+                return
+            yield from submit_more()
+            if not done:
+                time.sleep(DASK_POLL)
+
+
+def _has_worker(client) -> bool:
+    """Whether the scheduler has a worker now (a scheduler that does not answer has none for us)."""
+    try:
+        return bool(client.nthreads())
+    except Exception:  # noqa: BLE001 - an unreachable scheduler: counted as no worker, so the wait stays bounded
+        return False
 
 
 def _dask_reason(error: Exception) -> str:

@@ -19,6 +19,9 @@ Isolation is the same as with a worker started on demand:
   warm worker's memory, and no process of it outlives its session's uid sweep, which runs before
   the next submission is loaded into the warm worker. Under bubblewrap it cannot even see the warm
   worker (its own PID namespace).
+
+A worker never outlives its grader: each has a lifeline (``lifeline.py``), a root process that holds
+its uid lease and sweeps its uid if the grader dies without doing so itself (``kill -9`` included).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlcourse.autograder.engine.ipc import remove_objects_of
+from dlcourse.autograder.engine.lifeline import Lifeline
 from dlcourse.autograder.engine.quota import ScratchWatch
 from dlcourse.autograder.engine.sandbox import Sandbox, UidLease, kill_uid, remove_scratch
 
@@ -47,6 +51,7 @@ class Spawned:
     lease: UidLease
     scratch: Path | None
     watch: ScratchWatch | None = None  # the bound on the scratch folder's total size (quota.py)
+    lifeline: Lifeline | None = None  # sweeps the uid if this grader dies first (lifeline.py)
 
     @property
     def over_limit(self) -> str | None:
@@ -66,6 +71,8 @@ class Spawned:
             if self.lease.uid is not None and remove_objects_of(self.lease.uid):
                 raise RuntimeError(f"SysV IPC objects of sandbox uid {self.lease.uid} survive IPC_RMID; grading stopped")
         finally:
+            if self.lifeline is not None:
+                self.lifeline.release()  # before the lease: the lifeline holds it too, until it exits
             self.lease.__exit__(None, None, None)
             remove_scratch(self.scratch)
 
@@ -79,18 +86,24 @@ def spawn(sandbox: Sandbox, preload: tuple[str, ...] = ()) -> Spawned:
         remove_objects_of(uid)
     scratch = sandbox.scratch(uid)
     read_end, write_end = os.pipe()
+    lifeline = None
     try:
+        # started first, holding the lease's locked file too: see lifeline.py
+        lifeline = Lifeline(uid, lease._file.fileno() if uid is not None else None)
         process = subprocess.Popen(
             sandbox.command(write_end, uid, scratch, preload=preload), stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(write_end,),
             env=sandbox.environment(scratch), cwd=scratch, start_new_session=True)
     except BaseException:
         os.close(read_end)
+        if lifeline is not None:
+            lifeline.release()
         lease.__exit__(None, None, None)
         remove_scratch(scratch)
         raise
     finally:
         os.close(write_end)
+    lifeline.watch(process.pid)
     watch = None
     if scratch is not None:
         def stop_worker():  # from the watch's thread: kill only; the session sees the death and closes
@@ -102,7 +115,7 @@ def spawn(sandbox: Sandbox, preload: tuple[str, ...] = ()) -> Spawned:
             except (ProcessLookupError, PermissionError):
                 pass
         watch = ScratchWatch(scratch, sandbox.limits.tmp_bytes, stop_worker).start()
-    return Spawned(process, read_end, lease, scratch, watch)
+    return Spawned(process, read_end, lease, scratch, watch, lifeline)
 
 
 def kill_process(process: subprocess.Popen) -> None:

@@ -11,6 +11,8 @@ from rich.console import Console
 from dlcourse.cli.options import (backend_option, choose_backend, choose_isolation, fail, isolation_option,
                                   progress_bar, unknown_assignment, writable_file, writable_folder)
 
+WORKER_WAIT = 300.0  # as dlcourse.autograder.course.batch.WORKER_WAIT (not imported here: the CLI loads fast)
+
 
 def grade_batch(subparsers) -> None:
     parser = subparsers.add_parser("grade-batch", help="grade a folder of students' submissions, resumably",
@@ -30,6 +32,9 @@ def grade_batch(subparsers) -> None:
     parser.add_argument("--worker-cache", metavar="DIR",
                         help="with --scheduler: the reference cache folder on the workers "
                              "(default: their $DLCOURSE_CACHE, else ~/.cache/dlcourse)")
+    parser.add_argument("--worker-wait", type=float, default=WORKER_WAIT, metavar="SECONDS",
+                        help="with --scheduler: how long the cluster may have no worker before the notebooks "
+                             f"still to grade end 'not graded' (default {WORKER_WAIT:g})")
     backend_option(parser)
     parser.set_defaults(func=_run_batch)
 
@@ -106,6 +111,7 @@ def _run_batch(args) -> int:
             report = run_batch(args.submissions, args.out, grader_secret(), workers=args.workers,
                                scheduler=args.scheduler, figures=not args.no_figures,
                                force=args.force, students=args.students, worker_cache=args.worker_cache,
+                               worker_wait=args.worker_wait,
                                isolation=os.environ.get("DLCOURSE_ISOLATION"),
                                progress=lambda n, text: bar.update(task, advance=n, description=text[:40]))
         except ValueError as error:
