@@ -89,7 +89,7 @@ def gradescope(subparsers) -> None:
 
 def _run_batch(args) -> int:
     from dlcourse.autograder.course.batch import grade_batch as run_batch, survey
-    from dlcourse.autograder.engine.secret import grader_secret
+    from dlcourse.cli.secret import course_secret
 
     choose_backend(args)
     console = Console()
@@ -105,10 +105,11 @@ def _run_batch(args) -> int:
         total = len(survey(args.submissions).submissions)
     except ValueError as error:
         return fail(str(error))
+    secret = course_secret()
     with progress_bar() as bar:
         task = bar.add_task("grading", total=total)
         try:
-            report = run_batch(args.submissions, args.out, grader_secret(), workers=args.workers,
+            report = run_batch(args.submissions, args.out, secret, workers=args.workers,
                                scheduler=args.scheduler, figures=not args.no_figures,
                                force=args.force, students=args.students, worker_cache=args.worker_cache,
                                worker_wait=args.worker_wait,
@@ -137,7 +138,7 @@ def _run_batch(args) -> int:
 def _run_gradebook(args) -> int:
     from dlcourse.autograder.course.nbgrader_config import load_course
     from dlcourse.autograder.course.nbgrader_course import grade_course, print_rows
-    from dlcourse.autograder.engine.secret import grader_secret
+    from dlcourse.cli.secret import course_secret
 
     choose_backend(args)
     console = Console()
@@ -151,10 +152,11 @@ def _run_gradebook(args) -> int:
         course = load_course(folder, assignment)
     except ValueError as error:
         return fail(str(error))
+    secret = course_secret(folder)
     with progress_bar() as bar:
         task = bar.add_task("grading", total=None)
         try:
-            rows = grade_course(course, assignment, grader_secret(), students=args.students, force=args.force,
+            rows = grade_course(course, assignment, secret, students=args.students, force=args.force,
                                 workers=args.workers, scheduler=args.scheduler, feedback=args.feedback,
                                 isolation=os.environ.get("DLCOURSE_ISOLATION"),
                                 progress=lambda n, text: bar.update(task, advance=n, description=text[:40]),
@@ -172,12 +174,12 @@ def _run_gradebook(args) -> int:
 
 def _run_gradescope(args) -> int:
     from dlcourse.autograder.course.gradescope import build
-    from dlcourse.autograder.engine.secret import grader_secret
+    from dlcourse.cli.secret import course_secret
 
     problem = unknown_assignment(args.assignment) or writable_file(args.out)
     if problem:
         return fail(problem)
-    names = build(args.out, grader_secret(), args.assignment, isolation=args.isolation)
+    names = build(args.out, course_secret(), args.assignment, isolation=args.isolation)
     print(f"wrote {args.out} ({len(names)} files): upload it as the assignment's autograder on Gradescope")
     return 0
 
@@ -189,12 +191,12 @@ def _run_gradescope_grade(args) -> int:
     from dlcourse.autograder.engine.grade import Grader
     from dlcourse.autograder.engine.references import ReferenceCache, cache_dir
     from dlcourse.autograder.engine.report import print_result
-    from dlcourse.autograder.engine.secret import grader_secret
+    from dlcourse.cli.secret import course_secret
 
     problem = unknown_assignment(args.assignment) or choose_isolation(args) or writable_file(args.json)
     if problem:
         return fail(problem)
-    secret = grader_secret()
+    secret = course_secret()
     grader = Grader(COURSE, secret=secret, cache=ReferenceCache(cache_dir()))
     results, graded = grade_upload(args.submission, args.assignment, grader)
     results["extra_data"] = {"fingerprint": grader_fingerprint(secret), "references_computed": grader.cache.misses}
@@ -213,13 +215,13 @@ def _run_gradescope_grade(args) -> int:
 def _run_gradescope_warm(args) -> int:
     from dlcourse.autograder.course.gradescope import warm
     from dlcourse.autograder.engine.references import ReferenceCache, cache_dir
-    from dlcourse.autograder.engine.secret import grader_secret
+    from dlcourse.cli.secret import course_secret
 
     folder = cache_dir()
     problem = unknown_assignment(args.assignment) or writable_folder(folder)
     if problem:
         return fail(problem)
-    computed = warm(args.assignment, grader_secret(), ReferenceCache(folder))
+    computed = warm(args.assignment, course_secret(), ReferenceCache(folder))
     print(f"computed {computed} references of {args.assignment} into {folder}")
     return 0
 

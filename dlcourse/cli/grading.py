@@ -52,7 +52,7 @@ def _run(args, public_only: bool) -> int:
     from dlcourse.autograder.engine.grade import Grader
     from dlcourse.autograder.engine.references import ReferenceCache, cache_dir
     from dlcourse.autograder.engine.report import gradescope, print_result, print_summary
-    from dlcourse.autograder.engine.secret import grader_secret
+    from dlcourse.cli.secret import course_secret
 
     choose_backend(args)
     console = Console(stderr=False, soft_wrap=False)
@@ -70,7 +70,7 @@ def _run(args, public_only: bool) -> int:
             return fail(str(error))
         for note in skipped:
             console.print(f"[yellow]note: {note}[/]", highlight=False)
-        grader = Grader(COURSE, public_only=public_only, secret=None if public_only else grader_secret(),
+        grader = Grader(COURSE, public_only=public_only, secret=None if public_only else course_secret(),
                         cache=ReferenceCache(cache_dir()))
         assignment = ASSIGNMENTS.get(args.assignment) if args.assignment else None
         results = []
