@@ -6,22 +6,28 @@ plain-data format, so a wrong type is reported exactly as the grader would), wit
 time limit per case. Scores only ever come from ``dlcourse grade``.
 
 What it prints: one full diagnosis per unit, then how many more public cases fail the same way;
-the student's own traceback (their cell and line); and the public points, labelled as such.
+the student's own traceback (their cell and line); and the public points, labelled as such. What
+the student's code prints is shown up to ``MAX_PRINTED`` characters, then one line says how much was cut.
 It remembers, for this kernel, which units timed out: a unit that calls one is not run again
 until that unit is redefined ("depends on sigmoid_forward, which timed out").
 """
 
 from __future__ import annotations
 
+import dis
 import inspect
 import re
+import sys
+import threading
 import types
+from contextlib import contextmanager
 
 from dlcourse.autograder.cases import COURSE
-from dlcourse.autograder.engine.extract import kept_statements
+from dlcourse.autograder.engine.extract import judge_cells
 from dlcourse.autograder.engine.references import ReferenceCache, cache_dir
 from dlcourse.autograder.engine.runner import CaseRunner, in_process
 
+MAX_PRINTED = 20_000  # characters the student's code may print in one check(), stdout and stderr together
 _CACHE: ReferenceCache | None = None
 # unit -> (what happened, the function object it happened to): forgotten once the unit is redefined
 _HUNG: dict[str, tuple[str, object]] = {}
@@ -68,13 +74,14 @@ def check(unit, namespace: dict | None = None, max_timeout: float | None = None)
     runner.failed.pop(name, None)
     cases = [case for case in assignment.public_cases() if case.unit == name]
     verdicts = []
-    for case in cases:
-        try:
-            verdicts.append(runner.verdict(case, assignment.units))
-        except KeyboardInterrupt:
-            raise CheckInterrupted(f"check interrupted: {_running(runner, case)} was running public case "
-                                   f"'{case.name}' (an infinite loop? The grader stops it after "
-                                   f"{case.timeout:g} s)") from None
+    with capped_output(MAX_PRINTED):
+        for case in cases:
+            try:
+                verdicts.append(runner.verdict(case, assignment.units))
+            except KeyboardInterrupt:
+                raise CheckInterrupted(f"check interrupted: {_running(runner, case)} was running public case "
+                                       f"'{case.name}' (an infinite loop? The grader stops it after "
+                                       f"{case.timeout:g} s)") from None
     _remember(runner, namespace, name)
     RESULTS.update({case.id: verdict for case, verdict in zip(cases, verdicts)})
     for note in grading_would_miss(name, namespace, runner.uses):
@@ -83,15 +90,14 @@ def check(unit, namespace: dict | None = None, max_timeout: float | None = None)
 
 
 def grading_would_miss(unit: str, namespace: dict, uses: dict) -> list[str]:
-    """Notes for the globals ``unit`` uses that only statements grading leaves out set (read from the
-    kernel's input history, IPython's ``In``): this check saw them, grading will not."""
+    """Notes for the globals ``unit`` uses that only statements grading leaves out set: this check saw
+    them, grading will not. The kernel's input history (IPython's ``In``) is judged as grading judges a
+    notebook, every cell knowing what the others import and define (``judge_cells``)."""
     history = namespace.get("In")
     if not isinstance(history, list):
         return []
-    skipped: dict = {}
-    for index, source in enumerate(history):
-        if isinstance(source, str) and source.strip():
-            kept_statements(source, f"In[{index}]", None, skipped)
+    skipped = judge_cells([(f"In[{index}]", source, False) for index, source in enumerate(history)
+                           if isinstance(source, str)]).skipped
     seen, frontier = set(), [unit]
     while frontier:  # the unit and the functions it calls
         name = frontier.pop()
@@ -102,6 +108,61 @@ def grading_would_miss(unit: str, namespace: dict, uses: dict) -> list[str]:
     return [f"Note: {unit} uses `{name}`, set only in {skipped[name]}. Grading does not run that statement, so "
             f"`{name}` will not exist there: define it inside your function, or from imports and constants only."
             for name in names if name in namespace]
+
+
+@contextmanager
+def capped_output(limit: int):
+    """While the block runs, pass on the first ``limit`` characters written to ``sys.stdout`` and
+    ``sys.stderr`` (together) and count the rest; then say in one line how much was not shown."""
+    budget = _Budget(limit)
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Capped(streams[0], budget), _Capped(streams[1], budget)
+    try:
+        yield budget
+    finally:
+        sys.stdout, sys.stderr = streams
+        if budget.written > limit:
+            print(("" if budget.at_line_start else "\n") + f"... ({budget.written:,} characters printed; "
+                  f"the last {budget.written - limit:,} not shown)")
+
+
+class _Budget:
+    """How many characters were written, and how many may still be shown."""
+
+    def __init__(self, limit: int):
+        self.limit, self.written, self.at_line_start = limit, 0, True
+        self.lock = threading.Lock()  # the student's threads print too
+
+    def take(self, text: str) -> str:
+        """The part of ``text`` still to show; all of it is counted."""
+        with self.lock:
+            shown = text[:max(0, self.limit - self.written)]
+            self.written += len(text)
+            if shown:
+                self.at_line_start = shown.endswith("\n")
+            return shown
+
+
+class _Capped:
+    """A stream that writes to the stream it stands for only what its budget still allows."""
+
+    def __init__(self, stream, budget: _Budget):
+        self._stream, self._budget = stream, budget
+
+    def write(self, text) -> int:
+        if not isinstance(text, str):
+            return self._stream.write(text)  # the real stream's own error
+        shown = self._budget.take(text)
+        if shown:
+            self._stream.write(shown)
+        return len(text)
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name):  # flush, encoding, isatty, fileno, ...: the real stream's
+        return getattr(self._stream, name)
 
 
 def kernel_runner(namespace: dict, expected, units=()) -> CaseRunner:
@@ -159,7 +220,10 @@ def _uses(namespace: dict, units) -> dict:
 
 
 def _names(code: types.CodeType) -> set:
-    names = set(code.co_names)
+    """The global names the code can read: not attributes (``model.fit`` reads no global ``fit``),
+    nor names in code that cannot run (``return out`` after ``raise NotImplementedError()``)."""
+    names = {instruction.argval for instruction in dis.get_instructions(code)
+             if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_FROM_DICT_OR_GLOBALS")}
     for constant in code.co_consts:
         if isinstance(constant, types.CodeType):
             names |= _names(constant)

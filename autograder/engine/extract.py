@@ -20,7 +20,8 @@ The rule, top-level statement by top-level statement (what grading runs of a not
    (``ACTS = {"relu": lambda z: np.maximum(z, 0)}``) are kept: their bodies run only when called.
 4. Everything else is left out: expression statements (``train(...)``, ``plt.plot(...)``), loops,
    ``if``/``with``/``try`` blocks, and assignments that break rule 3. A unit that then fails on a
-   name left out is told which statement set it and why it was not run (``Notebook.skipped``).
+   name left out (one bound inside a left-out loop or block too) is told which statement set it and why
+   it was not run (``Notebook.skipped``).
 """
 
 from __future__ import annotations
@@ -130,15 +131,27 @@ def read_notebook(path: str | Path) -> Notebook:
     if source_bytes > MAX_NOTEBOOK_BYTES:
         raise NotebookError(f"{path.name} holds {source_bytes / 2**20:.0f} MiB of cell source, over the "
                             f"{MAX_NOTEBOOK_BYTES // 2**20} MiB limit (outputs do not count)")
-    metadata = document.get("metadata") if isinstance(document.get("metadata"), dict) else {}
-    notebook = Notebook(path=path, metadata=metadata)
+    notebook = judge_cells([(f"cell {index}", _source(cell), isinstance(cell, dict) and cell.get("cell_type") == "code")
+                            for index, cell in enumerate(raw_cells, start=1)], path)
+    notebook.metadata = document.get("metadata") if isinstance(document.get("metadata"), dict) else {}
+    return notebook
+
+
+def judge_cells(cells, path: Path = Path("<kernel>")) -> Notebook:
+    """What grading keeps of ``cells``, judged together: each assignment against the names that all
+    the cells import, define and assign (rule 3), as ``read_notebook`` judges a notebook's cells.
+
+    ``check()`` judges a kernel's input history with it, so its notes come from grading's own decision.
+
+    Args:
+        cells: ``(label, source, is code)`` in notebook order; a syntax error is a problem only in code.
+        path: what the cells were read from.
+    """
+    notebook = Notebook(path=path)
     parsed, context = [], _Context()
-    for index, cell in enumerate(raw_cells, start=1):
-        source = _source(cell)
+    for label, source, code in cells:
         if not source.strip():
             continue
-        label = f"cell {index}"
-        code = isinstance(cell, dict) and cell.get("cell_type") == "code"
         tree, lines = _parse(source, label, notebook.problems if code else None)
         if tree is not None:
             parsed.append((label, tree, lines))
@@ -260,7 +273,7 @@ def _select(tree, lines, label, context: _Context, skipped: dict,
             for name in (node.name,) if isinstance(node, _DEFINITIONS) else ():
                 skipped.pop(name, None)
             continue
-        names = set().union(*(_names(target) for target in _targets(node))) if _targets(node) else set()
+        names = _bound(node)
         reason = why_not_run(node, context) if isinstance(node, _ASSIGNMENTS) else "it is not an assignment"
         if reason is None:
             uses = sorted({child.id for child in _evaluated(node) if isinstance(child, ast.Name)
@@ -278,6 +291,20 @@ def _select(tree, lines, label, context: _Context, skipped: dict,
         for name in names:
             skipped[name] = f"{label}, line {first} `{shown}`: {reason}"
     return kept
+
+
+def _bound(node) -> set:
+    """The names a top-level statement binds, in the blocks it runs too (a loop's body, a ``try``'s
+    imports, a ``def`` under an ``if``): all of them are missing where grading leaves it out."""
+    names = set()
+    for statement in _top_level([node]):
+        if isinstance(statement, _DEFINITIONS):
+            names.add(statement.name)
+        elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in statement.names)
+        else:
+            names.update(*(_names(target) for target in _targets(statement)))
+    return names
 
 
 def why_not_run(node, context: _Context) -> str | None:
