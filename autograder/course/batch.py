@@ -42,6 +42,7 @@ from pathlib import Path
 from dlcourse.autograder.course.choice import choose
 from dlcourse.autograder.course.discovery import Submission, UnreadableError, discover, survey  # noqa: F401 - API
 from dlcourse.autograder.course.feedback import feedback_html
+from dlcourse.autograder.course.export import neutralise, unreadable_reason
 from dlcourse.autograder.course.records import file_digest, not_graded_record, to_record
 from dlcourse.autograder.engine.atomic import write_atomically
 
@@ -499,6 +500,8 @@ def gradebook_csv(records: list[dict], students: list[str] | None = None,
             elif record is not None and record.get("status") == NOT_GRADED:
                 notes.setdefault(student, []).append(f"{record['submission']}: {record['error']}")
                 record = None
+            elif record is not None and (unreadable := unreadable_reason(record)):
+                notes.setdefault(student, []).append(f"{record['submission']}: scored 0: {unreadable}")
             if candidates and record is None:
                 complete = False
                 row += [NOT_GRADED] + [""] * len(units[assignment])
@@ -507,7 +510,8 @@ def gradebook_csv(records: list[dict], students: list[str] | None = None,
             subtotal = _score(record) if record else 0.0
             total += subtotal
             row += [f"{subtotal:g}"] + [f"{scores.get(unit, 0.0):g}" for unit in units[assignment]]
-        writer.writerow([student, f"{total:g}" if complete else NOT_GRADED, *row, "; ".join(notes.get(student, []))])
+        writer.writerow([neutralise(student), f"{total:g}" if complete else NOT_GRADED, *row,
+                         neutralise("; ".join(notes.get(student, [])))])
     return buffer.getvalue()
 
 
