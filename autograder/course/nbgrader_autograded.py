@@ -20,6 +20,9 @@ Order matters: late penalties are computed from the notebook's score, so after t
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import nbformat
 from nbgrader import utils
@@ -27,6 +30,8 @@ from nbgrader.api import Gradebook
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, NbGraderPreprocessor, SaveAutoGrades
 from traitlets import List
+
+from dlcourse.autograder.course.nbgrader_config import course_on_path
 
 CHECK_PREFIX = "check_"
 
@@ -232,9 +237,34 @@ def autograde_student(course, assignment: str, student: str, records: dict, unch
         restore.OverwriteCells.add_missing_cells = True  # a deleted check cell comes back with its message
         converter.update_config(restore)
     previous = os.getcwd()
+    kept = _set_aside(course.autograded_folder(student, assignment))
     try:
-        converter.start()
+        with course_on_path(course.root):
+            converter.start()
+    except BaseException:
+        _put_back(kept, course.autograded_folder(student, assignment))  # the database still points to it
+        raise
     finally:
         os.chdir(previous)
         coursedir.student_id = "*"
+    if kept is not None:
+        shutil.rmtree(kept.parent, ignore_errors=True)
     return notes
+
+
+def _set_aside(folder: Path) -> Path | None:
+    """A copy of the student's last ``autograded/`` folder, which nbgrader removes when autograding fails."""
+    if not folder.is_dir():
+        return None
+    copy = Path(tempfile.mkdtemp(prefix="dlcourse-autograded-")) / "kept"
+    shutil.copytree(folder, copy, symlinks=True)
+    return copy
+
+
+def _put_back(kept: Path | None, folder: Path) -> None:
+    if kept is None:
+        return
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(kept), str(folder))
+    shutil.rmtree(kept.parent, ignore_errors=True)

@@ -87,6 +87,19 @@ def working_directory(path: Path):
         os.chdir(previous)
 
 
+@contextlib.contextmanager
+def course_on_path(folder: Path):
+    """The course folder first on ``sys.path`` within the block, as nbgrader's apps put it for their whole run:
+    a course-local plugin (``c.AssignLatePenalties.plugin_class = 'latesubmission.SubMarks'``, the file beside
+    ``nbgrader_config.py``) imports as nbgrader documents it."""
+    saved = list(sys.path)
+    sys.path.insert(0, str(folder))
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
+
+
 def load_course(folder: Path, assignment: str) -> Course:
     """Read ``folder``'s nbgrader configuration and check that ``assignment`` can be graded there.
 

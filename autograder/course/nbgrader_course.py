@@ -163,11 +163,8 @@ def _finish(course: Course, assignment: str, item: Plan, out: Path, records: dic
 
             row.notes += autograde_student(course, assignment, item.student, own, unchanged)
         except NbGraderException:
-            said = [line.split(": ", 1)[1] for line in course.messages[logged:]
-                    if line.startswith("ERROR") and "Traceback" not in line and "error processing" not in line
-                    and "see the" not in line.lower()]
             row.status = "not graded"
-            row.notes.append("nbgrader: " + (said[0].splitlines()[0] if said else "autograde failed"))
+            row.notes.append("nbgrader: " + _nbgrader_error(course.messages[logged:]))
             return row
         row.status = "graded" if item.previous is None else "regraded"
         _write_state(out, item)
@@ -178,6 +175,18 @@ def _finish(course: Course, assignment: str, item: Plan, out: Path, records: dic
             _write_feedback(course, assignment, item.student, own)
     _read_scores(course, assignment, row)
     return row
+
+
+def _nbgrader_error(messages: list[str]) -> str:
+    """nbgrader's reason in one line: the error line of a traceback it logged (a plugin that raised, say),
+    else its first error message that is not a pointer to the traceback."""
+    for message in messages:
+        if message.startswith("ERROR") and "Traceback (most recent call last)" in message:
+            lines = [line.strip() for line in message.splitlines() if line.strip()]
+            return lines[-1]
+    said = [line.split(": ", 1)[1] for line in messages if line.startswith("ERROR") and "error processing" not in line
+            and "see the" not in line.lower()]
+    return said[0].splitlines()[0] if said else "autograde failed"
 
 
 def _score_unreadable(course: Course, assignment: str, item: Plan) -> None:

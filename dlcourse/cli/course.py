@@ -169,6 +169,11 @@ def _run_gradebook(args) -> int:
             return fail(f"Expected a course folder dlcourse can write in. Received {type(error).__name__}: "
                         f"{error.strerror or error} {error.filename or ''}")
     print_rows(rows, assignment, console)
+    missed = [row.student for row in rows if row.status == "not graded"]
+    if missed:
+        console.print(f"not graded: {', '.join(missed)} (see the notes above); exit status 1", markup=False,
+                      highlight=False, soft_wrap=True)
+        return 1
     return 0
 
 
