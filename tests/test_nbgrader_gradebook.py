@@ -149,7 +149,8 @@ def course(tmp_path_factory):
 
 def test_gradebook_runs_and_summarises_every_student(course):
     graded = course["graded"]
-    assert graded.returncode == 0, graded.stdout + graded.stderr
+    assert graded.returncode == 1, graded.stdout + graded.stderr  # hal and jon could not be graded
+    assert "not graded: hal, jon (see the notes above); exit status 1" in graded.stdout
     out = graded.stdout
     assert "Traceback" not in out + graded.stderr
     for student in (*ON_TIME, LATE):
@@ -283,7 +284,7 @@ def test_formgrader_lists_submissions_as_autograded_and_offers_the_written_answe
 
 def test_rerun_without_changes_regrades_nobody(course):
     again = gradebook_cli(course["root"], NAME)
-    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.returncode == 1 and "not graded: hal, jon" in again.stdout, again.stdout + again.stderr
     lines = {line.split()[1]: line for line in again.stdout.splitlines() if line.startswith("│")}
     for student in ("ada", "ben", "cat", "dan", "eve", "fay", "gus", "ivy"):
         assert "up to date" in lines[student], lines[student]
