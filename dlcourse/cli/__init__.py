@@ -10,10 +10,10 @@ import argparse
 import sys
 
 from dlcourse import __version__
-from dlcourse.cli import course, doctor, export, grading, secret
+from dlcourse.cli import course, doctor, export, grading, secret, similarity
 
 COMMANDS = (grading.grade, grading.check, grading.warm, course.grade_batch, course.gradebook, course.gradescope,
-            course.release, export.export, secret.secret, doctor.doctor)
+            course.release, export.export, similarity.similarity, secret.secret, doctor.doctor)
 
 
 def main(argv: list[str] | None = None) -> int:
