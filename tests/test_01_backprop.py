@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from dlcourse.autograder.cases.backprop import ASSIGNMENT
+from dlcourse.autograder.engine.runner import CaseRunner, in_process
 from conftest import TEST_SECRET, solution_namespace
 from dlcourse.gradcheck import central_difference, relative_error
 from dlcourse.references import backprop as ref
@@ -101,3 +102,49 @@ def test_the_numpy_mlp_forward_pass_is_the_keras_models():
     model, weights = ref._mlp(params, x.shape[1])
     keras_logits, _ = model.stateless_call(weights, [], x)
     np.testing.assert_allclose(ref.mlp_logits(params, x), np.asarray(keras_logits), rtol=1e-12, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- mistakes named (issue 26)
+
+def _public_messages(namespace, unit, source):
+    """``unit``'s public verdicts, run as ``check()`` runs them, on the solution with ``source`` executed over it."""
+    changed = dict(namespace)
+    exec(compile(source, "cell 99", "exec"), changed)  # the test's own wrong answers
+    runner = CaseRunner(in_process(changed), lambda case, inputs: case.reference(**inputs))
+    return [runner.verdict(case) for case in ASSIGNMENT.public_cases() if case.unit == unit]
+
+
+WRONG = [
+    ("softmax_crossentropy", "import numpy as np\ndef softmax_crossentropy(logits, labels):\n    n = logits.shape[0]\n"
+     "    shifted = logits - logits.max(axis=0, keepdims=True)\n"
+     "    probs = np.exp(shifted) / np.exp(shifted).sum(axis=0, keepdims=True)\n"
+     "    loss = -np.log(probs[np.arange(n), labels]).mean()\n    dlogits = probs.copy()\n"
+     "    dlogits[np.arange(n), labels] -= 1\n    return loss, dlogits / n\n",
+     "the softmax is normalised along axis 0"),
+    ("binary_crossentropy", "import numpy as np\ndef binary_crossentropy(logits, y):\n    y = 1 - y\n"
+     "    loss = np.mean(np.maximum(logits, 0) - logits * y + np.log1p(np.exp(-np.abs(logits))))\n"
+     "    return loss, (1 / (1 + np.exp(-logits)) - y) / len(y)\n", "y and 1 - y are swapped: the loss"),
+    ("binary_crossentropy", "import numpy as np\ndef binary_crossentropy(logits, y):\n    p = 1 / (1 + np.exp(-logits))\n"
+     "    loss = -np.mean((1 - y) * np.log(p) + y * np.log(1 - p))\n    return loss, (p - y) / len(y)\n",
+     "y and 1 - y are swapped in the loss (the gradient is right)"),
+    ("dense_backward", "def dense_backward(dout, cache):\n    x, w = cache\n"
+     "    return dout @ w.T, x.T @ dout / x.shape[0], dout.sum(axis=0)\n", "dw is divided by the batch size N"),
+    ("sigmoid_backward", "def sigmoid_backward(dout, cache):\n    return cache * (1 - cache)\n", "dout is not multiplied"),
+    ("sigmoid_backward", "import numpy as np\ndef sigmoid_backward(dout, cache):\n    s = 1 / (1 + np.exp(-cache))\n"
+     "    return dout * s * (1 - s)\n", "sigmoid was applied to the cached output again"),
+    ("relu_backward", "def relu_backward(dout, cache):\n    return (cache > 0).astype(float)\n", "dout is not multiplied"),
+    ("tanh_backward", "def tanh_backward(dout, cache):\n    return 1 - cache ** 2\n", "dout is not multiplied"),
+    ("tanh_backward", "import numpy as np\ndef tanh_backward(dout, cache):\n    return dout * (1 - np.tanh(cache) ** 2)\n",
+     "tanh applied again"),
+]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # log(0) in the wrong losses at logits of +-100
+@pytest.mark.parametrize("unit, source, mistake", WRONG, ids=[f"{unit}: {name}" for unit, _, name in WRONG])
+def test_more_known_mistakes_are_named(unit, source, mistake):
+    """Each wrong unit fails its public cases, and every failure that names a mistake names this one."""
+    failing = [v.message for v in _public_messages(solution_namespace("01_backprop"), unit, source) if not v.passed]
+    assert failing, f"{unit} should have failed"
+    assert any(f"This matches a known mistake: {mistake}" in message for message in failing), failing
+    assert all(mistake in message for message in failing if "known mistake" in message), failing
+

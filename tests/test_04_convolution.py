@@ -10,6 +10,7 @@ import pytest
 from dlcourse.autograder.cases import convolution as cases
 from dlcourse.autograder.engine.case import Assignment
 from dlcourse.autograder.engine.compare import judge
+from dlcourse.autograder.engine.runner import CaseRunner, in_process
 from conftest import SOLUTIONS, TEST_SECRET, code_cell, solution_namespace, write_variant
 from dlcourse.references import conv_numpy
 from dlcourse.references import convolution as ref
@@ -283,6 +284,81 @@ def test_geometry_mistakes_are_named(mistake, case_name, wrong):
     assert _verdict(case, inputs, tf_geometry(*inputs.values())).passed
     verdict = _verdict(case, inputs, wrong)
     assert not verdict.passed and mistake in verdict.message, verdict.message
+
+
+# ----------------------------------------------------------------------------- mistakes in student code (issue 26)
+
+NAIVE_BACKWARD = '''
+import numpy as np
+def conv2d_backward(dout, cache):
+    x, w, (sh, sw), padding = cache
+    _, height, width, _ = x.shape
+    kh, kw, _, _ = w.shape
+    out_h, top, bottom = conv_geometry(height, kh, sh, padding)
+    out_w, left, right = conv_geometry(width, kw, sw, padding)
+    xp = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+    n, filters = x.shape[0], w.shape[3]
+    w_matrix = W_MATRIX
+    dxp = np.zeros_like(xp)
+    dw_matrix = np.zeros((kh * kw * w.shape[2], filters))
+    for i in range(out_h):
+        for j in range(out_w):
+            rows, cols = slice(i * sh, i * sh + kh), slice(j * sw, j * sw + kw)
+            g = dout[:, i, j, :]
+            dxp[:, rows, cols, :] DX_OP (g @ w_matrix.T).reshape(n, kh, kw, -1)
+            dw_matrix DW_OP xp[:, rows, cols, :].reshape(n, -1).T @ g
+    return dxp[:, top:top + height, left:left + width, :], DW, dout.sum(axis=(0, 1, 2))
+'''
+
+
+def _naive_backward(dx_op="+=", dw_op="+=", w_matrix="w.reshape(-1, filters)", dw="dw_matrix.reshape(w.shape)"):
+    """A student's loop over output positions, with one of its pieces written wrong."""
+    return (NAIVE_BACKWARD.replace("W_MATRIX", w_matrix).replace("DX_OP", dx_op).replace("DW_OP", dw_op)
+            .replace("DW", dw))
+
+
+SWAPPED_FORWARD = '''
+import numpy as np
+def conv2d_forward(x, w, b, strides=1, padding="valid"):
+    sh, sw = as_pair(strides, "strides")
+    n, height, width, _ = x.shape
+    kh, kw, _, filters = w.shape
+    out_h, top, bottom = conv_geometry(height, kh, sh, padding)
+    out_w, left, right = conv_geometry(width, kw, sw, padding)
+    xp = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+    w_matrix = w.transpose(1, 0, 2, 3).reshape(-1, filters)
+    out = np.empty((n, out_h, out_w, filters))
+    for i in range(out_h):
+        for j in range(out_w):
+            out[:, i, j, :] = xp[:, i * sh:i * sh + kh, j * sw:j * sw + kw, :].reshape(n, -1) @ w_matrix + b
+    return out, (x, w, (sh, sw), padding)
+'''
+
+STUDENT_MISTAKES = [
+    ("conv2d_backward", _naive_backward(dx_op="="), "dx: `=` instead of `+=`"),
+    ("conv2d_backward", _naive_backward(dw_op="="), "dw: `=` instead of `+=`"),
+    ("conv2d_backward", _naive_backward(dx_op="=", dw_op="="), "dx and dw both use `=` instead of `+=`"),
+    ("conv2d_backward", _naive_backward(w_matrix="w[::-1, ::-1].reshape(-1, filters)"),
+     "dx was computed with the kernel flipped"),
+    ("conv2d_forward", SWAPPED_FORWARD, "the kernel's axes kh and kw are swapped"),
+    ("conv2d_backward", _naive_backward(w_matrix="w.transpose(1, 0, 2, 3).reshape(-1, filters)",
+                                        dw="dw_matrix.reshape(kw, kh, w.shape[2], filters).transpose(1, 0, 2, 3)"),
+     "the kernel's axes kh and kw are swapped"),
+]
+
+
+@pytest.mark.parametrize("unit, source, mistake", STUDENT_MISTAKES,
+                         ids=[f"{unit}: {name}" for unit, _, name in STUDENT_MISTAKES])
+def test_mistakes_in_student_loops_are_named(solution, unit, source, mistake):
+    """The wrong loop, run as ``check()`` runs it, fails and is named on a public case; every case that names
+    a mistake names this one (a dx-only `=` is not called a dx-and-dw one)."""
+    changed = dict(solution)
+    exec(compile(source, "cell 99", "exec"), changed)  # the test's own wrong answers
+    runner = CaseRunner(in_process(changed), lambda case, inputs: case.reference(**inputs))
+    verdicts = [runner.verdict(case) for case in ASSIGNMENT.public_cases() if case.unit == unit]
+    failing = [verdict.message for verdict in verdicts if not verdict.passed]
+    assert any(f"This matches a known mistake: {mistake}" in message for message in failing), failing
+    assert all(mistake in message for message in failing if "known mistake" in message), failing
 
 
 # ----------------------------------------------------------------------------- the speed check

@@ -205,6 +205,33 @@ def test_per_tensor_clipping_and_nan_rules_are_named(sol):
     assert not verdict.passed and "NaN" in verdict.message
 
 
+
+def test_tanh_derivative_at_the_previous_state_is_named(sol):
+    """An index off by one among the stored states: tanh' taken at h_{t-1} instead of h_t."""
+    def rnn_backward(dh, cache):
+        xt, wx, wh, hs = cache
+        steps, n, d = xt.shape
+        da, carry = np.empty((steps, n, wh.shape[0])), np.zeros((n, wh.shape[0]))
+        for t in range(steps - 1, -1, -1):
+            da[t] = (dh[:, t] + carry) * (1.0 - hs[t] ** 2)  # hs[t] is h_{t-1}; h_t is hs[t + 1]
+            carry = da[t] @ wh.T
+        flat = da.reshape(-1, wh.shape[0])
+        return ((flat @ wx.T).reshape(steps, n, d).transpose(1, 0, 2), carry, xt.reshape(-1, d).T @ flat,
+                hs[:-1].reshape(-1, wh.shape[0]).T @ flat, flat.sum(axis=0))
+
+    def rnn_step_backward(dh_next, cache):
+        x, h_prev, wx, wh, h_next = cache
+        da = dh_next * (1.0 - h_prev ** 2)
+        return da @ wx.T, da @ wh.T, x.T @ da, h_prev.T @ da, da.sum(axis=0)
+
+    for unit, case_name, wrong in (("rnn_backward", "T=6, batch of 2, 3 -> 4", rnn_backward),
+                                   ("rnn_step_backward", "batch of 4, 3 -> 5", rnn_step_backward)):
+        verdict = _verdict(unit, case_name, _with(sol, **{unit: wrong}))
+        assert not verdict.passed
+        assert "known mistake: tanh's derivative was taken at the state the step started from" in verdict.message, \
+            verdict.message
+
+
 def test_solution_passes_every_public_case_in_process(sol):
     for case in ASSIGNMENTS[NAME].public_cases():
         verdict = _verdict(case.unit, case.name, sol)
@@ -238,3 +265,23 @@ def test_clipping_tames_the_exploding_training_run():
     clipped, norms, _ = namespace["train_predictor"](1.0, iterations=300)
     assert len(unclipped) < 60 and not unclipped[-1] < 1e3
     assert len(clipped) == 300 and clipped[-20:].mean() < 0.05 and norms.max() > 1.0
+
+
+def test_a_clip_that_accepts_a_zero_threshold_fails_its_public_case():
+    """The "raises" driver: the unit must raise ValueError naming clip_norm; returning anything fails."""
+    (case,) = [c for c in ASSIGNMENTS[NAME].cases if c.driver == "raises"]
+    assert not case.hidden and case.points == 0.5
+    inputs = case.make_inputs(None)
+    solution = solution_namespace("07_rnn_bptt")
+    lenient = dict(solution)
+    exec(compile("def clip_by_global_norm(grads, clip_norm):\n    return grads, 0.0\n", "cell 99", "exec"), lenient)
+    vague = dict(solution)
+    exec(compile("def clip_by_global_norm(grads, clip_norm):\n    raise ValueError('bad')\n", "cell 99", "exec"), vague)
+    verdicts = []
+    for namespace in (solution, lenient, vague):
+        request = wire.decode(wire.encode(case.request(inputs)))
+        reply = wire.decode(wire.encode(worker.run_case(namespace, request)))
+        verdicts.append(judge(case, inputs, lambda: case.reference(**inputs), reply))
+    assert verdicts[0].passed, verdicts[0].message
+    assert not verdicts[1].passed and "was accepted" in verdicts[1].message
+    assert not verdicts[2].passed and "names clip_norm" in verdicts[2].message

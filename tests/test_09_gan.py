@@ -146,6 +146,30 @@ def test_loss_mistakes_are_named(solution, run, source, unit, named):
     assert "known mistake" in verdict.message and named in verdict.message, verdict.message
 
 
+
+@pytest.mark.parametrize("source, unit, kind", [
+    ("def generator_loss(logits_fake):\n"
+     "    bce = keras.losses.BinaryCrossentropy(from_logits=True)\n"
+     "    return float(bce(keras.ops.ones_like(logits_fake), logits_fake))", "generator_loss", "Python float"),
+    ("def discriminator_loss(logits_real, logits_fake):\n"
+     "    bce = keras.losses.BinaryCrossentropy(from_logits=True)\n"
+     "    return float(bce(keras.ops.ones_like(logits_real), logits_real)) + float(\n"
+     "        bce(keras.ops.zeros_like(logits_fake), logits_fake))", "discriminator_loss", "Python float"),
+    ("def generator_loss(logits_fake):\n"
+     "    z = np.asarray(logits_fake, np.float64)\n"
+     "    return np.mean(np.maximum(z, 0) - z + np.log1p(np.exp(-np.abs(z))))", "generator_loss", "NumPy float64"),
+])
+def test_a_loss_returned_as_a_number_fails_a_public_case(solution, run, source, unit, kind):
+    """Right value, wrong type: it passes the value cases, and one public case tells it to return a tensor
+    (train_step's GradientTape cannot differentiate a Python or NumPy number)."""
+    wrong = variant(solution, source)
+    assert run(wrong, case_named(unit, MODERATE[unit])).passed
+    verdict = run(wrong, case_named(unit, "returns a tensor"))
+    assert not verdict.passed and f"returned a {kind}" in verdict.message, verdict.message
+    assert "return the loss as a tensor" in verdict.message and "keras.ops" in verdict.message
+    assert run(solution, case_named(unit, "returns a tensor")).passed
+
+
 # ----------------------------------------------------------------------------- the networks
 
 def test_solution_builders_pass_hidden_cases_for_several_secrets(solution, run):

@@ -14,7 +14,7 @@ from dlcourse.autograder.engine.session import Failure, WorkerSession
 from conftest import TEST_SECRET, require_bwrap, solution_namespace
 from dlcourse.references import cnn_architectures as cnn, model_spec
 
-NUMPY_DRIVERS = {"call", "forward_backward", "numerical_gradient", "steps", "rng_probe"}
+NUMPY_DRIVERS = {"call", "forward_backward", "numerical_gradient", "steps", "rng_probe", "raises"}
 KERAS_DRIVERS = {"keras_model", "keras_call", "keras_fit", "gan_step", "gan_train"}
 
 

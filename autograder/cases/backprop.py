@@ -40,6 +40,9 @@ def _random_dense(backward):
 FORGOT_BIAS = Mistake("the bias `b` is not added", lambda i, e: {"out": i["x"] @ i["w"]})
 DB_MEAN = Mistake("db averages over the batch; it is the sum over the batch",
                   lambda i, e: {"db": i["dout"].mean(axis=0)})
+DW_MEAN = Mistake("dw is divided by the batch size N; dw = x^T dout is already the sum over the batch (any 1/N "
+                  "belongs to the loss, and reaches dw through dout)", lambda i, e: {"dw": e["dw"] / len(i["x"])})
+DENSE_BACK_MISTAKES = (DB_MEAN, DW_MEAN)
 
 DENSE = [
     Case("dense_forward", "batch of 4, 5 -> 3", _dense_inputs(4, 5, 3), ref.dense_forward, ("out", "cache"),
@@ -48,10 +51,10 @@ DENSE = [
          mistakes=(FORGOT_BIAS,)),
     Case("dense_forward", "random shape", _random_dense(False), ref.dense_forward, ("out", "cache"), hidden=True),
     Case("dense_backward", "batch of 4, 5 -> 3", _dense_inputs(4, 5, 3, True), ref.dense_backward,
-         ("dx", "dw", "db"), driver="forward_backward", forward="dense_forward", mistakes=(DB_MEAN,),
+         ("dx", "dw", "db"), driver="forward_backward", forward="dense_forward", mistakes=DENSE_BACK_MISTAKES,
          hint="dx = dout w^T, dw = x^T dout, db sums dout over the batch"),
     Case("dense_backward", "one example, 7 -> 2", _dense_inputs(1, 7, 2, True), ref.dense_backward,
-         ("dx", "dw", "db"), driver="forward_backward", forward="dense_forward", mistakes=(DB_MEAN,)),
+         ("dx", "dw", "db"), driver="forward_backward", forward="dense_forward", mistakes=DENSE_BACK_MISTAKES),
     Case("dense_backward", "random shape", _random_dense(True), ref.dense_backward, ("dx", "dw", "db"),
          driver="forward_backward", forward="dense_forward", hidden=True, points=2.0),
 ]
@@ -93,16 +96,38 @@ def _activation_cases(activation, units, special, mistakes=(), hint=""):
     ]
 
 
+def _forgot_dout(derivative):
+    """The local derivative returned alone: ``derivative(x)`` without the upstream ``dout``."""
+    return Mistake("dout is not multiplied in: the backward pass returns dout times the local derivative "
+                   "(chain rule), not the derivative alone", lambda i, e: {"dx": derivative(i["x"])})
+
+
+def _sigmoid(x):
+    return np.exp(-np.logaddexp(0.0, -x))
+
+
+def _tanh_derivative(x):
+    return 1 - np.tanh(x) ** 2
+
+
 ACTIVATIONS = (
     _activation_cases("sigmoid", ("sigmoid_forward", "sigmoid_backward"), (0.0, 40.0, -40.0, 700.0, -700.0), mistakes=(
         Mistake("the derivative was taken at x instead of at sigmoid(x): use s (1 - s) with s = sigmoid(x)",
-                lambda i, e: {"dx": i["dout"] * i["x"] * (1 - i["x"])}),))
+                lambda i, e: {"dx": i["dout"] * i["x"] * (1 - i["x"])}),
+        Mistake("sigmoid was applied to the cached output again: the cache already holds s = sigmoid(x), so the "
+                "derivative is s (1 - s), not sigmoid(s) (1 - sigmoid(s))",
+                lambda i, e: {"dx": i["dout"] * _sigmoid(_sigmoid(i["x"])) * (1 - _sigmoid(_sigmoid(i["x"])))}),
+        _forgot_dout(lambda x: _sigmoid(x) * (1 - _sigmoid(x)))))
     + _activation_cases("relu", ("relu_forward", "relu_backward"), (0.0, 0.0, -0.0, 5.0, -5.0), mistakes=(
         Mistake("x == 0 counted as active; Keras's ReLU has gradient 0 at 0 (use x > 0)",
-                lambda i, e: {"dx": i["dout"] * (i["x"] >= 0)}),))
+                lambda i, e: {"dx": i["dout"] * (i["x"] >= 0)}),
+        _forgot_dout(lambda x: (x > 0).astype(np.float64))))
     + _activation_cases("tanh", ("tanh_forward", "tanh_backward"), (0.0, 30.0, -30.0), mistakes=(
         Mistake("1 - x**2 was used; the derivative is 1 - tanh(x)**2",
-                lambda i, e: {"dx": i["dout"] * (1 - i["x"] ** 2)}),))
+                lambda i, e: {"dx": i["dout"] * (1 - i["x"] ** 2)}),
+        Mistake("tanh applied again: the cache already holds t = tanh(x), so the derivative is 1 - t**2, "
+                "not 1 - tanh(t)**2", lambda i, e: {"dx": i["dout"] * _tanh_derivative(np.tanh(i["x"]))}),
+        _forgot_dout(_tanh_derivative)))
 )
 
 
@@ -136,14 +161,30 @@ def _log_of_p_plus_eps(eps):
 
 LOG_P_PLUS_EPS = tuple(_log_of_p_plus_eps(eps) for eps in (1e-7, 1e-8, 1e-12, 1e-15))
 
+
+def _bce_with_labels(logits, y):
+    """The stable mean binary cross-entropy and its gradient, for labels ``y`` (the reference's formulas)."""
+    loss = np.mean(np.maximum(logits, 0) - logits * y + np.log1p(np.exp(-np.abs(logits))))
+    return {"loss": loss, "dlogits": (_sigmoid(logits) - y) / len(logits)}
+
+
+BCE_SWAPPED = (
+    Mistake("y and 1 - y are swapped: the loss is -mean(y log p + (1 - y) log(1 - p)) with p = sigmoid(z), "
+            "so label 1 is rewarded for a large logit z; the gradient is then (p - y) / N",
+            lambda i, e: _bce_with_labels(i["logits"], 1 - i["y"])),
+    Mistake("y and 1 - y are swapped in the loss (the gradient is right): the loss is "
+            "-mean(y log p + (1 - y) log(1 - p)) with p = sigmoid(z)",
+            lambda i, e: {"loss": _bce_with_labels(i["logits"], 1 - i["y"])["loss"]}),
+)
+
 BCE_HINT = ("use the stable form max(z, 0) - z y + log(1 + exp(-|z|)); its gradient is "
             "(sigmoid(z) - y) / N")
 
 LOSSES = [
     Case("binary_crossentropy", "8 moderate logits", _bce_inputs(8, 2.0), ref.binary_crossentropy,
-         ("loss", "dlogits"), mistakes=(_per_example_mistake("dlogits"),), hint=BCE_HINT),
+         ("loss", "dlogits"), mistakes=(_per_example_mistake("dlogits"),) + BCE_SWAPPED, hint=BCE_HINT),
     Case("binary_crossentropy", "logits of +-100", _bce_inputs(6, 2.0, (100.0, -100.0, 100.0, -100.0)),
-         ref.binary_crossentropy, ("loss", "dlogits"), hint=BCE_HINT, mistakes=LOG_P_PLUS_EPS),
+         ref.binary_crossentropy, ("loss", "dlogits"), hint=BCE_HINT, mistakes=LOG_P_PLUS_EPS + BCE_SWAPPED),
     Case("binary_crossentropy", "random batch", _random_bce, ref.binary_crossentropy, ("loss", "dlogits"),
          hidden=True),
 ]
@@ -159,13 +200,31 @@ def _random_sce(rng):
     return _sce_inputs(int(rng.integers(2, 30)), int(rng.integers(2, 12)), 3.0)(rng)
 
 
-SCE_HINT = "subtract each row's maximum before exponentiating; the gradient is (softmax - onehot) / N"
+def _softmax_over_batch(inputs, expected):
+    """Softmax normalised along axis 0 (over the batch, for each class) instead of along each row."""
+    logits, labels = inputs["logits"], inputs["labels"]
+    n = len(logits)
+    shifted = logits - logits.max(axis=0, keepdims=True)
+    probs = np.exp(shifted) / np.exp(shifted).sum(axis=0, keepdims=True)
+    with np.errstate(divide="ignore"):
+        loss = -np.log(probs[np.arange(n), labels]).mean()
+    dlogits = probs.copy()
+    dlogits[np.arange(n), labels] -= 1
+    return {"loss": loss, "dlogits": dlogits / n}
+
+
+SCE_MISTAKES = (
+    Mistake("the softmax is normalised along axis 0 (over the batch); each example's probabilities are its own "
+            "row: take the max and the sum along axis=1 (over the classes), with keepdims=True", _softmax_over_batch),
+)
+SCE_HINT = ("the softmax runs along each row (axis=1, over the classes): subtract each row's maximum before "
+            "exponentiating and divide by each row's sum; the gradient is (softmax - onehot) / N")
 
 LOSSES += [
     Case("softmax_crossentropy", "6 examples, 4 classes", _sce_inputs(6, 4, 2.0), ref.softmax_crossentropy,
-         ("loss", "dlogits"), mistakes=(_per_example_mistake("dlogits"),), hint=SCE_HINT),
+         ("loss", "dlogits"), mistakes=(_per_example_mistake("dlogits"),) + SCE_MISTAKES, hint=SCE_HINT),
     Case("softmax_crossentropy", "logits near 1000", _sce_inputs(5, 3, 50.0, 1000.0), ref.softmax_crossentropy,
-         ("loss", "dlogits"), hint=SCE_HINT),
+         ("loss", "dlogits"), mistakes=SCE_MISTAKES, hint=SCE_HINT),
     Case("softmax_crossentropy", "random batch", _random_sce, ref.softmax_crossentropy, ("loss", "dlogits"),
          hidden=True),
 ]

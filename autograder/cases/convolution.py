@@ -78,6 +78,34 @@ def _random_conv(backward):
 
 # ----------------------------------------------------------------------------- mistakes
 
+def _axes_swapped(w):
+    """The kernel a unit uses when it reads ``w`` as (kw, kh, C, F): ``w.transpose(1, 0, 2, 3)`` laid out again
+    as (kh, kw, C, F), which for a square kernel is the kernel transposed in space."""
+    return w.transpose(1, 0, 2, 3).reshape(w.shape)
+
+
+def _overwritten(i, dx=True, dw=True):
+    """The naive backward loop (over output positions i, then j; all images and filters at once) with `=` where
+    it needs `+=`: for dx each input position keeps only the last window covering it, dw only the last window."""
+    x, w, dout = i["x"], i["w"], i["dout"]
+    (sh, sw), (kh, kw) = pair(i["strides"]), w.shape[:2]
+    (top, bottom), (left, right) = _pads(i, lambda n, k, s: pads(n, k, s, i["padding"]))
+    xp = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+    dxp, dw_last = np.zeros_like(xp), None
+    for r in range(dout.shape[1]):
+        for c in range(dout.shape[2]):
+            rows, cols, g = slice(r * sh, r * sh + kh), slice(c * sw, c * sw + kw), dout[:, r, c, :]
+            window_dx = np.einsum("nf,uvcf->nuvc", g, w)
+            dxp[:, rows, cols, :] = window_dx if dx else dxp[:, rows, cols, :] + window_dx
+            dw_last = np.einsum("nuvc,nf->uvcf", xp[:, rows, cols, :], g)
+    wrong = {}
+    if dx:
+        wrong["dx"] = dxp[:, top:top + x.shape[1], left:left + x.shape[2], :]
+    if dw:
+        wrong["dw"] = dw_last
+    return wrong
+
+
 def _forward_mistakes():
     def flipped(i, e):
         return ref.conv2d_forward(i["x"], i["w"][::-1, ::-1], i["b"], i["strides"], i["padding"])
@@ -113,6 +141,10 @@ def _forward_mistakes():
         Mistake("the output is channels-first (N, F, H, W); Keras and this course are channels-last (N, H, W, F)",
                 lambda i, e: {"out": e["out"].transpose(0, 3, 1, 2)}),
         Mistake("the bias `b` is not added", lambda i, e: {"out": e["out"] - i["b"]}),
+        Mistake("the kernel's axes kh and kw are swapped: it was read as (kw, kh, C, F); Keras kernels are "
+                "(kh, kw, C, F), w[u, v] pairs with row offset u and column offset v",
+                lambda i, e: conv_numpy.conv2d_forward(i["x"], _axes_swapped(i["w"]), i["b"], i["strides"],
+                                                       i["padding"])),
     )
 
 
@@ -127,8 +159,33 @@ def _backward_mistakes():
         grads = ref.conv2d_padded(i["x"], i["w"], i["b"], i["strides"], _pads(i, _swapped), i["dout"])
         return {"dx": grads["dx"], "dw": grads["dw"]}
 
+    def flipped_in_dx(i, e):
+        grads = conv_numpy.conv2d_backward(i["x"], i["w"][::-1, ::-1], i["b"], i["strides"], i["padding"], i["dout"])
+        return {"dx": grads["dx"]}
+
+    def axes_swapped(i, e):
+        w = i["w"]
+        grads = conv_numpy.conv2d_backward(i["x"], _axes_swapped(w), i["b"], i["strides"], i["padding"], i["dout"])
+        kh, kw, c, f = w.shape
+        return {"dx": grads["dx"], "dw": grads["dw"].reshape(kw, kh, c, f).transpose(1, 0, 2, 3)}
+
+    into_dx = ("dx: `=` instead of `+=` in the loop over output positions: windows overlap (the kernel is larger "
+               "than the stride), and each position of dx adds up the contributions of every window over it; `=` "
+               "keeps only the last")
+    into_dw = ("dw: `=` instead of `+=` in the loop over output positions: dw is the sum over every position of "
+               "window^T dout[n, i, j, :]; `=` keeps only the last window's")
     return (
         Mistake("the kernel is flipped (true convolution); Keras's Conv2D is a cross-correlation", flipped),
+        Mistake("dx was computed with the kernel flipped (dw is right): the forward pass is a cross-correlation, "
+                "so each window of dx receives dout[n, i, j, :] times w itself, w[u, v] at offset (u, v)",
+                flipped_in_dx),
+        Mistake("the kernel's axes kh and kw are swapped: it was read as (kw, kh, C, F); Keras kernels are "
+                "(kh, kw, C, F)", axes_swapped),
+        Mistake(into_dx, lambda i, e: _overwritten(i, dw=False)),
+        Mistake(into_dw, lambda i, e: _overwritten(i, dx=False)),
+        Mistake("dx and dw both use `=` instead of `+=` in the loop over output positions: each position of dx "
+                "adds up every window over it (windows overlap when the kernel is larger than the stride), and dw "
+                "is the sum over every position; `=` keeps only the last", lambda i, e: _overwritten(i)),
         Mistake("the odd extra row or column of 'same' padding went before the input; TensorFlow puts it after",
                 wrong_side),
         Mistake("db sums only over the batch; sum dout over the batch and every output position",

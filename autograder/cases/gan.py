@@ -149,16 +149,37 @@ G_MISTAKES = (
             lambda i, e: {"loss": _clipped_bce(1, i["logits_fake"])}),
 )
 
+def _judge_tensor(inputs, expected, received, timing):
+    """The loss's value, and that it came back as a tensor: a Python or NumPy number passes a value check, but
+    ``train_step`` differentiates the loss with a ``GradientTape``, which never sees such a number. (A tensor
+    comes back as an array; a NumPy float32, from ``.numpy()``, does too and cannot be told from it here.)"""
+    loss = received["loss"]
+    if type(loss) in (float, int) or isinstance(loss, np.generic):
+        kind = f"Python {type(loss).__name__}" if type(loss) in (float, int) else f"NumPy {type(loss).__name__}"
+        return False, (f"returned a {kind} ({float(loss)!r}); return the loss as a tensor, as "
+                       "keras.losses.BinaryCrossentropy(from_logits=True)(labels, logits) or keras.ops.mean(...) "
+                       "give it. float(...), .item(), .numpy() and NumPy functions take it out of Keras: train_step's "
+                       "GradientTape then has nothing to differentiate (and inside tf.function they fail)")
+    problem = compare_value("loss", expected["loss"], loss, **LOSS_TOLERANCE)
+    return problem is None, problem or ""
+
+
+# "returns a tensor" cases: half a point each, taken from the unit's first public case
 LOSSES = [
     Case("discriminator_loss", "8 real and 5 generated moderate logits", _d_inputs(8, 5, 2.0), ref.discriminator_loss,
-         ("loss",), driver="keras_call", mistakes=D_MISTAKES, hint=LOSS_HINT, timeout=30.0, **LOSS_TOLERANCE),
+         ("loss",), driver="keras_call", mistakes=D_MISTAKES, hint=LOSS_HINT, timeout=30.0, points=0.5,
+         **LOSS_TOLERANCE),
+    Case("discriminator_loss", "returns a tensor, 4 real and 7 generated", _d_inputs(4, 7, 2.0),
+         ref.discriminator_loss, ("loss",), driver="keras_call", judge=_judge_tensor, timeout=30.0, points=0.5),
     Case("discriminator_loss", "logits of +-100, 6 real and 9 generated", _d_inputs(6, 9, 2.0, EXTREMES),
          ref.discriminator_loss, ("loss",),
          driver="keras_call", mistakes=D_MISTAKES, hint=LOSS_HINT, timeout=30.0, **LOSS_TOLERANCE),
     Case("discriminator_loss", "random batch", _random_d, ref.discriminator_loss, ("loss",), driver="keras_call",
          hidden=True, timeout=30.0, **LOSS_TOLERANCE),
     Case("generator_loss", "8 moderate logits", _g_inputs(8, 2.0), ref.generator_loss, ("loss",),
-         driver="keras_call", mistakes=G_MISTAKES, hint=LOSS_HINT, timeout=30.0, **LOSS_TOLERANCE),
+         driver="keras_call", mistakes=G_MISTAKES, hint=LOSS_HINT, timeout=30.0, points=0.5, **LOSS_TOLERANCE),
+    Case("generator_loss", "returns a tensor, 5 logits", _g_inputs(5, 2.0), ref.generator_loss, ("loss",),
+         driver="keras_call", judge=_judge_tensor, timeout=30.0, points=0.5),
     Case("generator_loss", "logits of +-100", _g_inputs(6, 2.0, EXTREMES), ref.generator_loss, ("loss",),
          driver="keras_call", mistakes=G_MISTAKES, hint=LOSS_HINT, timeout=30.0, **LOSS_TOLERANCE),
     Case("generator_loss", "random batch", _random_g, ref.generator_loss, ("loss",), driver="keras_call",

@@ -36,7 +36,8 @@ def _forward(x, h0, wx, wh, b, *, recurrent=None, carry=True, bias=True):
     return np.stack(out, axis=1)
 
 
-def _backward(x, h0, wx, wh, b, dout, *, carry=True, carry_kernel=None, derivative_of_preactivation=False):
+def _backward(x, h0, wx, wh, b, dout, *, carry=True, carry_kernel=None, derivative_of_preactivation=False,
+              derivative_of_previous=False):
     """BPTT with switches for the usual mistakes; returns dx, dh0, dwx, dwh, db."""
     hs = _forward(x, h0, wx, wh, b)
     previous = np.concatenate([h0[:, None], hs[:, :-1]], axis=1)
@@ -48,6 +49,8 @@ def _backward(x, h0, wx, wh, b, dout, *, carry=True, carry_kernel=None, derivati
         if derivative_of_preactivation:
             pre = x[:, t] @ wx + previous[:, t] @ wh + b
             da = grad * (1 - pre ** 2)
+        elif derivative_of_previous:
+            da = grad * (1 - previous[:, t] ** 2)
         else:
             da = grad * (1 - hs[:, t] ** 2)
         dx[:, t] = da @ wx.T
@@ -89,6 +92,10 @@ CARRY_UNTRANSPOSED = Mistake("the gradient is carried back with wh instead of wh
                                                    _backward(*_seq(i), i["dout"], carry_kernel=i["wh"]))))
 PREACTIVATION = Mistake("tanh's derivative was taken as 1 - a**2 of the pre-activation a; it is 1 - h**2 of the "
                         "new state h = tanh(a)", _grads(derivative_of_preactivation=True))
+PREVIOUS_STATE = Mistake("tanh's derivative was taken at the state the step started from, 1 - h_prev**2 (an index "
+                         "off by one among the stored states, say); it is 1 - h**2 of the state the step produced, "
+                         "h = tanh(a)",
+                         _grads(derivative_of_previous=True))
 DB_MEAN = Mistake("db averages over the batch; it is the sum over the batch (and over time)",
                   lambda i, e: {"db": e["db"] / i["x"].shape[0]})
 
@@ -116,7 +123,7 @@ STEP_HINT = "h_next = tanh(x @ wx + h_prev @ wh + b); cache what the backward pa
 STEP_BACK_HINT = ("with da = dout * (1 - h_next**2): dx = da wx^T, dh_prev = da wh^T, dwx = x^T da, "
                   "dwh = h_prev^T da, db = sum of da over the batch")
 STEP_MISTAKES = tuple(_step(m) for m in (FORGOT_BIAS, TRANSPOSED))
-STEP_BACK_MISTAKES = tuple(_step(m) for m in (PREACTIVATION, CARRY_UNTRANSPOSED)) + (DB_MEAN,)
+STEP_BACK_MISTAKES = tuple(_step(m) for m in (PREACTIVATION, PREVIOUS_STATE, CARRY_UNTRANSPOSED)) + (DB_MEAN,)
 
 STEP = [
     Case("rnn_step_forward", "batch of 4, 3 -> 5", _step_inputs(4, 3, 5), ref.rnn_step_forward, ("h_next", "cache"),
@@ -160,7 +167,7 @@ FORWARD_HINT = "loop over time: h_t = tanh(x_t @ wx + h_{t-1} @ wh + b), startin
 BACKWARD_HINT = ("go backwards in time; at step t the state's gradient is dout[:, t] plus dh_prev from step t+1; "
                  "the weight gradients add up over all steps; dh0 is the dh_prev of the first step")
 FORWARD_MISTAKES = (FORGOT_BIAS, TRANSPOSED, NOT_CARRIED)
-BACKWARD_MISTAKES = (NO_CARRY, CARRY_UNTRANSPOSED, PREACTIVATION, DB_MEAN)
+BACKWARD_MISTAKES = (NO_CARRY, CARRY_UNTRANSPOSED, PREACTIVATION, PREVIOUS_STATE, DB_MEAN)
 GRADS = ("dx", "dh0", "dwx", "dwh", "db")
 
 SEQUENCE = [
@@ -304,13 +311,29 @@ def _clip_verdict(inputs, expected, received, hidden):
     return False, f"{problem}\nHint: {CLIP_HINT}"
 
 
+def _judge_rejects(inputs, expected, received, timing):
+    """clip_by_global_norm(grads, clip_norm <= 0) must raise ValueError naming clip_norm (the "raises" driver)."""
+    outcome = received["raised"]
+    if not isinstance(outcome, dict) or outcome.get("raised") is None:
+        return False, (f"clip_norm={inputs['clip_norm']!r} was accepted; raise ValueError when clip_norm is not "
+                       "positive (TensorFlow rejects it too), e.g. ValueError(f\"Expected clip_norm to be a positive "
+                       "number. Received clip_norm={clip_norm!r}.\")")
+    if outcome["raised"] != "ValueError" or "clip_norm" not in str(outcome.get("message", "")):
+        return False, (f"raised {outcome['raised']}: {str(outcome.get('message', ''))[:200]}; raise ValueError with a "
+                       "message that names clip_norm and the value received")
+    return True, "ValueError naming clip_norm, as expected"
+
+
 CLIP = [
     Case("clip_by_global_norm", "norm above the threshold", _clip_inputs([(3, 4), (4,), (2, 2, 2)], 1.0),
          ref.clip_by_global_norm, ("clipped", "global_norm"), judge=_judge_clip(False)),
     Case("clip_by_global_norm", "norm below the threshold", _clip_inputs([(5,), (2, 3)], 50.0, scale=0.5),
          ref.clip_by_global_norm, ("clipped", "global_norm"), judge=_judge_clip(False)),
     Case("clip_by_global_norm", "a None gradient is passed through", _clip_inputs([(3,), (2, 2), ()], 2.0, 3.0, (1,)),
-         ref.clip_by_global_norm, ("clipped", "global_norm"), judge=_judge_clip(False)),
+         ref.clip_by_global_norm, ("clipped", "global_norm"), judge=_judge_clip(False), points=0.5),
+    Case("clip_by_global_norm", "clip_norm = 0 is rejected", lambda rng: {"grads": [np.ones(3)], "clip_norm": 0.0},
+         lambda **inputs: {"raised": {"raised": "ValueError"}}, ("raised",), driver="raises", judge=_judge_rejects,
+         points=0.5),
     Case("clip_by_global_norm", "an infinite entry", _clip_inputs([(3,), (2,)], 1.0, special=(1, np.inf)),
          ref.clip_by_global_norm, ("clipped", "global_norm"), judge=_judge_clip(False)),
     Case("clip_by_global_norm", "random list", _random_clip, ref.clip_by_global_norm, ("clipped", "global_norm"),

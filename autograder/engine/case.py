@@ -42,7 +42,7 @@ class Case:
         points: what the case is worth.
         hidden: hidden cases show no inputs and no values in messages.
         driver: how the worker calls the unit: the name of a module of ``autograder/engine/drivers/``
-            ("call", "forward_backward", "numerical_gradient", "steps", "rng_probe") or of its ``keras/``
+            ("call", "forward_backward", "numerical_gradient", "steps", "rng_probe", "raises") or of its ``keras/``
             folder ("keras_model", "keras_call", "keras_fit", "gan_step", "gan_train"), which says what the request holds.
         extra: further plain-data keys for the request (``set_weights``, ``predict`` of "keras_model").
         forward: for "forward_backward", the forward unit that makes the cache.
