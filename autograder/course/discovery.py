@@ -244,11 +244,19 @@ def _what_is_there(path: Path) -> str:
     if not path.is_dir():
         return "no notebook in it"
     suffixes: dict[str, int] = {}
-    for _, _, files in os.walk(path):
+    hidden = 0
+    for directory, _, files in os.walk(path):
+        inside = Path(directory).relative_to(path).parts
         for name in files:
+            if name.startswith(".") or any(part.startswith(".") or part == "__MACOSX" for part in inside):
+                hidden += 1  # skipped as grading skips them (.ipynb_checkpoints/, .DS_Store)
+                continue
             suffix = Path(name).suffix or name
             suffixes[suffix] = suffixes.get(suffix, 0) + 1
-    if not suffixes:
+    if not suffixes and not hidden:
         return "an empty folder"
-    listed = ", ".join(f"{count} {suffix}" for suffix, count in sorted(suffixes.items()))
-    return f"no .ipynb notebook (found {listed})"
+    listed = [f"{count} {suffix}" for suffix, count in sorted(suffixes.items())]
+    listed += [f"{hidden} hidden file{'s' if hidden > 1 else ''}, skipped"] if hidden else []
+    if ".ipynb" in suffixes:
+        return f"no notebook that could be read (found {', '.join(listed)}; see the notes)"
+    return f"no .ipynb notebook (found {', '.join(listed)})"

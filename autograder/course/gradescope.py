@@ -9,6 +9,9 @@ never ``solutions/``) and the course secret for hidden cases. Students never see
 An upload is graded as exactly one notebook (``choice.choose``): the one named after the assignment,
 else the only notebook. Several candidates, none, or a notebook whose metadata names another
 assignment score 0 with a message saying so; nothing is ever summed.
+
+Written answers (nbgrader markdown grade cells) are graded by hand in nbgrader, never here: their
+points are counted in ``solutions/`` at build time and every result's output says so.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ def build(out: Path, secret: str, assignment: str, isolation: str = "auto") -> l
         raise ValueError(f"Expected isolation auto, bwrap or fallback. Received {isolation!r}.")
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in scripts(assignment, isolation).items():
+        for name, text in scripts(assignment, isolation, written_answers(assignment)[1]).items():
             _add_text(archive, name, text, executable=True)
         _add_text(archive, "secret", secret + "\n")
         for name, data in package_files().items():
@@ -46,9 +49,31 @@ def build(out: Path, secret: str, assignment: str, isolation: str = "auto") -> l
         return archive.namelist()
 
 
-def scripts(assignment: str, isolation: str) -> dict[str, str]:
+def scripts(assignment: str, isolation: str, written_points: float = 0.0) -> dict[str, str]:
     """``setup.sh`` and ``run_autograder`` for ``assignment``, from ``templates/`` (checked by shellcheck in the tests)."""
-    return {name: render(name, assignment=assignment, isolation=isolation) for name in SCRIPTS}
+    return {name: render(name, assignment=assignment, isolation=isolation, written_points=written_points)
+            for name in SCRIPTS}
+
+
+def written_answers(assignment: str) -> tuple[int, float]:
+    """``(count, points)`` of the written answers in ``solutions/<assignment>.ipynb`` (markdown cells with
+    nbgrader ``grade`` metadata): graded by hand in nbgrader, not on Gradescope. ``(0, 0.0)`` where the
+    package runs without its checkout's ``solutions/`` (a wheel install)."""
+    import nbformat
+
+    import dlcourse
+
+    path = Path(dlcourse.__file__).resolve().parent.parent / "solutions" / f"{assignment}.ipynb"
+    if not path.is_file():
+        return 0, 0.0
+    cells = [cell for cell in nbformat.read(str(path), as_version=4).cells if cell.cell_type == "markdown"
+             and cell.metadata.get("nbgrader", {}).get("grade")]
+    return len(cells), float(sum(float(cell.metadata["nbgrader"].get("points", 0)) for cell in cells))
+
+
+def written_note(points: float) -> str:
+    return (f"Written answers ({points:g} points) are graded by hand in nbgrader, not by this autograder: "
+            "they are not in this score.")
 
 
 def _add_text(archive: zipfile.ZipFile, name: str, text: str, executable: bool = False) -> None:
@@ -61,13 +86,14 @@ def _add_text(archive: zipfile.ZipFile, name: str, text: str, executable: bool =
 
 # ----------------------------------------------------------------------------- on Gradescope
 
-def grade_upload(submission: Path, assignment_name: str, grader) -> tuple[dict, list]:
+def grade_upload(submission: Path, assignment_name: str, grader, written_points: float = 0.0) -> tuple[dict, list]:
     """Gradescope's ``results.json`` for one upload, graded as exactly one notebook of ``assignment_name``.
 
     Args:
         submission: the upload's folder (``/autograder/submission``).
         assignment_name: the assignment this autograder grades.
         grader: an ``engine.grade.Grader`` with the course secret.
+        written_points: points of the assignment's written answers, graded by hand elsewhere (0: none).
 
     Returns:
         ``(results, graded)``: the results dict, and the ``SubmissionResult`` list (empty when refused).
@@ -103,8 +129,9 @@ def grade_upload(submission: Path, assignment_name: str, grader) -> tuple[dict, 
         result = grader.grade(path, assignment)
         result.label = chosen
         results = gradescope([result])
-    if skipped:
-        results["output"] = "\n".join([results["output"], *[f"note: {note}" for note in skipped]]).strip()
+    notes = [f"note: {note}" for note in skipped] + ([written_note(written_points)] if written_points else [])
+    if notes:
+        results["output"] = "\n".join([results["output"], *notes]).strip()
     return results, [result]
 
 

@@ -4,7 +4,8 @@ The pipeline, for one assignment:
 
     load_course          the course's nbgrader configuration, read as nbgrader's apps read it
     plan                 who needs grading: new or changed notebooks, a new grader fingerprint,
-                         a student named with --student, everyone with --force
+                         grades that nbgrader's own autograde replaced, everyone with --force
+                         (--student limits the run to those students, by the same rule)
     grade_batch          dlcourse's sandboxed grading of those notebooks (local workers or Dask)
     autograde_student    nbgrader's own Autograde converter writes autograded/<student>/<assignment>/,
                          records the submission and its timestamp, saves the scores and applies the
@@ -12,8 +13,10 @@ The pipeline, for one assignment:
     rows                 one summary row per student, read back from nbgrader's gradebook
 
 What was graded, and under which grader fingerprint, is kept in ``<root>/dlcourse-grading/<assignment>/``
-(``state/<student>.json`` beside the batch records), so a rerun regrades exactly the students whose
-notebooks, timestamp, grading cases or grader changed. Afterwards nbgrader's own
+(``state/<student>.json`` beside the batch records), with what dlcourse wrote (each grade cell's auto
+score and the digest of each autograded notebook), so a rerun regrades exactly the students whose
+notebooks, timestamp, grading cases or grader changed, and those whose grades ``nbgrader autograde``
+(the formgrader's Autograde button) replaced. Afterwards nbgrader's own
 ``generate_feedback``, ``release_feedback`` and ``fetch_feedback`` work unchanged.
 """
 
@@ -66,7 +69,7 @@ def grade_course(course: Course | Path, assignment: str, secret: str, students: 
         course: the course folder (where ``nbgrader_config.py`` is), or a course ``load_course`` returned.
         assignment: the assignment id in nbgrader's gradebook.
         secret: the grader's secret (hidden cases).
-        students: grade only these students (always regraded); default: everyone who submitted.
+        students: grade only these students (each regraded only if needed); default: everyone who submitted.
         force: regrade even students whose grades are up to date.
         workers: local grading processes; ignored with ``scheduler`` (a Dask address).
         feedback: also write dlcourse's HTML feedback into nbgrader's ``feedback/`` layout.
@@ -75,7 +78,8 @@ def grade_course(course: Course | Path, assignment: str, secret: str, students: 
         on_total: called once with the number of notebooks about to be graded.
 
     Raises:
-        CourseConfigError: the configuration, database or assignment cannot be used (nothing changed).
+        CourseConfigError: the configuration, database or assignment cannot be used, or a student named
+            in ``students`` did not submit (nothing changed).
     """
     from dlcourse.autograder.engine.fingerprint import grader_fingerprint
 
@@ -146,7 +150,7 @@ def _finish(course: Course, assignment: str, item: Plan, out: Path, records: dic
         row.status = "scored 0"
         row.notes += [f"{reason}: scored 0; no autograded/ folder (nbgrader cannot open it either)"
                       for _, reason in item.unreadable]
-        _write_state(out, item)
+        _write_state(course, assignment, out, item)
     elif item.regrade:
         own = {path.stem: records.get((item.student, path.stem)) for path in item.notebooks}
         missing = [name for name, record in own.items() if record is None]
@@ -167,7 +171,7 @@ def _finish(course: Course, assignment: str, item: Plan, out: Path, records: dic
             row.notes.append("nbgrader: " + _nbgrader_error(course.messages[logged:]))
             return row
         row.status = "graded" if item.previous is None else "regraded"
-        _write_state(out, item)
+        _write_state(course, assignment, out, item)
         for record in own.values():
             if record.get("error"):
                 row.notes.append(record["error"])
@@ -212,10 +216,13 @@ def _score_unreadable(course: Course, assignment: str, item: Plan) -> None:
         gradebook.db.commit()
 
 
-def _write_state(out: Path, item: Plan) -> None:
+def _write_state(course: Course, assignment: str, out: Path, item: Plan) -> None:
+    """What was graded (``item.state``) and what that wrote (``written``: see ``nbgrader_drift``)."""
+    from dlcourse.autograder.course.nbgrader_drift import written
     from dlcourse.autograder.engine.atomic import write_atomically
 
-    write_atomically(out / "state" / f"{item.student}.json", json.dumps(item.state, indent=1))
+    state = {**item.state, "written": written(course, assignment, item.student)}
+    write_atomically(out / "state" / f"{item.student}.json", json.dumps(state, indent=1))
 
 
 def _read_scores(course: Course, assignment: str, row: Row) -> None:

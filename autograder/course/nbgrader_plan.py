@@ -2,8 +2,10 @@
 
 A student is regraded when their notebooks (sha256), their ``timestamp.txt`` or the grader's
 fingerprint differ from what was graded last time (``<out>/state/<student>.json``), when
-nbgrader's formgrader would not list them as autograded, when they are named with ``--student``,
-or with ``--force``. Problems that stop one student (no notebook, a student the gradebook does not
+nbgrader's formgrader would not list them as autograded, when nbgrader's own autograde replaced
+what dlcourse wrote (``nbgrader_drift``), or with ``--force``. ``--student`` limits the run to the
+students named, with the same rule; a named student who did not submit stops the run before
+anything is written. Problems that stop one student (no notebook, a student the gradebook does not
 have, a broken ``timestamp.txt``) are recorded here and never stop the others.
 """
 
@@ -13,7 +15,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dlcourse.autograder.course.nbgrader_config import Course
+from dlcourse.autograder.course.nbgrader_config import Course, CourseConfigError
+from dlcourse.autograder.course.nbgrader_drift import REPLACED, replaced
 from dlcourse.autograder.course.records import file_digest
 
 
@@ -41,8 +44,11 @@ def plan(course: Course, assignment: str, out: Path, fingerprint: str, students:
         course: the loaded course.
         out: dlcourse's folder for this assignment (``state/<student>.json`` is read from it).
         fingerprint: the grader fingerprint grades are made under now.
-        students: only these students, each regraded; None: everyone who submitted.
+        students: only these students (each regraded only if needed, as everyone); None: everyone who submitted.
         force: regrade everyone planned.
+
+    Raises:
+        CourseConfigError: a student named in ``students`` has no submission of the assignment.
     """
     from nbgrader.apps import NbGraderAPI
     from nbgrader.converters import Autograde
@@ -52,6 +58,10 @@ def plan(course: Course, assignment: str, out: Path, fingerprint: str, students:
     submitted = sorted(api.get_submitted_students(assignment))
     excluded = set(filter(None, course.coursedir.student_id_exclude.split(",")))
     autograded = api.get_autograded_students(assignment)
+    unknown = sorted(set(students or ()) - set(submitted))
+    if unknown:
+        raise CourseConfigError(f"Expected students who submitted {assignment}. Received unknown: "
+                                f"{', '.join(unknown)} (no {course.submission_folder(unknown[0], assignment)})")
     with course.gradebook() as gradebook:
         known = {notebook.name for notebook in gradebook.find_assignment(assignment).notebooks}
         enrolled = {student.id for student in gradebook.students}
@@ -95,8 +105,11 @@ def plan(course: Course, assignment: str, out: Path, fingerprint: str, students:
         item.state = {"fingerprint": fingerprint, "timestamp": timestamp,
                       "notebooks": {path.name: file_digest(path) for path in found}}
         item.previous = _read_json(out / "state" / f"{student}.json")
-        item.regrade = bool(force or students or item.previous != item.state
-                            or (student not in autograded and not item.unreadable))
+        graded = {key: value for key, value in (item.previous or {}).items() if key != "written"} or None
+        item.regrade = bool(force or graded != item.state or (student not in autograded and not item.unreadable))
+        if not item.regrade and replaced(course, assignment, student, item.previous.get("written")):
+            item.regrade = True
+            item.notes.append(REPLACED)
     return plans
 
 

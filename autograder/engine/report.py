@@ -24,6 +24,13 @@ def print_result(result: SubmissionResult, console: Console) -> None:
         return
     public_only = all(not item.case.hidden for item in result.results)
     title = f"{result.label} ({result.assignment.name}: {result.assignment.title})"
+    reason = same_error(result)
+    if reason:
+        console.print(f"[bold red]{escape(title)}: every unit: {escape(reason)}[/]", highlight=False)
+        for notice in (n for n in result.notices if n != reason):
+            console.print(f"[yellow]note: {escape(notice)}[/]", highlight=False)
+        console.print(f"[bold]score: {_points(result.score)} / {_points(result.max_score)}[/]", highlight=False)
+        return
     table = Table(title=escape(title), show_lines=True, expand=False)
     table.add_column("unit", no_wrap=True)
     table.add_column("public points (unit's worth)" if public_only else "points", justify="right", no_wrap=True)
@@ -46,10 +53,24 @@ def print_result(result: SubmissionResult, console: Console) -> None:
                   f"({result.seconds:.1f} s)", highlight=False)
 
 
+def same_error(result: SubmissionResult) -> str | None:
+    """The one reason every case failed for (a file that is not a notebook, say), or None.
+
+    Each case then carries ``<unit>: <reason>``; a report says it once, not once per unit.
+    """
+    reasons = {item.verdict.message.removeprefix(f"{item.case.unit}: ") for item in result.results
+               if not item.verdict.passed}
+    units = {item.case.unit for item in result.results}
+    if len(units) > 1 and len(reasons) == 1 and not any(item.verdict.passed for item in result.results):
+        return reasons.pop()
+    return None
+
+
 def _message(row: dict) -> Text:
     """The unit's first failing message, then how many more of its cases fail (never read as markup)."""
     more = row.get("more_failing", 0)
-    text = row["message"] + (f"\n({more} more case{'s' if more > 1 else ''} of this unit fail)" if more else "")
+    tail = f"{more} more cases of this unit fail" if more > 1 else "1 more case of this unit fails"
+    text = row["message"] + (f"\n({tail})" if more else "")
     return Text(text)
 
 

@@ -28,7 +28,7 @@ def grade_batch(subparsers) -> None:
     parser.add_argument("--force", action="store_true",
                         help="regrade every selected notebook, even those whose record is up to date")
     parser.add_argument("--student", action="append", metavar="NAME", dest="students",
-                        help="grade only this student (repeatable); the CSV and feedback still cover everyone")
+                        help="grade only this student (repeatable), regraded only if needed (with --force: always); a name with no submission is exit 2; the CSV and feedback still cover everyone")
     parser.add_argument("--worker-cache", metavar="DIR",
                         help="with --scheduler: the reference cache folder on the workers "
                              "(default: their $DLCOURSE_CACHE, else ~/.cache/dlcourse)")
@@ -49,11 +49,13 @@ def gradebook(subparsers) -> None:
                     "write autograded/, the scores, timestamps and late penalties through nbgrader's own classes "
                     "and the course's nbgrader_config.py. The formgrader, manual grading, `nbgrader export`, "
                     "generate_feedback and release_feedback then work as after `nbgrader autograde`. A rerun "
-                    "regrades only students whose notebooks, timestamp, grading cases or grader changed.")
+                    "regrades only students whose notebooks, timestamp, grading cases or grader changed, or whose "
+                    "grades `nbgrader autograde` (the formgrader's Autograde button) replaced: use this "
+                    "command, not that button.")
     parser.add_argument("where", nargs="+", metavar="[COURSE] ASSIGNMENT",
                         help="the course folder (optional) and the assignment id")
     parser.add_argument("--student", action="append", metavar="S", dest="students",
-                        help="grade only this student (repeatable); named students are always regraded")
+                        help="grade only this student (repeatable), regraded only if needed (with --force: always); a student who did not submit is exit 2")
     parser.add_argument("--force", action="store_true", help="regrade students whose grades are up to date")
     parser.add_argument("--feedback", action="store_true",
                         help="also write dlcourse's HTML feedback to feedback/<student>/ASSIGNMENT/ (ready for "
@@ -70,7 +72,7 @@ def gradescope(subparsers) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     build = actions.add_parser("build", help="write the autograder zip (setup.sh, run_autograder, the package)")
     build.add_argument("--out", type=Path, default=Path("autograder.zip"))
-    build.add_argument("--assignment", required=True, metavar="NAME",
+    build.add_argument("--assignment", metavar="NAME",
                        help="the assignment this autograder grades, e.g. 01_backprop (each upload is graded as it)")
     build.add_argument("--isolation", choices=("auto", "bwrap", "fallback"), default="auto",
                        help="the isolation level run_autograder uses (default auto: bubblewrap where Gradescope's "
@@ -80,6 +82,8 @@ def gradescope(subparsers) -> None:
     grade_upload.add_argument("submission", type=Path, help="the upload's folder (/autograder/submission)")
     grade_upload.add_argument("--assignment", required=True, metavar="NAME")
     grade_upload.add_argument("--json", type=Path, required=True, metavar="FILE", help="where results.json goes")
+    grade_upload.add_argument("--written-points", type=float, default=0.0, metavar="P",
+                              help="points of written answers graded by hand elsewhere (said in the output)")
     isolation_option(grade_upload)
     grade_upload.set_defaults(func=_run_gradescope_grade)
     warm = actions.add_parser("warm", help="compute the assignment's references into $DLCOURSE_CACHE (setup.sh runs this)")
@@ -102,9 +106,13 @@ def _run_batch(args) -> int:
     if problem:
         return fail(problem)
     try:
-        total = len(survey(args.submissions).submissions)
+        found = survey(args.submissions)
     except ValueError as error:
         return fail(str(error))
+    unknown = sorted(set(args.students or ()) - set(found.students))
+    if unknown:  # as grade_batch would say, before the progress bar shows
+        return fail(f"Expected students found under {args.submissions}. Received unknown: {', '.join(unknown)}")
+    total = len(found.submissions)
     secret = course_secret()
     with progress_bar() as bar:
         task = bar.add_task("grading", total=total)
@@ -154,13 +162,16 @@ def _run_gradebook(args) -> int:
         return fail(str(error))
     secret = course_secret(folder)
     with progress_bar() as bar:
-        task = bar.add_task("grading", total=None)
+        tasks = []  # the bar appears once the plan is made: a refusal before it is one line, nothing else
+
+        def advance(n: int, text: str) -> None:
+            bar.update(tasks[0], advance=n, description=text[:40])
+
         try:
             rows = grade_course(course, assignment, secret, students=args.students, force=args.force,
                                 workers=args.workers, scheduler=args.scheduler, feedback=args.feedback,
-                                isolation=os.environ.get("DLCOURSE_ISOLATION"),
-                                progress=lambda n, text: bar.update(task, advance=n, description=text[:40]),
-                                on_total=lambda total: bar.update(task, total=total))
+                                isolation=os.environ.get("DLCOURSE_ISOLATION"), progress=advance,
+                                on_total=lambda total: tasks.append(bar.add_task("grading", total=total)))
         except ValueError as error:
             bar.stop()
             return fail(str(error))
@@ -178,14 +189,23 @@ def _run_gradebook(args) -> int:
 
 
 def _run_gradescope(args) -> int:
-    from dlcourse.autograder.course.gradescope import build
+    from dlcourse.autograder.cases import ASSIGNMENTS
+    from dlcourse.autograder.course.gradescope import build, written_answers
     from dlcourse.cli.secret import course_secret
 
+    if args.assignment is None:
+        return fail(f"Expected --assignment NAME, one zip per assignment, among {', '.join(ASSIGNMENTS)}. "
+                    "Received none.")
     problem = unknown_assignment(args.assignment) or writable_file(args.out)
     if problem:
         return fail(problem)
     names = build(args.out, course_secret(), args.assignment, isolation=args.isolation)
     print(f"wrote {args.out} ({len(names)} files): upload it as the assignment's autograder on Gradescope")
+    count, points = written_answers(args.assignment)
+    if count:
+        auto = ASSIGNMENTS[args.assignment].max_score
+        print(f"note: {args.assignment}'s {count} written answers ({points:g} points) are graded by hand in "
+              f"nbgrader, not on Gradescope: its total there is {auto:g}, in nbgrader {auto + points:g}")
     return 0
 
 
@@ -203,7 +223,7 @@ def _run_gradescope_grade(args) -> int:
         return fail(problem)
     secret = course_secret()
     grader = Grader(COURSE, secret=secret, cache=ReferenceCache(cache_dir()))
-    results, graded = grade_upload(args.submission, args.assignment, grader)
+    results, graded = grade_upload(args.submission, args.assignment, grader, written_points=args.written_points)
     results["extra_data"] = {"fingerprint": grader_fingerprint(secret), "references_computed": grader.cache.misses}
     console = Console(soft_wrap=True)
     for result in graded:
