@@ -149,7 +149,20 @@ G_MISTAKES = (
             lambda i, e: {"loss": _clipped_bce(1, i["logits_fake"])}),
 )
 
-def _judge_tensor(inputs, expected, received, timing):
+def _judge_tensor(mistakes):
+    def judge(inputs, expected, received, timing):
+        ok, message = _judge_tensor_value(inputs, expected, received)
+        if ok or message.startswith("returned a "):
+            return ok, message
+        for mistake in mistakes:  # a wrong value is named as in the unit's other cases
+            if compare_value("loss", mistake.outputs(inputs, expected)["loss"], received["loss"],
+                             **LOSS_TOLERANCE) is None:
+                return False, f"{message}\nThis matches a known mistake: {mistake.name}."
+        return False, f"{message}\nHint: {LOSS_HINT}"
+    return judge
+
+
+def _judge_tensor_value(inputs, expected, received):
     """The loss's value, and that it came back as a tensor: a Python or NumPy number passes a value check, but
     ``train_step`` differentiates the loss with a ``GradientTape``, which never sees such a number. (A tensor
     comes back as an array; a NumPy float32, from ``.numpy()``, does too and cannot be told from it here.)"""
@@ -170,7 +183,8 @@ LOSSES = [
          ("loss",), driver="keras_call", mistakes=D_MISTAKES, hint=LOSS_HINT, timeout=30.0, points=0.5,
          **LOSS_TOLERANCE),
     Case("discriminator_loss", "returns a tensor, 4 real and 7 generated", _d_inputs(4, 7, 2.0),
-         ref.discriminator_loss, ("loss",), driver="keras_call", judge=_judge_tensor, timeout=30.0, points=0.5),
+         ref.discriminator_loss, ("loss",), driver="keras_call", judge=_judge_tensor(D_MISTAKES), timeout=30.0,
+         points=0.5),
     Case("discriminator_loss", "logits of +-100, 6 real and 9 generated", _d_inputs(6, 9, 2.0, EXTREMES),
          ref.discriminator_loss, ("loss",),
          driver="keras_call", mistakes=D_MISTAKES, hint=LOSS_HINT, timeout=30.0, **LOSS_TOLERANCE),
@@ -179,7 +193,7 @@ LOSSES = [
     Case("generator_loss", "8 moderate logits", _g_inputs(8, 2.0), ref.generator_loss, ("loss",),
          driver="keras_call", mistakes=G_MISTAKES, hint=LOSS_HINT, timeout=30.0, points=0.5, **LOSS_TOLERANCE),
     Case("generator_loss", "returns a tensor, 5 logits", _g_inputs(5, 2.0), ref.generator_loss, ("loss",),
-         driver="keras_call", judge=_judge_tensor, timeout=30.0, points=0.5),
+         driver="keras_call", judge=_judge_tensor(G_MISTAKES), timeout=30.0, points=0.5),
     Case("generator_loss", "logits of +-100", _g_inputs(6, 2.0, EXTREMES), ref.generator_loss, ("loss",),
          driver="keras_call", mistakes=G_MISTAKES, hint=LOSS_HINT, timeout=30.0, **LOSS_TOLERANCE),
     Case("generator_loss", "random batch", _random_g, ref.generator_loss, ("loss",), driver="keras_call",

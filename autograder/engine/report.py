@@ -61,7 +61,8 @@ def same_error(result: SubmissionResult) -> str | None:
     reasons = {item.verdict.message.removeprefix(f"{item.case.unit}: ") for item in result.results
                if not item.verdict.passed}
     units = {item.case.unit for item in result.results}
-    if len(units) > 1 and len(reasons) == 1 and not any(item.verdict.passed for item in result.results):
+    errors = all(not item.verdict.passed and item.verdict.status == "error" for item in result.results)
+    if len(units) > 1 and len(reasons) == 1 and errors:  # wrong answers that read alike are still each shown
         return reasons.pop()
     return None
 
