@@ -9,16 +9,17 @@ from dlcourse.autograder.engine.case import Assignment
 from dlcourse.autograder.engine.catalogue import Catalogue
 
 
-def _discover() -> dict[str, Assignment]:
-    """Every module here with an ``ASSIGNMENT``, in notebook order (01, 02, ...)."""
-    found = {}
+def _discover() -> tuple[dict[str, Assignment], dict[str, str]]:
+    """Every module here with an ``ASSIGNMENT``, in notebook order (01, 02, ...), and each one's module name."""
+    found, modules = {}, {}
     for module_info in pkgutil.iter_modules(__path__):
         module = importlib.import_module(f"{__name__}.{module_info.name}")
         assignment = getattr(module, "ASSIGNMENT", None)
         if isinstance(assignment, Assignment):
-            found[assignment.name] = assignment
-    return dict(sorted(found.items()))
+            found[assignment.name], modules[assignment.name] = assignment, module.__name__
+    return dict(sorted(found.items())), modules
 
 
-COURSE = Catalogue(_discover())
+_FOUND, MODULES = _discover()  # MODULES: assignment name -> its cases module (what its fingerprint follows)
+COURSE = Catalogue(_FOUND)
 ASSIGNMENTS: dict[str, Assignment] = COURSE.assignments

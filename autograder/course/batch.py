@@ -109,7 +109,8 @@ def grade_notebook(data: bytes, student: str, label: str, digest: str, secret: s
         raise
     except Exception as error:  # noqa: BLE001 - a grader-side error is the grader's failure, not the student's
         raise GradingUnavailable(f"grader error: {type(error).__name__}: {error}") from None
-    return to_record(result, student, digest, figures, fingerprint=own)
+    narrowed = _assignment_fingerprint(secret, result.assignment.name) if result.assignment else None
+    return to_record(result, student, digest, figures, fingerprint=own, assignment_fingerprint=narrowed)
 
 
 def close_warm_worker() -> None:
@@ -159,6 +160,14 @@ def _attempts(task: tuple, retries: int) -> dict:
 def _unavailable(task: tuple, reason: str) -> dict:
     student, label, digest = task[1], task[2], task[3]
     return not_graded_record(student, label, digest, reason, _assignment_of(label))
+
+
+def _assignment_fingerprint(secret: str, name: str | None) -> str | None:
+    """The fingerprint of assignment ``name``'s grades (its cases, references and the engine), or None."""
+    from dlcourse.autograder.cases import MODULES
+    from dlcourse.autograder.engine.fingerprint import assignment_fingerprint
+
+    return assignment_fingerprint(secret, MODULES[name]) if name in MODULES else None
 
 
 def _assignment_of(label: str) -> str | None:
@@ -246,7 +255,8 @@ def grade_batch(root: Path, out: Path, secret: str, workers: int = 1, scheduler:
             digest = _digest(submission)
         except UnreadableError:
             digest = None
-        if not force and digest and _record_is_current(record_path, digest, fingerprint):
+        narrowed = _assignment_fingerprint(secret, _assignment_of(submission.label))
+        if not force and digest and _record_is_current(record_path, digest, fingerprint, narrowed):
             skipped += 1
             advance(1, f"up to date: {submission.student}")
         else:
@@ -431,10 +441,15 @@ def _read_record(path: Path) -> dict | None:
         return None
 
 
-def _record_is_current(path: Path, digest: str, fingerprint: str) -> bool:
+def _record_is_current(path: Path, digest: str, fingerprint: str, narrowed: str | None = None) -> bool:
+    """Graded from these bytes under what its grade depends on: its assignment's fingerprint (``narrowed``)
+    where both it and the record have one, so a change to another assignment regrades nothing here."""
     record = _read_record(path)
-    return (isinstance(record, dict) and record.get("status", "graded") == "graded"
-            and record.get("sha256") == digest and record.get("fingerprint") == fingerprint)
+    if not (isinstance(record, dict) and record.get("status", "graded") == "graded" and record.get("sha256") == digest):
+        return False
+    if narrowed and record.get("assignment_fingerprint"):
+        return record["assignment_fingerprint"] == narrowed
+    return record.get("fingerprint") == fingerprint
 
 
 # ----------------------------------------------------------------------------- outputs

@@ -81,14 +81,12 @@ def grade_course(course: Course | Path, assignment: str, secret: str, students: 
         CourseConfigError: the configuration, database or assignment cannot be used, or a student named
             in ``students`` did not submit (nothing changed).
     """
-    from dlcourse.autograder.engine.fingerprint import grader_fingerprint
-
     warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own session warnings, not the user's
     warnings.filterwarnings("ignore", message="Cell is missing an id field")  # cells nbgrader adds back
     if not isinstance(course, Course):
         course = load_course(course, assignment)
     out = course.root / OUT_FOLDER / assignment
-    plans = plan(course, assignment, out, grader_fingerprint(secret), students, force)
+    plans = plan(course, assignment, out, _fingerprint(secret, assignment), students, force)
     todo = [p for p in plans if p.regrade and p.notebooks and not p.unreadable and not p.problem]
     if on_total:
         on_total(sum(len(p.notebooks) for p in todo))
@@ -179,6 +177,15 @@ def _finish(course: Course, assignment: str, item: Plan, out: Path, records: dic
             _write_feedback(course, assignment, item.student, own)
     _read_scores(course, assignment, row)
     return row
+
+
+def _fingerprint(secret: str, assignment: str) -> str:
+    """What this assignment's grades depend on (``fingerprint.assignment_fingerprint``): a change to another
+    assignment's cases regrades nobody here."""
+    from dlcourse.autograder.cases import MODULES
+    from dlcourse.autograder.engine.fingerprint import assignment_fingerprint, grader_fingerprint
+
+    return assignment_fingerprint(secret, MODULES[assignment]) if assignment in MODULES else grader_fingerprint(secret)
 
 
 def _nbgrader_error(messages: list[str]) -> str:

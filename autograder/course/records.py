@@ -20,18 +20,21 @@ def file_digest(path: Path) -> str:
 
 
 def to_record(result: SubmissionResult, student: str, digest: str, figures: bool = True,
-              fingerprint: str | None = None) -> dict:
+              fingerprint: str | None = None, assignment_fingerprint: str | None = None) -> dict:
     """Everything about one graded notebook, as JSON-ready data (Gradescope's format inside).
 
     Args:
-        fingerprint: the grader fingerprint it was graded under (``fingerprint.grader_fingerprint``):
-            a batch regrades a record whose fingerprint differs from its own.
+        fingerprint: the grader fingerprint it was graded under (``fingerprint.grader_fingerprint``).
+        assignment_fingerprint: the same, narrowed to its assignment (``fingerprint.assignment_fingerprint``):
+            a batch regrades a record whose assignment fingerprint differs from its own (the grader
+            fingerprint where a record has none).
     """
     record = {
         "student": student,
         "submission": result.label,
         "sha256": digest,
         "fingerprint": fingerprint,
+        "assignment_fingerprint": assignment_fingerprint,
         "status": "graded",
         "assignment": result.assignment.name if result.assignment else None,
         "error": result.error,
