@@ -294,12 +294,14 @@ def test_a_new_grader_fingerprint_plans_a_regrade_of_everyone(course):
     from dlcourse.autograder.course.nbgrader_config import load_course
     from dlcourse.autograder.course.nbgrader_course import OUT_FOLDER
     from dlcourse.autograder.course.nbgrader_plan import plan
-    from dlcourse.autograder.engine.fingerprint import grader_fingerprint
+    from dlcourse.autograder.cases import MODULES
+    from dlcourse.autograder.engine.fingerprint import assignment_fingerprint
 
     loaded = load_course(course["root"], NAME)
     out = course["root"] / OUT_FOLDER / NAME
-    same = {p.student: p.regrade for p in plan(loaded, NAME, out, grader_fingerprint(TEST_SECRET), None, False)}
-    other = {p.student: p.regrade for p in plan(loaded, NAME, out, grader_fingerprint("another"), None, False)}
+    now, moved = assignment_fingerprint(TEST_SECRET, MODULES[NAME]), assignment_fingerprint("another", MODULES[NAME])
+    same = {p.student: p.regrade for p in plan(loaded, NAME, out, now, None, False)}
+    other = {p.student: p.regrade for p in plan(loaded, NAME, out, moved, None, False)}
     gradable = ("ada", "ben", "cat", "dan", "eve", "fay", "gus", "ivy")
     assert not any(same[s] for s in gradable) and all(other[s] for s in gradable)
 
