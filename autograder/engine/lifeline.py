@@ -25,7 +25,7 @@ SWEEP_SECONDS = 30.0
 
 
 def processes_of(uid: int) -> list[int]:
-    """Live (not zombie) processes whose real, effective or saved uid is ``uid`` (as ``sandbox.processes_of``)."""
+    """Live (not zombie) processes whose real, effective or saved uid is ``uid`` (the sandbox's sweep uses it too)."""
     found = []
     for name in os.listdir("/proc"):
         if not name.isdigit():

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlcourse.autograder.engine import jail, runtime
+from dlcourse.autograder.engine.lifeline import processes_of
 
 FIRST_UID = 61000
 UID_SLOTS = 256
@@ -260,24 +261,6 @@ def _site_directories(prefix: Path) -> list[str]:
                   Path("/usr/local/lib") / version / "dist-packages", Path("/usr/local/lib") / version / "site-packages",
                   Path("/usr/lib") / version / "site-packages"]
     return [str(path) for path in candidates if path.is_dir() and not path.is_symlink()]
-
-
-def processes_of(uid: int) -> list[int]:
-    """Live (not zombie) processes whose real, effective or saved uid is ``uid``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if fields.get("State", "").strip().startswith("Z"):
-            continue
-        if str(uid) in fields.get("Uid", "").split()[:3]:
-            found.append(int(entry.name))
-    return found
 
 
 def kill_uid(uid: int, seconds: float = 10.0) -> bool:
