@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import fcntl
 import json
 import os
 import shutil
+import tempfile
+import time
 from pathlib import Path
 
 import nbformat
@@ -15,7 +19,7 @@ from dlcourse.autograder.cases import COURSE
 from dlcourse.autograder.engine.extract import read_notebook
 from dlcourse.autograder.engine.grade import Grader
 from dlcourse.autograder.engine.references import ReferenceCache
-from dlcourse.autograder.engine.sandbox import bwrap_available
+from dlcourse.autograder.engine.sandbox import FIRST_UID, bwrap_available
 from dlcourse.autograder.engine.worker import load
 
 pytest_plugins = ["gradescope_harness"]  # the simulated Gradescope's session fixture, for any test module
@@ -41,6 +45,29 @@ def grader(reference_cache) -> Grader:
 def solution_namespace(name: str) -> dict:
     """The solution notebook's units, loaded in-process the way the worker loads a submission."""
     return load(read_notebook(SOLUTIONS / f"{name}.ipynb").cells)["namespace"]
+
+
+@contextlib.contextmanager
+def leases_held(uids):
+    """Hold the sandbox leases of ``uids`` (waiting for each), so that no grader of a test running
+    beside this one uses them while this one looks for what its own workers left behind: a uid is
+    leased again as soon as it is released, and its next worker's files and processes are not ours."""
+    held, deadline = [], time.monotonic() + 300
+    try:
+        for uid in sorted(uids):
+            handle = open(Path(tempfile.gettempdir()) / "dlcourse-uids" / str(uid - FIRST_UID), "a")
+            held.append(handle)
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    assert time.monotonic() < deadline, f"sandbox uid {uid} is still leased after 5 minutes"
+                    time.sleep(0.05)
+        yield
+    finally:
+        for handle in held:
+            handle.close()
 
 
 def read_json_notebook(path: Path) -> dict:

@@ -24,6 +24,7 @@ from conftest import (
     TEST_SECRET,
     code_cell,
     import_attack,
+    leases_held,
     require_bwrap,
     write_variant,
 )
@@ -83,9 +84,10 @@ def grade(tmp_path: Path, level: str, source: Path, assignment: Assignment, unit
 
 def assert_no_worker_processes(seconds: float = 10.0) -> None:
     deadline = time.monotonic() + seconds
-    while any(processes_of(uid) for uid in UidLease.used) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert [pid for uid in UidLease.used for pid in processes_of(uid)] == []
+    with leases_held(UidLease.used):
+        while any(processes_of(uid) for uid in UidLease.used) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [pid for uid in UidLease.used for pid in processes_of(uid)] == []
 
 
 @ROOT_ONLY

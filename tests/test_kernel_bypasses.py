@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SOLUTIONS, TEST_SECRET, code_cell, require_bwrap, write_variant
+from conftest import ROOT, SOLUTIONS, TEST_SECRET, code_cell, leases_held, require_bwrap, write_variant
 from dlcourse.autograder.cases import COURSE
 from dlcourse.autograder.cases.backprop import ASSIGNMENT as BACKPROP
 from dlcourse.autograder.engine import ipc
@@ -225,7 +225,8 @@ def test_a_sysv_shared_memory_segment_does_not_outlive_grading(tmp_path, level):
         grade_with(tmp_path, level, SYSV_SEGMENT)
         leased = UidLease.used - before or UidLease.used
         assert leased, "grading leased no uid"
-        assert [item for uid in leased for item in ipc.objects_of(uid)] == []
+        with leases_held(leased):
+            assert [item for uid in leased for item in ipc.objects_of(uid)] == []
     finally:
         for uid in UidLease.used:
             ipc.remove_objects_of(uid)

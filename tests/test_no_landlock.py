@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import ASSIGNMENTS_DIR, ROOT, SOLUTIONS, TEST_SECRET, code_cell, write_variant
+from conftest import ASSIGNMENTS_DIR, ROOT, SOLUTIONS, TEST_SECRET, code_cell, leases_held, write_variant
 
 WRAPPER = [sys.executable, str(ROOT / "scripts" / "without_landlock.py")]
 DLCOURSE = str(Path(sys.prefix) / "bin" / "dlcourse")
@@ -173,7 +173,8 @@ def binary_crossentropy(logits, y):
     assert all(passed for unit, passed, _ in graded["results"] if unit != "binary_crossentropy")
     from dlcourse.autograder.engine.runtime import runtime_root
 
-    left = files_of(graded["uids"], ["/tmp", "/dev/shm", "/var/tmp", *map(str, runtime_root().glob("jail-*/tmp"))])
+    with leases_held(graded["uids"]):
+        left = files_of(graded["uids"], ["/tmp", "/dev/shm", "/var/tmp", *map(str, runtime_root().glob("jail-*/tmp"))])
     assert left == [] and not any(Path(folder, marker).exists() for folder in ("/tmp", "/dev/shm", "/var/tmp"))
     assert jailed(graded)
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import os
 import socket
+import tempfile
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SOLUTIONS, TEST_SECRET, code_cell, require_bwrap, write_variant
+from conftest import SOLUTIONS, TEST_SECRET, code_cell, leases_held, require_bwrap, write_variant
 from dlcourse.autograder.cases import COURSE
 from dlcourse.autograder.cases.backprop import ASSIGNMENT
 from dlcourse.autograder.engine import wire
@@ -66,9 +67,10 @@ def sandbox_processes() -> list[int]:
 def assert_no_sandbox_processes_left(seconds: float = 10.0) -> None:
     """Killed sandboxes vanish (the kernel tears a PID namespace down asynchronously: allow a moment)."""
     deadline = time.monotonic() + seconds
-    while sandbox_processes() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert sandbox_processes() == []
+    with leases_held(UidLease.used):
+        while sandbox_processes() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert sandbox_processes() == []
 
 
 def grade_attack(grader: Grader, tmp_path: Path, source: str):
@@ -356,3 +358,21 @@ def test_enormous_notebook_is_refused_without_reading_it_whole(grader, tmp_path)
         stream.truncate(64 * 2**20)
     result = grader.grade(path)
     assert result.score == 0 and "MiB" in result.results[0].verdict.message
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="sandbox uids need root")
+def test_a_worker_folder_left_by_a_killed_grader_goes_before_its_uid_works_again(tmp_path, monkeypatch):
+    """After ``kill -9`` of a grader its worker's scratch folder stays, owned by the uid. The uid's next
+    worker must not find it (it may hold the previous student's files): it is removed at the next lease."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    uid = 61000 + 255
+    stale = tmp_path / "dlcourse-worker-stale"
+    stale.mkdir(mode=0o700)
+    (stale / "answers.npy").write_bytes(b"the previous student's")
+    os.chown(stale, uid, uid)
+    other = tmp_path / "dlcourse-worker-other"  # another uid's folder is not touched
+    other.mkdir(mode=0o700)
+    os.chown(other, uid - 1, uid - 1)
+    folder = Sandbox(frameworks=False, isolation="fallback").scratch(uid)
+    assert folder.parent == tmp_path and folder.stat().st_uid == uid
+    assert not stale.exists() and other.exists()

@@ -60,7 +60,7 @@ class Spawned:
 
     def kill(self) -> None:
         """Kill the worker and every process of its uid, remove every SysV IPC object of that uid (no
-        IPC namespace at the fallback level: see ``ipc.py``); release the uid; remove the scratch folder."""
+        IPC namespace at the fallback level: see ``ipc.py``); remove the scratch folder; release the uid."""
         if self.watch is not None:
             self.watch.stop()
         kill_process(self.process)
@@ -71,10 +71,10 @@ class Spawned:
             if self.lease.uid is not None and remove_objects_of(self.lease.uid):
                 raise RuntimeError(f"SysV IPC objects of sandbox uid {self.lease.uid} survive IPC_RMID; grading stopped")
         finally:
+            remove_scratch(self.scratch)  # before the lease: the uid's next worker never sees this one's files
             if self.lifeline is not None:
                 self.lifeline.release()  # before the lease: the lifeline holds it too, until it exits
             self.lease.__exit__(None, None, None)
-            remove_scratch(self.scratch)
 
 
 def spawn(sandbox: Sandbox, preload: tuple[str, ...] = ()) -> Spawned:
@@ -96,10 +96,10 @@ def spawn(sandbox: Sandbox, preload: tuple[str, ...] = ()) -> Spawned:
             env=sandbox.environment(scratch), cwd=scratch, start_new_session=True)
     except BaseException:
         os.close(read_end)
+        remove_scratch(scratch)
         if lifeline is not None:
             lifeline.release()
         lease.__exit__(None, None, None)
-        remove_scratch(scratch)
         raise
     finally:
         os.close(write_end)

@@ -30,6 +30,7 @@ Start-up is a few milliseconds; NumPy's import (about 0.1 s) is the main cost of
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -210,6 +211,11 @@ class Sandbox:
         if self.isolation == "bwrap":
             return None
         parent = jail.build(self.frameworks).scratch_parent if self.jailed else None
+        if uid is not None:  # a grader killed with -9 left its worker's folder: the uid is ours now
+            for stale in Path(parent or tempfile.gettempdir()).glob("dlcourse-worker-*"):
+                with contextlib.suppress(OSError):
+                    if stale.lstat().st_uid == uid:
+                        remove_scratch(stale)
         folder = Path(tempfile.mkdtemp(prefix="dlcourse-worker-", dir=parent))
         if uid is not None:
             os.chown(folder, uid, uid)
