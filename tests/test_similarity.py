@@ -1,9 +1,10 @@
 """``dlcourse similarity`` on a corpus of independent implementations and disguised copies (issue 27).
 
-``tests/similarity_corpus/`` holds, for 01_backprop and 05_pooling, independent implementations of the
-units in different styles and copies disguised by hand; ``disguise`` adds a mechanically disguised copy
-of every implementation. Every copy must be flagged at the default threshold and no independent pair may
-be; the printed figures are the README's.
+``tests/similarity_corpus/`` holds, for each of the nine assignments, independent implementations of the
+units in different styles, copies disguised by hand, and a student whose own work holds one unit copied
+from another; ``disguise`` adds a mechanically disguised copy of every implementation. At the
+default thresholds every copy must be flagged, a one-unit copy on that unit alone, and no independent
+pair may be; the printed figures are the README's.
 """
 
 from __future__ import annotations
@@ -15,19 +16,16 @@ import pytest
 
 from dlcourse.autograder.cases import COURSE
 from dlcourse.autograder.course.fingerprints import K, WINDOW, fingerprint
-from dlcourse.autograder.course.similarity import THRESHOLD, compare
+from dlcourse.autograder.course.similarity import THRESHOLD, UNIT_AT_LEAST, compare
 from dlcourse.autograder.course.similarity_report import write_report
 from dlcourse.cli import main
-from similarity_corpus.corpus import ASSIGNMENTS, ROOT, disguise, disguised, independent, original, stub_path, write_class
+from similarity_corpus.corpus import (ASSIGNMENTS, ROOT, disguise, independent, relation, stub_path, unit_copies,
+                                      write_class)
+from similarity_corpus.corpus import corpus_class as whole_corpus
 
 
 def corpus_class(assignment: str) -> dict[str, str]:
-    """The independent implementations, the hand-disguised copies and a mechanical copy of each implementation."""
-    units = COURSE.assignments[assignment].units
-    sources = {**independent(assignment), **disguised(assignment)}
-    for number, (student, source) in enumerate(independent(assignment).items()):
-        sources[f"{student}_auto"] = disguise(source, units, seed=number)
-    return sources
+    return whole_corpus(assignment, COURSE.assignments[assignment].units)
 
 
 @pytest.fixture(scope="module", params=ASSIGNMENTS)
@@ -40,30 +38,47 @@ def corpus(request, tmp_path_factory):
 
 def test_every_copy_is_flagged_and_no_independent_pair_is(corpus):
     assignment, sources, comparison = corpus
-    scores = {frozenset((comparison.submissions[p.a].student, comparison.submissions[p.b].student)): p.score
-              for p in comparison.pairs}
-    copies, independents = [], []
+    copied = unit_copies(assignment)
+    pairs = {frozenset((comparison.submissions[p.a].student, comparison.submissions[p.b].student)): p
+             for p in comparison.pairs}
+    flagged = {id(pair) for pair in comparison.flagged}
+    copies, one_unit, independents = [], [], []
     for a, b in combinations(sorted(sources), 2):
-        (copies if original(a) == original(b) else independents).append((scores.get(frozenset((a, b)), 0.0), a, b))
-    caught = [item for item in copies if item[0] >= THRESHOLD]
-    false_flags = [item for item in independents if item[0] >= THRESHOLD]
-    print(f"\n{assignment}: {len(sources)} submissions; copies flagged {len(caught)}/{len(copies)} "
-          f"(lowest {min(copies)[0]:.2f}); independent pairs flagged {len(false_flags)}/{len(independents)} "
-          f"(highest {max(independents)[0]:.2f}); threshold {THRESHOLD}")
+        pair = pairs.get(frozenset((a, b)))
+        expected = relation(a, b, copied)
+        row = (pair.score if pair else 0.0, a, b, pair, expected)
+        (copies if expected == "copy" else independents if expected is None else one_unit).append(row)
+    missed = [row[1:3] for row in copies if row[0] < THRESHOLD]
+    wrong_unit = [(a, b, unit, comparison.flagged_units(pair) if pair else None)
+                  for _, a, b, pair, unit in one_unit if pair is None or comparison.flagged_units(pair) != [unit]]
+    false_flags = [row[1:3] for row in independents if row[3] is not None and id(row[3]) in flagged]
+    unit_scores = [pair.units[unit] for _, _, _, pair, unit in one_unit if pair is not None]
+    near = max((score for _, _, _, pair, _ in independents if pair is not None for unit, score in pair.units.items()
+                if score is not None and pair.shared[unit] >= UNIT_AT_LEAST), default=0.0)
+    print(f"\n{assignment}: {len(sources)} submissions; copies flagged {len(copies) - len(missed)}/{len(copies)} "
+          f"(lowest {min(copies)[0]:.2f}); one-unit copies flagged on their unit "
+          f"{len(one_unit) - len(wrong_unit)}/{len(one_unit)}"
+          + (f" (unit scores {min(unit_scores):.2f}-{max(unit_scores):.2f})" if unit_scores else "")
+          + f"; independent pairs flagged {len(false_flags)}/{len(independents)} "
+          f"(highest overall {max(independents)[0]:.2f}, highest unit on {UNIT_AT_LEAST}+ shared fingerprints "
+          f"{near:.2f}); thresholds {THRESHOLD} overall, {comparison.unit_threshold} a unit")
     assert len(comparison.submissions) == len(sources) and not comparison.notes
     assert len(copies) > len(independent(assignment)) >= 10
-    assert not [item for item in copies if item[0] < THRESHOLD], "copies not flagged"
+    assert copied and len(one_unit) == 2 * len(copied)  # each against the original and its mechanical copy
+    assert not missed, "copies not flagged"
+    assert not wrong_unit, "one-unit copies not flagged on that unit alone"
     assert not false_flags, "independent pairs flagged"
 
 
-def test_the_stub_is_nobody_s_code(tmp_path):
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_stub_is_nobody_s_code(tmp_path, assignment):
     """The solution against its untouched stub, and two untouched stubs, share nothing of their own."""
     folder = tmp_path / "submitted"
-    for student, path in (("solution", ROOT / "solutions" / "01_backprop.ipynb"),
-                          ("stub_a", stub_path("01_backprop")), ("stub_b", stub_path("01_backprop"))):
+    for student, path in (("solution", ROOT / "solutions" / f"{assignment}.ipynb"),
+                          ("stub_a", stub_path(assignment)), ("stub_b", stub_path(assignment))):
         (folder / student).mkdir(parents=True)
-        (folder / student / "01_backprop.ipynb").write_bytes(path.read_bytes())
-    comparison = compare(folder, "01_backprop", stub_path("01_backprop"), COURSE)
+        (folder / student / f"{assignment}.ipynb").write_bytes(path.read_bytes())
+    comparison = compare(folder, assignment, stub_path(assignment), COURSE)
     assert len(comparison.submissions) == 3
     stub_student = next(s for s in comparison.submissions if s.student == "stub_a")
     assert stub_student.prints and not any(stub_student.own.values())  # units were read, all of it is the stub's
@@ -96,6 +111,8 @@ def test_scores_per_unit_in_the_csv(corpus, tmp_path):
     assert rows[0] == ["student_a", "student_b", "score", *COURSE.assignments[assignment].units]
     scores = [float(row[2]) for row in rows[1:]]
     assert scores == sorted(scores, reverse=True) and len(rows) - 1 == len(comparison.pairs)
+    copied_unit = next(iter(unit_copies(assignment).values()))[0]
+    assert f"{copied_unit}: " in (page := (tmp_path / "report.html").read_text()) and "flags the pair on its own" in page
 
 
 def test_the_report_escapes_student_code_and_names(tmp_path):

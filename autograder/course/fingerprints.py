@@ -6,7 +6,9 @@ an assignment to a name the function never reads), and their tokens are dropped.
 normalised: a keyword, an operator, a builtin (``len``, ``range``), an attribute (``.maximum``) and a
 number stay as they are; numpy's alias is ``np`` whatever the student called it; every other name
 (variables, parameters, helper functions) becomes ``V`` and every string ``S``. Statement breaks
-(a newline or ``;``) are one token; indentation and blank lines are none.
+(a newline or ``;``) are one token; indentation and blank lines are none, and neither are the optional
+parentheses around a tuple that is returned, assigned or looped over (``return (a, b)`` reads as
+``return a, b``, as ``ast.unparse`` and formatters write either).
 
 Winnowing (Schleimer, Wilkerson and Aiken, SIGMOD 2003) then keeps, of the hashes of every run of
 ``k`` consecutive tokens, the smallest in each window of ``window`` consecutive runs: any match of at
@@ -97,6 +99,7 @@ def normalised_tokens(source: str, numpy_names=frozenset({"np"})) -> list[Token]
     for line in lines:
         starts.append(starts[-1] + len(line))
     dead = sorted(_span(node, lines, starts) for node in _dead_statements(tree))
+    optional = _optional_parentheses(tree, source, lines, starts)
 
     def offset(row, col):
         return starts[row - 1] + col if row - 1 < len(starts) else starts[-1]
@@ -109,6 +112,8 @@ def normalised_tokens(source: str, numpy_names=frozenset({"np"})) -> list[Token]
         while cut < len(dead) and dead[cut][1] <= start:
             cut += 1
         if cut < len(dead) and dead[cut][0] <= start < dead[cut][1]:
+            continue
+        if item.type == tokenize.OP and start in optional:
             continue
         text = _normal(item, previous, numpy_names)
         if text == ";" and (not kept or kept[-1].text == ";"):
@@ -209,6 +214,31 @@ def _stored_names(target) -> list[str] | None:
 def _reads(function) -> set[str]:
     """Every name the function reads (nested functions included: a closure reads its parent's names)."""
     return {node.id for node in ast.walk(function) if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Store)}
+
+
+def _optional_parentheses(tree, source, lines, starts) -> set[int]:
+    """Offsets of the parentheses around each tuple that is a whole return value, assignment side or loop
+    target (``return (a, b)``, ``x, y = (y, x)``, ``for (i, v) in ...``): they change nothing. Only statements
+    are visited (a walk of every expression would cost more than the rest of the tokenising)."""
+    found, stack = set(), [tree]
+    while stack:
+        node = stack.pop()
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            body = getattr(node, name, None)
+            if isinstance(body, list):
+                stack.extend(body)
+        if isinstance(node, (ast.Return, ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            candidates = [node.value, *getattr(node, "targets", [])]
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            candidates = [node.target, node.iter]
+        else:
+            continue
+        for candidate in candidates:
+            if isinstance(candidate, ast.Tuple) and candidate.elts:
+                start, end = _span(candidate, lines, starts)
+                if source[start:start + 1] == "(" and source[end - 1:end] == ")":
+                    found.update((start, end - 1))
+    return found
 
 
 def _span(node, lines, starts) -> tuple[int, int]:

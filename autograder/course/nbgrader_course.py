@@ -258,6 +258,27 @@ def _write_feedback(course: Course, assignment: str, student: str, records: dict
         (target / f"{notebook}.html").write_text(feedback_html(student, [record]), encoding="utf-8")
 
 
+# ----------------------------------------------------------------------------- for --similarity DIR
+
+def graded_notebooks(course: Course, assignment: str) -> tuple[Path, list[dict]]:
+    """The folder where each student's graded notebooks are kept (``submissions/<student>/``, as the batch read
+    them; ``dlcourse similarity`` reads them there) and the batch's records of them."""
+    out = course.root / OUT_FOLDER / assignment
+    records = []
+    for path in sorted((out / "results").glob("*/*.json")):
+        try:
+            records.append(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            continue
+    return out / "submissions", records
+
+
+def released_notebooks(course: Course, assignment: str) -> list[Path]:
+    """The notebooks nbgrader released for ``assignment`` (``release/<assignment>/``): the students' stubs."""
+    folder = Path(course.coursedir.format_path(course.coursedir.release_directory, ".", assignment))
+    return sorted(folder.glob("*.ipynb"))
+
+
 def print_rows(rows: list[Row], assignment: str, console) -> None:
     """The summary table: student, score, late, status; then each note on its own line."""
     from rich.table import Table

@@ -10,7 +10,10 @@ The pipeline (nothing a student wrote is run; it is only read as text):
    anything, without comparing every pair;
 5. a unit's score is the fingerprints the pair shares / the smaller of the two sets; the overall score
    is the units' scores weighted by that smaller size (so tiny units count little): shared / smaller,
-   summed over the units both submissions have.
+   summed over the units both submissions have;
+6. a pair is flagged when its overall score reaches ``threshold``, or when one unit's score reaches
+   ``unit_threshold`` on at least ``UNIT_AT_LEAST`` shared fingerprints (one unit copied into work that is
+   otherwise a student's own; a few shared lines of a short unit are not enough).
 
 Earlier terms' submissions (``past``) are compared with this term's, never with each other, and do not
 count toward the class's boilerplate.
@@ -33,6 +36,8 @@ from dlcourse.autograder.engine.catalogue import Catalogue
 from dlcourse.autograder.engine.extract import Notebook, NotebookError, read_notebook
 
 THRESHOLD = 0.5  # overall score at which a pair is flagged (see the README: measured on tests/similarity_corpus)
+UNIT_THRESHOLD = 0.8  # a unit's score at which a pair is flagged on that unit alone...
+UNIT_AT_LEAST = 10  # ...when at least this many of its fingerprints are shared (a few lines are not a copy)
 BOILERPLATE_SHARE = 0.2  # a fingerprint more than this share of the class has in a unit is boilerplate...
 BOILERPLATE_AT_LEAST = 3  # ...and at least this many students have it (two students alone are never "the class")
 
@@ -64,12 +69,14 @@ class Pair:
         a, b: indices in ``Comparison.submissions`` (``a`` is this term's).
         score: overall, in [0, 1]: shared fingerprints / the smaller set, summed over the units both have.
         units: ``{unit: score}`` for each unit both have (None: one of them has nothing of its own there).
+        shared: ``{unit: fingerprints both have as their own}`` for the same units.
     """
 
     a: int
     b: int
     score: float
     units: dict[str, float | None]
+    shared: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -83,6 +90,7 @@ class Comparison:
         pairs: every pair sharing a fingerprint, highest score first.
         threshold: the overall score at which a pair is flagged.
         notes: students left out and why (no notebook, several, unreadable).
+        unit_threshold: the score at which one unit flags a pair (with ``UNIT_AT_LEAST`` shared fingerprints).
     """
 
     assignment: str
@@ -91,10 +99,17 @@ class Comparison:
     pairs: list[Pair]
     threshold: float
     notes: list[str] = field(default_factory=list)
+    unit_threshold: float = UNIT_THRESHOLD
 
     @property
     def flagged(self) -> list[Pair]:
-        return [pair for pair in self.pairs if pair.score >= self.threshold]
+        """The pairs flagged overall or on a unit, highest overall score first."""
+        return [pair for pair in self.pairs if pair.score >= self.threshold or self.flagged_units(pair)]
+
+    def flagged_units(self, pair: Pair) -> list[str]:
+        """The units that flag ``pair`` on their own: score >= ``unit_threshold``, ``UNIT_AT_LEAST`` shared."""
+        return [unit for unit, score in pair.units.items()
+                if score is not None and score >= self.unit_threshold and pair.shared.get(unit, 0) >= UNIT_AT_LEAST]
 
     @property
     def current(self) -> int:
@@ -107,7 +122,8 @@ class Comparison:
 
 
 def compare(submitted: Path, assignment: str, stub: Path, catalogue: Catalogue, past: Path | None = None,
-            threshold: float = THRESHOLD, boilerplate: float = BOILERPLATE_SHARE) -> Comparison:
+            threshold: float = THRESHOLD, boilerplate: float = BOILERPLATE_SHARE,
+            unit_threshold: float = UNIT_THRESHOLD, students=None) -> Comparison:
     """Compare every student's notebook of ``assignment`` under ``submitted`` (and under ``past``).
 
     Args:
@@ -118,13 +134,16 @@ def compare(submitted: Path, assignment: str, stub: Path, catalogue: Catalogue, 
         past: an earlier term's submissions, laid out as ``submitted``.
         threshold: the overall score at which a pair is flagged, in (0, 1].
         boilerplate: a fingerprint that more than this share of the class has in a unit is ignored, in (0, 1].
+        unit_threshold: the score at which one unit alone flags a pair, in (0, 1].
+        students: compare only these students of ``submitted`` (default: every student there); ``past`` is
+            read whole.
 
     Raises:
         ValueError: an unknown assignment, an argument out of range, an unreadable stub or folder.
     """
     if assignment not in catalogue.assignments:
         raise ValueError(f"Expected an assignment among {', '.join(catalogue)}. Received {assignment!r}.")
-    for name, value in (("threshold", threshold), ("boilerplate", boilerplate)):
+    for name, value in (("threshold", threshold), ("boilerplate", boilerplate), ("unit_threshold", unit_threshold)):
         if not 0 < value <= 1:
             raise ValueError(f"Expected a {name} in (0, 1]. Received {name}={value}.")
     units = catalogue.assignments[assignment].units
@@ -134,12 +153,12 @@ def compare(submitted: Path, assignment: str, stub: Path, catalogue: Catalogue, 
         raise ValueError(f"Expected the released notebook of {assignment} as the stub. Received {stub}: {error}") \
             from None
     notes: list[str] = []
-    submissions = read_submissions(submitted, assignment, units, catalogue, notes)
+    submissions = read_submissions(submitted, assignment, units, catalogue, notes, students=students)
     if past is not None:
         submissions += read_submissions(past, assignment, units, catalogue, notes, past=True)
     remove_common(submissions, units, given, boilerplate)
     pairs = score_pairs(submissions, units)
-    return Comparison(assignment, tuple(units), submissions, pairs, threshold, notes)
+    return Comparison(assignment, tuple(units), submissions, pairs, threshold, notes, unit_threshold)
 
 
 def stub_prints(stub: Notebook) -> set[int]:
@@ -153,15 +172,19 @@ def stub_prints(stub: Notebook) -> set[int]:
 
 
 def read_submissions(root: Path, assignment: str, units, catalogue: Catalogue, notes: list[str],
-                     past: bool = False) -> list[Submitted]:
-    """Each student's notebook of ``assignment`` under ``root``, fingerprinted unit by unit."""
+                     past: bool = False, students=None) -> list[Submitted]:
+    """Each student's notebook of ``assignment`` under ``root`` (only ``students``'s, if given), fingerprinted
+    unit by unit."""
     found = survey(root)
     prefix = "past/" if past else ""
+    chosen_students = None if students is None else set(students)
     for student, reasons in found.notes.items():
-        notes += [f"{prefix}{student}: {reason}" for reason in reasons]
+        if chosen_students is None or student in chosen_students:
+            notes += [f"{prefix}{student}: {reason}" for reason in reasons]
     by_student: dict[str, list] = {}
     for submission in found.submissions:
-        by_student.setdefault(submission.student, []).append(submission)
+        if chosen_students is None or submission.student in chosen_students:
+            by_student.setdefault(submission.student, []).append(submission)
     result = []
     with tempfile.TemporaryDirectory(prefix="dlcourse-similarity-") as scratch:
         for student, candidates in by_student.items():
@@ -229,15 +252,15 @@ def score_pairs(submissions: list[Submitted], units) -> list[Pair]:
 
 def _pair(submissions: list[Submitted], units, a: int, b: int, counts: dict[int, int]) -> Pair:
     first, second = submissions[a], submissions[b]
-    scores, total, smaller_total = {}, 0, 0
+    scores, shared, total, smaller_total = {}, {}, 0, 0
     for unit_number, unit in enumerate(units):
         if unit not in first.own or unit not in second.own:
             continue
         smaller = min(len(first.own[unit]), len(second.own[unit]))
         count = counts.get(unit_number, 0)
-        scores[unit] = count / smaller if smaller else None
+        scores[unit], shared[unit] = (count / smaller if smaller else None), count
         total, smaller_total = total + count, smaller_total + smaller
-    return Pair(a, b, total / smaller_total if smaller_total else 0.0, scores)
+    return Pair(a, b, total / smaller_total if smaller_total else 0.0, scores, shared)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from dlcourse.autograder.course.export import neutralise
 from dlcourse.autograder.course.render import render
-from dlcourse.autograder.course.similarity import Comparison, Pair
+from dlcourse.autograder.course.similarity import UNIT_AT_LEAST, Comparison, Pair
 
 MAX_SHOWN = 100  # flagged pairs shown in the page (all of them are in pairs.csv)
 
@@ -42,6 +42,7 @@ def write_report(comparison: Comparison, out: Path, max_shown: int = MAX_SHOWN) 
     flagged = comparison.flagged
     shown = [_shown_pair(comparison, pair) for pair in flagged[:max_shown]]
     html_path.write_text(render("similarity.html", assignment=comparison.assignment, threshold=comparison.threshold,
+                                unit_threshold=comparison.unit_threshold, unit_at_least=UNIT_AT_LEAST,
                                 students=comparison.current, past=len(comparison.submissions) - comparison.current,
                                 flagged=len(flagged), pairs=shown, notes=comparison.notes), encoding="utf-8")
     return Written(csv_path, html_path, len(comparison.pairs), len(shown))
@@ -54,12 +55,13 @@ def _cell(score: float | None) -> str:
 def _shown_pair(comparison: Comparison, pair: Pair) -> dict:
     """What the template shows of one pair: each unit they share, both sides as marked segments."""
     a, b = comparison.submissions[pair.a], comparison.submissions[pair.b]
+    flagged = comparison.flagged_units(pair)
     units = []
     for unit in comparison.units:
         shared = comparison.shared(pair, unit)
         if not shared:
             continue
-        units.append({"name": unit, "score": pair.units.get(unit),
+        units.append({"name": unit, "score": pair.units.get(unit), "flagged": unit in flagged,
                       "sides": [[_segments(part, shared) for part in side.prints[unit]] for side in (a, b)]})
     return {"a": a.student, "b": b.student, "a_label": a.label, "b_label": b.label, "score": pair.score,
             "units": units}

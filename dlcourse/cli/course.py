@@ -10,6 +10,7 @@ from rich.console import Console
 
 from dlcourse.cli.options import (backend_option, choose_backend, choose_isolation, fail, isolation_option,
                                   progress_bar, unknown_assignment, writable_file, writable_folder)
+from dlcourse.cli.similarity import similarity_option
 
 WORKER_WAIT = 300.0  # as dlcourse.autograder.course.batch.WORKER_WAIT (not imported here: the CLI loads fast)
 
@@ -36,6 +37,7 @@ def grade_batch(subparsers) -> None:
                         help="with --scheduler: how long the cluster may have no worker before the notebooks "
                              f"still to grade end 'not graded' (default {WORKER_WAIT:g})")
     backend_option(parser)
+    similarity_option(parser)
     parser.set_defaults(func=_run_batch)
 
 
@@ -43,7 +45,7 @@ def gradebook(subparsers) -> None:
     parser = subparsers.add_parser(
         "gradebook", help="grade an nbgrader course's submissions into its gradebook (replaces nbgrader autograde)",
         usage="dlcourse gradebook [-h] [COURSE] ASSIGNMENT [--student S ...] [--force] [--feedback] "
-              "[--workers N] [--scheduler ADDRESS] [--backend B] [--isolation LEVEL]",
+              "[--workers N] [--scheduler ADDRESS] [--backend B] [--isolation LEVEL] [--similarity DIR]",
         description="In place of `nbgrader autograde`: grade submitted/*/ASSIGNMENT/ of the nbgrader course in "
                     "COURSE (default: the current folder, as nbgrader does) with dlcourse's sandboxed grader, and "
                     "write autograded/, the scores, timestamps and late penalties through nbgrader's own classes "
@@ -64,6 +66,7 @@ def gradebook(subparsers) -> None:
     parser.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786")
     isolation_option(parser)
     backend_option(parser)
+    similarity_option(parser)
     parser.set_defaults(func=_run_gradebook)
 
 
@@ -102,7 +105,7 @@ def _run_batch(args) -> int:
         return fail(problem)
     if not args.submissions.is_dir():
         return fail(f"Expected a folder of submissions. Received {args.submissions}")
-    problem = writable_folder(args.out)
+    problem = writable_folder(args.out) or _similarity_problem(args.similarity, checkout=True)
     if problem:
         return fail(problem)
     try:
@@ -136,11 +139,16 @@ def _run_batch(args) -> int:
     console.print(f"graded {report.graded}, already up to date {report.skipped}; "
                   f"wrote {args.out / 'gradebook.csv'}, {args.out / 'feedback'}/, {args.out / 'results'}/",
                   highlight=False)
+    status = 0
     if report.not_graded:
         console.print(f"[bold red]{len(report.not_graded)} notebooks not graded (an infrastructure failure, not a "
                       "score): run the same command again to retry them[/]", highlight=False)
-        return 1
-    return 0
+        status = 1
+    if args.similarity:
+        from dlcourse.cli.similarity import similarity_of_graded
+
+        status = max(status, similarity_of_graded(report.records, args.submissions, args.similarity))
+    return status
 
 
 def _run_gradebook(args) -> int:
@@ -156,6 +164,9 @@ def _run_gradebook(args) -> int:
     if len(args.where) > 2:
         return fail(f"Expected [COURSE] ASSIGNMENT. Received {len(args.where)} arguments: {' '.join(args.where)}")
     folder, assignment = (Path(args.where[0]), args.where[1]) if len(args.where) == 2 else (Path.cwd(), args.where[0])
+    problem = _similarity_problem(args.similarity)
+    if problem:
+        return fail(problem)
     try:
         course = load_course(folder, assignment)
     except ValueError as error:
@@ -181,11 +192,35 @@ def _run_gradebook(args) -> int:
                         f"{error.strerror or error} {error.filename or ''}")
     print_rows(rows, assignment, console)
     missed = [row.student for row in rows if row.status == "not graded"]
+    status = 0
     if missed:
         console.print(f"not graded: {', '.join(missed)} (see the notes above); exit status 1", markup=False,
                       highlight=False, soft_wrap=True)
-        return 1
-    return 0
+        status = 1
+    if args.similarity:
+        from dlcourse.autograder.course.nbgrader_course import graded_notebooks, released_notebooks
+        from dlcourse.cli.similarity import released_stub, similarity_of_graded
+
+        mirror, records = graded_notebooks(course, assignment)  # everyone graded so far, not only --student's
+        left_out = {row.student for row in rows if row.status not in ("graded", "regraded", "up to date")}
+        status = max(status, similarity_of_graded([record for record in records if record["student"] not in left_out],
+                                                  mirror, args.similarity,
+                                                  released_stub(released_notebooks(course, assignment))))
+    return status
+
+
+def _similarity_problem(folder: Path | None, checkout: bool = False) -> str | None:
+    """Why ``--similarity DIR`` cannot work, checked before anything is graded (None: it can, or no flag)."""
+    if folder is None:
+        return None
+    if checkout:
+        from dlcourse.autograder.cases import ASSIGNMENTS
+        from dlcourse.cli.similarity import checkout_stub
+
+        if not any(checkout_stub(name) for name in ASSIGNMENTS):
+            return (f"Expected a course checkout (a folder with assignments/NN_name.ipynb, the released stubs that "
+                    f"--similarity leaves out) here or above. Received {Path.cwd()}: run it in the checkout")
+    return writable_folder(folder)
 
 
 def _run_gradescope(args) -> int:

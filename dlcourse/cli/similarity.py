@@ -27,41 +27,111 @@ def similarity(subparsers) -> None:
                              "that holds the current folder)")
     parser.add_argument("--threshold", type=float, metavar="SCORE",
                         help="flag pairs whose overall score is at least this (default 0.5)")
+    parser.add_argument("--unit-threshold", type=float, metavar="SCORE",
+                        help="also flag pairs with one unit's score at least this, on at least 10 shared "
+                             "fingerprints (default 0.8)")
     parser.add_argument("--boilerplate", type=float, metavar="SHARE",
                         help="ignore code that more than this share of the class has in a unit (default 0.2)")
     parser.set_defaults(func=_run_similarity)
 
 
 def _run_similarity(args) -> int:
-    from dlcourse.autograder.cases import COURSE
-    from dlcourse.autograder.course.similarity import BOILERPLATE_SHARE, THRESHOLD, compare
-    from dlcourse.autograder.course.similarity_report import write_report
-
     problem = unknown_assignment(args.assignment)
     if problem:
         return fail(problem)
-    stub = args.stub or _checkout_stub(args.assignment)
+    stub = args.stub or checkout_stub(args.assignment)
     if stub is None:
         return fail(f"Expected a course checkout (a folder with assignments/{args.assignment}.ipynb) here or "
                     f"above. Received {Path.cwd()}: run it in the checkout or pass --stub")
     problem = writable_folder(args.out)
     if problem:
         return fail(problem)
+    return run_similarity(args.submitted, args.assignment, stub, args.out, past=args.past, threshold=args.threshold,
+                          boilerplate=args.boilerplate, unit_threshold=args.unit_threshold)
+
+
+def run_similarity(submitted: Path, assignment: str, stub: Path, out: Path, students=None, past: Path | None = None,
+                   threshold: float | None = None, boilerplate: float | None = None,
+                   unit_threshold: float | None = None) -> int:
+    """Compare, write ``out/pairs.csv`` and ``out/report.html``, print the notes and the summary line; the exit
+    status (2 with one line for a bad argument or stub)."""
+    from dlcourse.autograder.cases import COURSE
+    from dlcourse.autograder.course.similarity import BOILERPLATE_SHARE, THRESHOLD, UNIT_THRESHOLD, compare
+    from dlcourse.autograder.course.similarity_report import write_report
+
     try:
-        comparison = compare(args.submitted, args.assignment, stub, COURSE, past=args.past,
-                             threshold=THRESHOLD if args.threshold is None else args.threshold,
-                             boilerplate=BOILERPLATE_SHARE if args.boilerplate is None else args.boilerplate)
+        comparison = compare(submitted, assignment, stub, COURSE, past=past,
+                             threshold=THRESHOLD if threshold is None else threshold,
+                             boilerplate=BOILERPLATE_SHARE if boilerplate is None else boilerplate,
+                             unit_threshold=UNIT_THRESHOLD if unit_threshold is None else unit_threshold,
+                             students=students)
     except ValueError as error:
         return fail(str(error))
-    written = write_report(comparison, args.out)
+    written = write_report(comparison, out)
     for note in comparison.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"wrote {written.csv} ({written.rows} pairs) and {written.html} ({written.shown} shown)")
-    print(f"similarity {args.assignment}: {comparison.current} submissions, {len(comparison.flagged)} pairs flagged")
+    print(f"similarity {assignment}: {comparison.current} submissions, {len(comparison.flagged)} pairs flagged")
     return 0
 
 
-def _checkout_stub(assignment: str) -> Path | None:
+# ----------------------------------------------------------------------------- --similarity DIR of the batch commands
+
+def similarity_option(parser) -> None:
+    parser.add_argument("--similarity", type=Path, metavar="DIR",
+                        help="after grading, compare the graded submissions of each assignment as `dlcourse "
+                             "similarity` does, into DIR/NN_name/ (pairs.csv, report.html); the stubs are the "
+                             "released notebooks")
+
+
+def similarity_of_graded(records: list[dict], submitted: Path, out: Path, stub_of=None, students=None) -> int:
+    """``dlcourse similarity`` over the submissions that were graded, one assignment at a time, into
+    ``out/<assignment>/``; the exit status (0, or 2 if an assignment could not be compared).
+
+    Args:
+        records: the batch's records (``grade_batch``): a graded one names its student and assignment.
+        submitted: the folder the graded notebooks were read from (``submitted/<student>/...``).
+        stub_of: ``stub_of(assignment)``: the released notebook, or None if there is none (default:
+            ``assignments/<assignment>.ipynb`` of the course checkout that holds the current folder).
+        students: only these students (default: every student with a graded record).
+    """
+    stub_of = stub_of or checkout_stub
+    graded: dict[str, set[str]] = {}
+    for record in records:
+        if record.get("status", "graded") == "graded" and record.get("assignment") and \
+                (students is None or record["student"] in students):
+            graded.setdefault(record["assignment"], set()).add(record["student"])
+    status = 0
+    for assignment in sorted(graded):
+        stub = stub_of(assignment)
+        if stub is None:
+            status = fail(f"similarity {assignment}: Expected its released notebook (assignments/{assignment}.ipynb "
+                          f"of the course checkout). Received none: not compared")
+            continue
+        status = max(status, run_similarity(submitted, assignment, stub, out / assignment, students=graded[assignment]))
+    return status
+
+
+def released_stub(paths: list[Path]):
+    """``stub_of`` for ``similarity_of_graded``: the one of ``paths`` (an nbgrader course's released notebooks)
+    that is the assignment's, else the course checkout's."""
+    def stub_of(assignment: str) -> Path | None:
+        from dlcourse.autograder.cases import COURSE
+        from dlcourse.autograder.engine.extract import NotebookError, read_notebook
+
+        for path in paths:
+            try:
+                found = COURSE.identify(read_notebook(path))
+            except NotebookError:
+                continue
+            if found is not None and found.name == assignment:
+                return path
+        return checkout_stub(assignment)
+
+    return stub_of
+
+
+def checkout_stub(assignment: str) -> Path | None:
     """``assignments/<assignment>.ipynb`` of the nearest folder, from the current one up, that has it."""
     for folder in (Path.cwd(), *Path.cwd().parents):
         if (folder / "assignments" / f"{assignment}.ipynb").is_file():

@@ -3,8 +3,11 @@
 Layout: ``<assignment>/independent/<id>.py`` are independent implementations of the units (written
 separately, in different styles: loops or vectorised, different helper splits and names);
 ``<assignment>/disguised/<id>_disguised.py`` are copies of ``<id>`` disguised by hand (names changed,
-functions reordered, reformatted, comments changed, dead statements added). ``disguise`` makes such a
-copy mechanically, for every implementation and for the benchmark's synthetic class.
+functions reordered, reformatted, comments changed, dead statements added);
+``<assignment>/unit_copy/<id>.py`` is another student's own work except for one unit, copied
+from an implementation and disguised by hand; its second line says which (``# copies <unit> from <id>``).
+``disguise`` makes a disguised copy mechanically, for every implementation and for the benchmark's
+synthetic class. ``relation`` says what a pair is expected to be.
 
 A student's notebook is the released stub with the student's code appended, one cell per top-level
 statement group (a later definition wins, as when the notebook runs).
@@ -17,11 +20,14 @@ import builtins
 import copy
 import json
 import random
+import re
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-ASSIGNMENTS = ("01_backprop", "05_pooling")
+ASSIGNMENTS = ("01_backprop", "02_initialization", "03_optimization", "04_convolution", "05_pooling",
+               "06_cnn_architectures", "07_rnn_bptt", "08_lstm", "09_gan")
+_COPIES = re.compile(r"^# copies (\w+) from (\w+)\b", re.MULTILINE)
 
 
 def stub_path(assignment: str) -> Path:
@@ -38,9 +44,42 @@ def disguised(assignment: str) -> dict[str, str]:
     return {path.stem: path.read_text() for path in sorted((HERE / assignment / "disguised").glob("*.py"))}
 
 
+def unit_copies(assignment: str) -> dict[str, tuple[str, str, str]]:
+    """``{id: (unit, id it copied the unit from, source)}`` of the students who copied one unit only."""
+    found = {}
+    for path in sorted((HERE / assignment / "unit_copy").glob("*.py")):
+        text = path.read_text()
+        unit, source = _COPIES.search(text).groups()
+        found[path.stem] = (unit, source, text)
+    return found
+
+
+def corpus_class(assignment: str, units) -> dict[str, str]:
+    """``{student: source}`` of the whole corpus of ``assignment``: the independent implementations, the
+    hand-disguised copies, a mechanically disguised copy of each implementation (``<id>_auto``) and the
+    one-unit copies. ``units``: the assignment's graded units (kept by ``disguise``)."""
+    sources = {**independent(assignment), **disguised(assignment)}
+    for number, (student, source) in enumerate(independent(assignment).items()):
+        sources[f"{student}_auto"] = disguise(source, units, seed=number)
+    sources.update({student: source for student, (_, _, source) in unit_copies(assignment).items()})
+    return sources
+
+
 def original(student: str) -> str:
     """The implementation a student's code derives from (``s01_disguised`` -> ``s01``)."""
     return student.split("_")[0]
+
+
+def relation(a: str, b: str, copied: dict[str, tuple[str, str, str]]) -> str | None:
+    """What the pair ``a``, ``b`` is: "copy" (one derives from the other), the unit that one of them copied
+    from the other (``copied``: ``unit_copies``), or None (independent)."""
+    first, second = original(a), original(b)
+    if first == second:
+        return "copy"
+    for one, other in ((first, second), (second, first)):
+        if one in copied and copied[one][1] == other:
+            return copied[one][0]
+    return None
 
 
 def notebook(assignment: str, source: str) -> dict:
