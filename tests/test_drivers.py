@@ -118,3 +118,18 @@ def test_a_unit_that_raises_keeps_its_worker_and_one_that_exhausts_memory_gets_a
         assert [reply["type"] for reply in replies] == ["ValueError"] * 3 and session.starts == 1
         assert session.run(case.request(huge), 30.0)["type"] == "MemoryError"
         assert session.run(case.request(inputs), 30.0)["type"] == "ValueError" and session.starts == 2
+
+
+def test_a_cases_private_inputs_stay_in_the_grader():
+    """A held-out set (01, 06 training) and the judge's own noise (09 coverage) are inputs the reference
+    and the judge read; the request sent to the worker holds none of them."""
+    from dlcourse.autograder.cases import ASSIGNMENTS
+
+    private = [case for assignment in ASSIGNMENTS.values() for case in assignment.cases if case.private]
+    assert {case.unit for case in private} == {"train_mlp", "train_lenet5", "train_step"}
+    for case in private:
+        inputs = case.make_inputs("secret")
+        sent = case.request(inputs)
+        assert set(case.private) <= set(inputs)
+        assert not set(case.private) & {key for key, _ in sent["args"]}, case.id
+        assert not set(case.private) & set(sent), case.id

@@ -348,39 +348,162 @@ def test_coverage_without_training_gains_nothing(grader, tmp_path, source, words
 
 # ----------------------------------------------------------------------------- 01 and 06 training units
 
-def test_weights_trained_elsewhere_and_stored_gain_nothing(grader, tmp_path):
-    """train_mlp returning weights trained offline on the digits (embedded as constants, x and y ignored)."""
-    from dlcourse.autograder.engine.extract import read_notebook
-    from dlcourse.autograder.engine.worker import load
+# A forger's trainer: weights trained on the digits before grading, stored in the cell, adapted to the
+# data it is given by the cheap transformations that beat a renaming of the digits' classes. Each
+# adapter returns ``(x, adapt)``: the images as the stored weights should see them, and how to map the
+# stored weights' predicted digit to a label (the label most often given for that prediction).
+STORED_TRAINER = """
+    _STORED = {stored!r}
+    _DIGIT_PIXEL_MEANS = np.array({means!r})
+
+    def _logits(params, x):
+        h = x @ np.array(params["W1"]) + np.array(params["b1"])
+        return (1 / (1 + np.exp(-h))) @ np.array(params["W2"]) + np.array(params["b2"])
+
+    def _adapted(x, y):
+        # the renaming recovered from the labels: predicted digit -> the label most often given for it
+        predicted = np.argmax(_logits(_STORED, x), axis=1)
+        columns = np.array([np.bincount(y[predicted == d], minlength=10).argmax() if np.any(predicted == d) else d
+                            for d in range(10)])
+        params = {{name: np.array(value) for name, value in _STORED.items()}}
+        order = np.argsort(columns, kind="stable")  # output column of each label
+        params["W2"], params["b2"] = params["W2"][:, order], params["b2"][order]
+        return params, np.mean(np.argmax(_logits(params, x), axis=1) == y)
+
+    def _as_given(x, y):
+        return x, None
+
+    def _pixels_matched(x, y):
+        # a pixel permutation recovered from image statistics: pixels matched by their rank of mean intensity
+        order = np.empty(64, int)
+        order[np.argsort(_DIGIT_PIXEL_MEANS, kind="stable")] = np.argsort(x.mean(axis=0), kind="stable")
+        return x[:, order], order
+
+    def _best_flip_or_rotation(x, y):
+        pixels = np.arange(64).reshape(8, 8)
+        orders = [pixels, pixels[::-1], pixels[:, ::-1], np.rot90(pixels, 1), np.rot90(pixels, 3), pixels.T]
+        order = max((o.ravel() for o in orders), key=lambda o: _adapted(x[:, o], y)[1])
+        return x[:, order], order
+
+    def train_mlp(x, y, seed=0, epochs=60, learning_rate=0.5, history=None):
+        view, order = {adapt}(x, y)
+        params, _ = _adapted(view, y)
+        if order is not None:  # the stored first layer reads pixel order[i] as digit pixel i
+            w1 = np.zeros_like(params["W1"])
+            w1[order] = params["W1"]
+            params["W1"] = w1
+        return params
+    """
+ADAPTERS = {"relabelled": "_as_given", "a recovered pixel permutation": "_pixels_matched",
+            "the best of flips and rotations": "_best_flip_or_rotation"}
+
+SECOND_STYLE_TRAINER = """
+    def train_mlp(x, y, seed=0, epochs=40, learning_rate=0.1, history=None):
+        # another honest style: 100 sigmoid units, momentum, batches of 64, its own forward and backward
+        rng = np.random.default_rng(seed)
+        sizes = [x.shape[1], 100, 10]
+        params = {}
+        for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:]), start=1):
+            params[f"W{i}"] = rng.normal(0, np.sqrt(2 / (fan_in + fan_out)), (fan_in, fan_out))
+            params[f"b{i}"] = np.zeros(fan_out)
+        velocity = {k: np.zeros_like(v) for k, v in params.items()}
+        targets = np.eye(10)[y]
+        for _ in range(epochs):
+            for batch in np.array_split(rng.permutation(len(x)), max(1, len(x) // 64)):
+                a = 1 / (1 + np.exp(-(x[batch] @ params["W1"] + params["b1"])))
+                z = a @ params["W2"] + params["b2"]
+                p = np.exp(z - z.max(1, keepdims=True)); p /= p.sum(1, keepdims=True)
+                dz = (p - targets[batch]) / len(batch)
+                da = dz @ params["W2"].T * a * (1 - a)
+                grads = {"W2": a.T @ dz, "b2": dz.sum(0), "W1": x[batch].T @ da, "b1": da.sum(0)}
+                for k in params:
+                    velocity[k] = 0.9 * velocity[k] - learning_rate * grads[k]
+                    params[k] = params[k] + velocity[k]
+        return params
+    """
+
+
+@pytest.fixture(scope="module")
+def stored_digit_weights():
+    """What a forger stores: the solution's MLP trained on the digits, and the digits' pixel means."""
+    from conftest import solution_namespace
     from dlcourse import datasets
 
-    solution = load(read_notebook(SOLUTIONS / "01_backprop.ipynb").cells)["namespace"]
     x, y = datasets.load_digits("train")
-    stored = solution["train_mlp"](x, y, 0, 20)
-    literal = {name: np.round(value, 6).tolist() for name, value in stored.items()}
-    source = f"""
-        _STORED = {literal!r}
-        def train_mlp(x, y, seed=0, epochs=60, learning_rate=0.5, history=None):
-            return {{name: np.array(value) for name, value in _STORED.items()}}
-        """
+    stored = solution_namespace("01_backprop")["train_mlp"](x, y, 0, 30)
+    return {name: np.round(value, 6).tolist() for name, value in stored.items()}, np.round(x.mean(0), 6).tolist()
+
+
+@pytest.mark.parametrize("adapter", list(ADAPTERS))
+def test_stored_weights_adapted_to_the_data_gain_nothing(grader, tmp_path, stored_digit_weights, adapter):
+    """train_mlp returning weights trained on the digits before grading, adapted to the task it is given
+    (the issue's forger: relabelled from the labels, a pixel permutation recovered, flips and rotations).
+    The task is ten symbols drawn at this grading, so there is nothing for the stored weights to know."""
+    stored, means = stored_digit_weights
+    source = STORED_TRAINER.format(stored=stored, means=means, adapt=ADAPTERS[adapter])
     result = grade_unit(grader, tmp_path, "01_backprop", "train_mlp", source)
-    assert_gains_nothing(result, "does not learn from the labels it is given")
+    assert_gains_nothing(result, "know nothing of these symbols")
+
+
+def test_stored_weights_recognise_the_digits_they_were_trained_on(stored_digit_weights):
+    """The forgers are real ones: on the digits renamed, pixel-permuted or flipped (the defences a task
+    made of the digits could use) each scores what a trained network scores; only a task drawn at grading
+    defeats them."""
+    from dlcourse import datasets
+    from dlcourse.references.backprop import mlp_accuracy
+
+    stored, means = stored_digit_weights
+    x, y = datasets.load_digits("train")
+    x_test, y_test = datasets.load_digits("test")
+    renaming, pixels = np.roll(np.arange(10), 3), np.random.default_rng(1).permutation(64)
+    disguises = {"relabelled": lambda images: images,
+                 "a recovered pixel permutation": lambda images: images[:, pixels],
+                 "the best of flips and rotations": lambda images: images.reshape(-1, 8, 8)[:, :, ::-1].reshape(-1, 64)}
+    for adapter, disguise in disguises.items():
+        namespace = {"np": np}
+        exec(textwrap.dedent(STORED_TRAINER.format(stored=stored, means=means, adapt=ADAPTERS[adapter])), namespace)
+        params = namespace["train_mlp"](disguise(x), renaming[y])
+        assert mlp_accuracy(params, disguise(x_test), renaming[y_test]) > 0.9, adapter
+
+
+def test_a_second_honest_style_keeps_full_marks(grader, tmp_path):
+    assert_full_marks(grade_unit(grader, tmp_path, "01_backprop", "train_mlp", SECOND_STYLE_TRAINER))
     assert_full_marks(grade_unit(grader, tmp_path, "01_backprop", "train_mlp"))
 
 
-@pytest.mark.slow
-def test_lenet5_weights_that_predict_the_original_digits_are_named():
-    from dlcourse.autograder.cases import cnn_architectures as cnn
+def _relabelled_lenet5(weights, x, y):
+    """The forger's adaptation of stored LeNet-5 weights: predict the training images, map each predicted
+    class to the label most often given for it, and reorder the output layer to match."""
+    from dlcourse.references.cnn_architectures import lenet5_logits
+
+    predicted = np.argmax(lenet5_logits(x, weights)["logits"], axis=1)
+    columns = np.array([np.bincount(y[predicted == d], minlength=10).argmax() if np.any(predicted == d) else d
+                        for d in range(10)])
+    order = np.argsort(columns, kind="stable")
+    return [*weights[:-2], weights[-2][:, order], weights[-1][order]]
+
+
+@pytest.mark.slow  # trains LeNet-5 on the digits (3 epochs) in the test process
+def test_stored_lenet5_weights_relabelled_to_the_data_gain_nothing():
+    """The issue's 06 forger: weights trained on the digits before grading, relabelled from the labels
+    it is given. On a renaming of the digits' classes that scores like a trained network; on the task
+    drawn at grading it earns nothing."""
     from conftest import solution_namespace
+    from dlcourse import datasets
+    from dlcourse.autograder.cases import cnn_architectures as cnn
+    from dlcourse.references.cnn_architectures import lenet5_accuracy
+
+    x, y = datasets.load_digits("train", flatten=False)
+    x_test, y_test = datasets.load_digits("test", flatten=False)
+    x, x_test = cnn.upsample_digits(x), cnn.upsample_digits(x_test)
+    stored = [np.asarray(w, np.float64) for w in solution_namespace("06_cnn_architectures")["train_lenet5"](x, y, 0, 3)]
+    renaming = np.roll(np.arange(10), 3)
+    assert lenet5_accuracy(_relabelled_lenet5(stored, x, renaming[y]), x_test, renaming[y_test]) >= cnn.REQUIRED_ACCURACY
 
     case = next(case for case in ASSIGNMENTS["06_cnn_architectures"].cases if case.unit == "train_lenet5")
     inputs = case.make_inputs(None)
     held_out = case.reference(**inputs)
-    x, digits = inputs["x"], held_out["digits"]
-    assert not np.array_equal(held_out["y_test"], digits)
-    solution = solution_namespace("06_cnn_architectures")
-    from dlcourse import datasets
-    weights = solution["train_lenet5"](x, datasets.load_digits("train")[1], 0, 3)
-    ok, message = case.judge(inputs, held_out, {"weights": [np.asarray(w) for w in weights]}, {"seconds": 1.0})
-    assert not ok and "does not learn from the labels it is given" in message, message
-    assert cnn.REQUIRED_ACCURACY > 0.5
+    forged = _relabelled_lenet5(stored, inputs["x"], inputs["y"])
+    ok, message = case.judge(inputs, held_out, {"weights": forged}, {"seconds": 1.0})
+    assert not ok and "know nothing of these symbols" in message, message
+    assert "x_test" not in dict(case.request(inputs)["args"])  # the held-out images never reach the worker

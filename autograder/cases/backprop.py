@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlcourse.autograder.engine.probes import held_out_verdict, relabelled, renaming_of
+from dlcourse.autograder.engine.probes import held_out_verdict
 from dlcourse.autograder.engine.case import Assignment, Case, Mistake
 from dlcourse import datasets
 from dlcourse.references import backprop as ref
@@ -296,20 +296,19 @@ MLP = [
 
 # ----------------------------------------------------------------------------- training
 
-REQUIRED_ACCURACY = 0.95
+REQUIRED_ACCURACY = 0.93  # the solution's worst of 40 drawn tasks: 0.963; the class means alone: 0.87-0.96
 
 
 def _training_inputs(rng):
-    """The training digits with their classes renamed afresh at each grading (see ``probes.relabelled``)."""
-    x, y = datasets.load_digits("train")
-    return {"x": x, "y": relabelled(rng, y), "seed": 0}
+    """A task new at each grading: ten symbols nobody has seen (``datasets.make_glyphs``), 1,500 images
+    to train on, flattened to (N, 64) as the digits are; the 400 held out stay in the grader (``private``)."""
+    x, y, x_test, y_test = datasets.make_glyphs(rng)
+    return {"x": x.reshape(len(x), -1), "y": y, "seed": 0, "x_test": x_test.reshape(len(x_test), -1), "y_test": y_test}
 
 
-def _held_out(x, y, seed):
-    """Held-out digits labelled with the renaming the training labels got; ``digits``: their original names."""
-    x_test, y_test = datasets.load_digits("test")
-    renaming = renaming_of(y, datasets.load_digits("train")[1])
-    return {"x_test": x_test, "y_test": renaming[y_test], "digits": y_test}
+def _held_out(x, y, seed, x_test, y_test):
+    """The held-out images of the task drawn for this grading, and their labels."""
+    return {"x_test": x_test, "y_test": y_test}
 
 
 def _judge_training(inputs, held_out, received, timing):
@@ -332,14 +331,15 @@ def _judge_training(inputs, held_out, received, timing):
             return False, f"params W{index}/b{index} contain NaN or inf (the learning rate may be too large)"
         width = w.shape[1]
     if width != 10:
-        return False, f"the last layer should have 10 outputs (one per digit); received {width}"
-    return held_out_verdict("train_mlp", lambda labels: ref.mlp_accuracy(params, held_out["x_test"], labels),
-                            held_out, REQUIRED_ACCURACY, "train longer, or tune the learning rate and hidden size")
+        return False, f"the last layer should have 10 outputs (one per class); received {width}"
+    return held_out_verdict(ref.mlp_accuracy(params, held_out["x_test"], held_out["y_test"]), REQUIRED_ACCURACY,
+                            "train longer, or tune the learning rate and hidden size")
 
 
 TRAINING = [
-    Case("train_mlp", "digits, held-out accuracy >= 0.95", _training_inputs, _held_out, ("params",), points=4.0,
-         timeout=120.0, judge=_judge_training, fresh=True),
+    Case("train_mlp", f"ten symbols drawn for this grading, held-out accuracy >= {REQUIRED_ACCURACY}", _training_inputs,
+         _held_out, ("params",), points=4.0, timeout=120.0, judge=_judge_training, fresh=True,
+         private=("x_test", "y_test")),
 ]
 
 

@@ -6,9 +6,9 @@ when not training), and its mask must come from ``rng`` alone, the backward pass
 forward's (``probes.rng_probed``). Augmentations are compared exactly with the deterministic core
 of Keras's image layers. Models built by the student are described in the sandbox (Keras is importable there in this
 assignment only) and compared layer by layer with reference builds; with the same weights they must
-give the same logits. ``train_lenet5`` gets the digits with their classes renamed afresh at each
-grading (``probes.relabelled``), so only weights trained on the labels given pass; its training stops
-after the first epoch whose weights reach the bar (``MAX_JUDGED_EPOCHS``). Points add up to the
+give the same logits. ``train_lenet5`` trains on a task drawn at each grading (ten new symbols,
+``datasets.make_glyphs``, upsampled as the digits are), so only weights trained on the data given pass;
+its training stops after the first epoch whose weights reach the bar (``MAX_JUDGED_EPOCHS``). Points add up to the
 notebook's table.
 """
 
@@ -20,7 +20,7 @@ import numpy as np
 
 from dlcourse.autograder.engine.case import Assignment, Case, Mistake
 from dlcourse.autograder.engine.compare import compare_value, describe
-from dlcourse.autograder.engine.probes import held_out_verdict, relabelled, renaming_of, rng_probed
+from dlcourse.autograder.engine.probes import held_out_verdict, rng_probed
 from dlcourse import datasets
 from dlcourse.references import cnn_architectures as ref
 
@@ -462,16 +462,16 @@ for unit in ("build_lenet5", "build_mini_alexnet"):
 # ----------------------------------------------------------------------------- training
 
 def _training_inputs(rng):
-    """The training digits with their classes renamed afresh at each grading (see ``probes.relabelled``)."""
-    x, y = datasets.load_digits("train", flatten=False)
-    return {"x": upsample_digits(x), "y": relabelled(rng, y), "seed": 0}
+    """A task new at each grading: ten symbols nobody has seen (``datasets.make_glyphs``), 1,500 images
+    to train on, upsampled to 32x32 as the digits are; the 400 held out stay in the grader (``private``)."""
+    x, y, x_test, y_test = datasets.make_glyphs(rng)
+    return {"x": upsample_digits(x[..., None]), "y": y, "seed": 0, "x_test": upsample_digits(x_test[..., None]),
+            "y_test": y_test}
 
 
-def _held_out(x, y, seed):
-    """Held-out digits labelled with the renaming the training labels got; ``digits``: their original names."""
-    x_test, y_test = datasets.load_digits("test", flatten=False)
-    renaming = renaming_of(y, datasets.load_digits("train")[1])
-    return {"x_test": upsample_digits(x_test), "y_test": renaming[y_test], "digits": y_test}
+def _held_out(x, y, seed, x_test, y_test):
+    """The held-out images of the task drawn for this grading, and their labels."""
+    return {"x_test": x_test, "y_test": y_test}
 
 
 def _judge_training(inputs, held_out, received, timing):
@@ -487,9 +487,8 @@ def _judge_training(inputs, held_out, received, timing):
         if not np.isfinite(array).all():
             return False, f"weight {index} contains NaN or inf (the learning rate may be too large)"
     weights = [np.asarray(w, np.float64) for w in weights]
-    passed, message = held_out_verdict("train_lenet5",
-                                       lambda labels: ref.lenet5_accuracy(weights, held_out["x_test"], labels),
-                                       held_out, REQUIRED_ACCURACY, "train longer, or tune the learning rate")
+    passed, message = held_out_verdict(ref.lenet5_accuracy(weights, held_out["x_test"], held_out["y_test"]),
+                                       REQUIRED_ACCURACY, "train longer, or tune the learning rate")
     if not passed:
         return False, message
     stopped = (f"; training stopped after epoch {timing['stopped_at']}, the first whose weights reached the bar"
@@ -498,9 +497,9 @@ def _judge_training(inputs, held_out, received, timing):
 
 
 TRAINING = [
-    Case("train_lenet5", "digits 32x32, held-out accuracy >= 0.97 within 2 minutes", _training_inputs, _held_out,
-         ("weights",), points=4.0, timeout=120.0, judge=_judge_training, fresh=True, driver="keras_fit",
-         progress=MAX_JUDGED_EPOCHS),
+    Case("train_lenet5", f"ten symbols drawn for this grading, 32x32, held-out accuracy >= {REQUIRED_ACCURACY} "
+         "within 2 minutes", _training_inputs, _held_out, ("weights",), points=4.0, timeout=120.0,
+         judge=_judge_training, fresh=True, private=("x_test", "y_test"), driver="keras_fit", progress=MAX_JUDGED_EPOCHS),
 ]
 
 

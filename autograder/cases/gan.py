@@ -700,7 +700,7 @@ TRAINING = [
     Case("train_step",
          f"ring of 8 Gaussians, {TRAIN_STEPS} steps: at least {REQUIRED_MODES} modes covered (a report, no points)",
          _training_inputs, _centres, ("weights", "d_losses", "g_losses", "initial", "layers"), points=0.0,
-         driver="gan_train", fresh=True,
+         driver="gan_train", fresh=True, private=("eval_noise",),
          extra=lambda inputs: {"builders": ["build_generator", "build_discriminator"], "report_every": REPORT_EVERY},
          judge=judge_coverage, timeout=180.0, progress=TRAIN_STEPS // REPORT_EVERY),
 ]

@@ -60,6 +60,8 @@ class Case:
             already run on this submission, and of the timed reference (``reference_seconds``) measured right
             after each of them (all measured by the grader, so a student cannot forge them). A case whose training stopped early adds
             ``"stopped_at"``: the epoch or step after which the grader told it to stop.
+        private: inputs the grader keeps: the reference and the judge see them, the worker never does
+            (a held-out set, the judge's own noise); every other input is sent to the unit, in order.
         progress: for a training case whose driver reports progress ("keras_fit", "gan_train"): how many
             of the reports the grader judges, each as it would judge the final value; at the first that
             passes it tells the unit to stop training, and the unit's own return value is then judged
@@ -84,6 +86,7 @@ class Case:
     judge: Callable[[dict, dict, dict, dict], tuple[bool, str]] | None = None
     extra: Callable[[dict], dict] | None = None
     fresh: bool = False
+    private: tuple[str, ...] = ()
     progress: int = 0
 
     @property

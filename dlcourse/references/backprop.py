@@ -135,6 +135,7 @@ def mlp_logits(params, x) -> np.ndarray:
 def mlp_accuracy(params, x, y) -> float:
     """Share of ``x`` (N, D) whose largest logit is the label ``y`` (N,), for the MLP with ``params``.
 
-    ``train_mlp`` is graded by this accuracy of the parameters it returns on held-out digits.
+    ``train_mlp`` is graded by this accuracy of the parameters it returns on the held-out images of a task
+    drawn for the grading (``datasets.make_glyphs``).
     """
     return float(np.mean(np.argmax(mlp_logits(params, x), axis=1) == y))

@@ -143,7 +143,8 @@ def lenet5_logits(x, params, **variant) -> dict:
 def lenet5_accuracy(weights, x, y) -> float:
     """Share of ``x`` whose largest logit is the label ``y``, for the reference LeNet-5 with ``weights``.
 
-    ``train_lenet5`` is graded by this accuracy of the weights it returns on held-out digits.
+    ``train_lenet5`` is graded by this accuracy of the weights it returns on the held-out images of a task
+    drawn for the grading (``datasets.make_glyphs``).
     """
     logits = lenet5_logits(x, weights)["logits"]
     return float(np.mean(np.argmax(logits, axis=1) == y))

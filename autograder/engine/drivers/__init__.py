@@ -82,7 +82,7 @@ def request(case, inputs: dict) -> dict:
             its driver reads).
         inputs: the case's inputs by name, in call order.
     """
-    args = dict(inputs)
+    args = {key: value for key, value in inputs.items() if key not in case.private}  # the grader's own: never sent
     message = {"op": "run", "unit": case.unit, "driver": case.driver}
     build = getattr(available()[case.driver], "request", None)
     if build is not None:

@@ -7,7 +7,7 @@ Request: ``{"unit": the step, "builders": [the generator's builder, the discrimi
     seed: for ``keras.utils.set_random_seed`` before building, so initial weights are reproducible.
     real: (S, N, data_dim) and noise: (S, N, latent_dim): the batches of each of the S steps.
 
-The case's ``eval_noise`` stays in the grader (``request``): the judge maps it through the returned
+The case's ``eval_noise`` stays in the grader (``Case.private``): the judge maps it through the returned
 weights itself, in a Dense stack of its own, so nothing the worker computes about the generator's
 samples is believed (after the student's cells load, this file is the student's too).
 
@@ -30,12 +30,6 @@ from .._calling import StudentError, invoke, lookup
 from .._progress import report
 from . import model_spec
 from ._values import require_model, two_losses
-
-
-def request(case, args) -> dict:
-    """Grader side: the judge's own noise (``eval_noise``) is never sent to the worker."""
-    args.pop("eval_noise", None)
-    return {}
 
 
 def run(namespace, request):
