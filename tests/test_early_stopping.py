@@ -72,9 +72,10 @@ def test_what_the_unit_returns_is_graded_even_when_its_training_reached_the_bar(
 
 def test_reports_beyond_the_case_budget_are_not_judged():
     capped = dataclasses.replace(TRAIN_LENET5, progress=1)
-    verdict, namespace = in_process_verdict(trainer(epochs=6, learning_rate=1e-3), case=capped)
-    assert namespace["EPOCHS_RUN"] == [6]  # epoch 1 is below the bar (0.92-0.95 measured); 2 to 6 are not judged
-    assert verdict.passed and "stopped" not in verdict.message, verdict.message
+    # a slow learning rate keeps epoch 1 below the bar on any drawn task; epochs 2 to 6 are not judged
+    verdict, namespace = in_process_verdict(trainer(epochs=6, learning_rate=1e-4), case=capped)
+    assert namespace["EPOCHS_RUN"] == [6]
+    assert "held-out accuracy" in verdict.message and "stopped" not in verdict.message, verdict.message
 
 
 def test_ring_training_stops_at_the_first_check_that_covers_the_ring():
