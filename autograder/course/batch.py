@@ -136,16 +136,6 @@ def _sandbox_cannot_start(grader, result) -> bool:
         return isinstance(session.run(case.request(case.make_inputs(grader.secret)), case.timeout), Failure)
 
 
-def grade_one(path: str, student: str, label: str, digest: str, secret: str, cache: str | None,
-              figures: bool = True, isolation: str | None = None) -> dict:
-    """Grade the notebook at ``path`` (kept for callers of the earlier API); never raises."""
-    try:
-        data = Path(path).read_bytes()
-        return grade_notebook(data, student, label, digest, secret, cache, figures, isolation)
-    except (OSError, GradingUnavailable) as error:
-        return not_graded_record(student, label, digest, str(error))
-
-
 def _attempts(task: tuple, retries: int) -> dict:
     """Run ``grade_notebook(*task)`` up to ``1 + retries`` times (local workers); the last failure is "not graded"."""
     for attempt in range(retries + 1):
