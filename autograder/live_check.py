@@ -10,13 +10,21 @@ the student's own traceback (their cell and line); and the public points, labell
 the student's code prints is shown up to ``MAX_PRINTED`` characters, then one line says how much was cut.
 It remembers, for this kernel, which units timed out: a unit that calls one is not run again
 until that unit is redefined ("depends on sigmoid_forward, which timed out").
+
+In a NumPy assignment it never imports a framework into the student's kernel: the public references
+come from the cache that ``dlcourse warm`` fills (``make`` runs it), the variants that name a mistake
+are NumPy, and where the cache lacks a reference (never warmed, or warmed by another version of the
+grader) ``dlcourse warm`` computes the assignment's references first, in a process of its own
+(``_expected``). Only if that fails, or a framework is in the kernel already, are they computed here.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import dis
 import inspect
 import re
+import subprocess
 import sys
 import threading
 import types
@@ -28,7 +36,10 @@ from dlcourse.autograder.engine.references import ReferenceCache, cache_dir
 from dlcourse.autograder.engine.runner import CaseRunner, in_process
 
 MAX_PRINTED = 20_000  # characters the student's code may print in one check(), stdout and stderr together
+FRAMEWORKS = ("tensorflow", "keras", "jax", "torch")  # none of them enters a kernel through a NumPy check
+WARM_TIMEOUT = 600.0  # seconds `dlcourse warm` may take for one assignment's public references
 _CACHE: ReferenceCache | None = None
+_WARMED: set[str] = set()  # assignments whose references `dlcourse warm` computed (or tried to) for this kernel
 # unit -> (what happened, the function object it happened to): forgotten once the unit is redefined
 _HUNG: dict[str, tuple[str, object]] = {}
 _FAILED: dict[str, tuple[str, object]] = {}
@@ -68,7 +79,7 @@ def check(unit, namespace: dict | None = None, max_timeout: float | None = None)
     if _CACHE is None:
         _CACHE = ReferenceCache(cache_dir())
     assignment = COURSE.find_unit(name)
-    runner = kernel_runner(namespace, _CACHE.expected, assignment.units)
+    runner = kernel_runner(namespace, _expected(assignment), assignment.units)
     runner.max_timeout = max_timeout
     runner.timed_out.pop(name, None)
     runner.failed.pop(name, None)
@@ -87,6 +98,49 @@ def check(unit, namespace: dict | None = None, max_timeout: float | None = None)
     for note in grading_would_miss(name, namespace, runner.uses):
         print(note)
     print_report(name, cases, verdicts, assignment)
+
+
+class _NotCached(Exception):
+    """A reference the cache does not hold."""
+
+
+def _not_cached(**inputs):
+    raise _NotCached
+
+
+def _expected(assignment):
+    """``(case, inputs) -> reference outputs`` for ``assignment``'s public cases, from the cache (``_CACHE``).
+
+    In a NumPy assignment, a reference the cache lacks, while no framework is imported here, is computed by
+    ``dlcourse warm <assignment>`` in a process of its own (all the assignment's public references, once per
+    kernel), then read from the cache: Keras never enters the student's kernel. A fresh case's reference is
+    NumPy (computed here, kept nowhere); the Keras assignments' students use Keras anyway.
+    """
+    cache = _CACHE
+    if assignment.frameworks:
+        return cache.expected
+
+    def expected(case, inputs):
+        if case.fresh or assignment.name in _WARMED or any(module in sys.modules for module in FRAMEWORKS):
+            return cache.expected(case, inputs)
+        try:  # the same key (case id, inputs, fingerprint), but nothing computed on a miss
+            return cache.expected(dataclasses.replace(case, reference=_not_cached), inputs)
+        except _NotCached:
+            _WARMED.add(assignment.name)
+            _warm_elsewhere(assignment.name)
+        return cache.expected(case, inputs)  # from the cache now; computed here only if warming failed
+    return expected
+
+
+def _warm_elsewhere(name: str) -> None:
+    """``dlcourse warm <name>`` in a child process (the cache folder is this kernel's: same environment)."""
+    print(f"(computing the Keras references of {name}'s public checks, once, in a process of their own; "
+          "`dlcourse warm` does it ahead)", flush=True)
+    try:
+        subprocess.run([sys.executable, "-m", "dlcourse", "warm", name], stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=WARM_TIMEOUT, check=False)
+    except (OSError, subprocess.SubprocessError):  # no interpreter to start, or too slow: computed here instead
+        pass
 
 
 def grading_would_miss(unit: str, namespace: dict, uses: dict) -> list[str]:

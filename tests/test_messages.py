@@ -202,12 +202,13 @@ def test_a_float32_result_is_told_it_is_float32_rounding_and_how_to_keep_float64
     from dlcourse.autograder.cases import backprop
     source = ("import numpy as np\ndef dense_forward(x, w, b):\n"
               "    x, w, b = (a.astype(np.float32) for a in (x, w, b))\n    return x @ w + b, (x, w)\n")
-    failing = [v for v in _public_verdicts(backprop, solution, "dense_forward", source) if not v.passed]
-    assert failing
-    message = failing[0].message
-    assert "dense_forward, out: received float32 values, which agree with the expected ones only to float32 " \
-           "rounding" in message, message
-    assert "this unit is graded in float64. Keep float64: no .astype(np.float32)" in message
+    verdicts = _public_verdicts(backprop, solution, "dense_forward", source)
+    assert verdicts and not any(v.passed for v in verdicts)  # every case: the float policy (test_float_policy.py)
+    message = verdicts[0].message
+    assert "dense_forward, out: wrong dtype: expected float64, received float32 (its values agree with the expected " \
+           "ones to float32 rounding: only the dtype is wrong)" in message, message
+    assert "graded in float64: given float64 inputs, its results must be float64, whatever their values. Keep " \
+           "float64: no .astype(np.float32)" in message
 
 
 def test_numbers_compare_by_value_whatever_their_python_or_numpy_type():

@@ -84,41 +84,64 @@ def _axes_swapped(w):
     return w.transpose(1, 0, 2, 3).reshape(w.shape)
 
 
+def _last_window(size, out, kernel, stride):
+    """Along one axis of ``size`` (padded) cells: for each cell, the last of ``out`` windows that covers it (the
+    last to write it in a loop over output positions), the cell's offset in that window, and whether any covers it."""
+    cells = np.arange(size)
+    last = np.minimum(cells // stride, out - 1)  # no later window starts at or before the cell
+    offset = cells - last * stride
+    covered = offset < kernel  # if the last window starting at or before it ends before it, so do the earlier ones
+    return np.where(covered, last, 0), np.where(covered, offset, 0), covered
+
+
 def _overwritten(i, dx=True, dw=True):
     """The naive backward loop (over output positions i, then j; all images and filters at once) with `=` where
-    it needs `+=`: for dx each input position keeps only the last window covering it, dw only the last window."""
+    it needs `+=`: for dx each input position keeps only the last window covering it, dw only the last window.
+    Vectorized (NumPy, no loop over positions): the last window covering a cell is the last along each axis."""
     x, w, dout = i["x"], i["w"], i["dout"]
     (sh, sw), (kh, kw) = pair(i["strides"]), w.shape[:2]
     (top, bottom), (left, right) = _pads(i, lambda n, k, s: pads(n, k, s, i["padding"]))
     xp = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
-    dxp, dw_last = np.zeros_like(xp), None
-    for r in range(dout.shape[1]):
-        for c in range(dout.shape[2]):
-            rows, cols, g = slice(r * sh, r * sh + kh), slice(c * sw, c * sw + kw), dout[:, r, c, :]
-            window_dx = np.einsum("nf,uvcf->nuvc", g, w)
-            dxp[:, rows, cols, :] = window_dx if dx else dxp[:, rows, cols, :] + window_dx
-            dw_last = np.einsum("nuvc,nf->uvcf", xp[:, rows, cols, :], g)
+    h_out, w_out = dout.shape[1:3]
     wrong = {}
     if dx:
+        rows, u, rows_covered = _last_window(xp.shape[1], h_out, kh, sh)
+        cols, v, cols_covered = _last_window(xp.shape[2], w_out, kw, sw)
+        dxp = np.einsum("npqf,pqcf->npqc", dout[:, rows][:, :, cols], w[u][:, v])
+        dxp = dxp * (rows_covered[:, None] & cols_covered[None, :])[None, :, :, None]
         wrong["dx"] = dxp[:, top:top + x.shape[1], left:left + x.shape[2], :]
     if dw:
-        wrong["dw"] = dw_last
+        r, c = h_out - 1, w_out - 1
+        wrong["dw"] = np.einsum("nuvc,nf->uvcf", xp[:, r * sh:r * sh + kh, c * sw:c * sw + kw, :], dout[:, r, c, :])
     return wrong
+
+
+def _conv_padded(x, w, b, strides, pads_, dout=None):
+    """Conv2D after zero-padding ``x`` by ``pads_ = ((top, bottom), (left, right))``, in NumPy (``conv_numpy``):
+    any padding, also one Keras's "same" never makes. Without ``dout``: ``{"out"}``; with it: ``{"dx", "dw",
+    "db"}`` of ``sum(out * dout)``. The mistakes are computed so, never through Keras: naming a mistake in a
+    student's check() imports no framework."""
+    (top, bottom), (left, right) = pads_
+    xp = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+    if dout is None:
+        return conv_numpy.conv2d_forward(xp, w, b, strides, "valid")
+    grads = conv_numpy.conv2d_backward(xp, w, b, strides, "valid", dout)
+    return {**grads, "dx": grads["dx"][:, top:top + x.shape[1], left:left + x.shape[2]]}
 
 
 def _forward_mistakes():
     def flipped(i, e):
-        return ref.conv2d_forward(i["x"], i["w"][::-1, ::-1], i["b"], i["strides"], i["padding"])
+        return conv_numpy.conv2d_forward(i["x"], i["w"][::-1, ::-1], i["b"], i["strides"], i["padding"])
 
     def wrong_side(i, e):
         if not _asymmetric(i):
             return {"out": np.full(1, np.nan)}  # never matches
-        return ref.conv2d_padded(i["x"], i["w"], i["b"], i["strides"], _pads(i, _swapped))
+        return _conv_padded(i["x"], i["w"], i["b"], i["strides"], _pads(i, _swapped))
 
     def same_ignores_stride(i, e):
         if i["padding"] != "same" or _pads(i, _stride_one) == _pads(i, _same):
             return {"out": np.full(1, np.nan)}
-        return ref.conv2d_padded(i["x"], i["w"], i["b"], i["strides"], _pads(i, _stride_one))
+        return _conv_padded(i["x"], i["w"], i["b"], i["strides"], _pads(i, _stride_one))
 
     def stride_on_input(i, e):
         (sh, sw) = pair(i["strides"])
@@ -150,13 +173,13 @@ def _forward_mistakes():
 
 def _backward_mistakes():
     def flipped(i, e):
-        grads = ref.conv2d_backward(i["x"], i["w"][::-1, ::-1], i["b"], i["strides"], i["padding"], i["dout"])
+        grads = conv_numpy.conv2d_backward(i["x"], i["w"][::-1, ::-1], i["b"], i["strides"], i["padding"], i["dout"])
         return {"dx": grads["dx"], "dw": grads["dw"][::-1, ::-1]}
 
     def wrong_side(i, e):
         if not _asymmetric(i):
             return {"dx": np.full(1, np.nan)}
-        grads = ref.conv2d_padded(i["x"], i["w"], i["b"], i["strides"], _pads(i, _swapped), i["dout"])
+        grads = _conv_padded(i["x"], i["w"], i["b"], i["strides"], _pads(i, _swapped), i["dout"])
         return {"dx": grads["dx"], "dw": grads["dw"]}
 
     def flipped_in_dx(i, e):

@@ -3,6 +3,12 @@
 Runs only in the grader. Everything received is treated as data: a value of the wrong type,
 dtype or shape, a NaN, an exception or a dead worker is a failed case with a message that names
 the unit, the quantity, and the expected and received values.
+
+One float policy for every NumPy unit (``float64_graded``, checked here for every case before its
+values): given float64 inputs, every floating-point value it returns must be float64. A float32 (or
+float16, or longdouble) answer fails every case of its unit, whatever its values, with one message
+that names the unit, the quantity, the expected and the received dtype. Units called by a Keras
+driver (06's and 09's models, losses and training) are compared by value, as Keras computes in float32.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dlcourse.autograder.engine import drivers
 from dlcourse.autograder.engine.case import Case
 from dlcourse.autograder.engine.session import Failure
 from dlcourse.autograder.engine.wire import Unsupported
@@ -18,6 +25,9 @@ from dlcourse.autograder.engine.wire import Unsupported
 
 # a float32 answer within this relative tolerance of a float64 reference differs by float32 rounding only
 FLOAT32_RTOL = 1e-4
+FLOAT64_ADVICE = ("Every NumPy unit is graded in float64: given float64 inputs, its results must be float64, whatever "
+                  "their values. Keep float64: no .astype(np.float32), dtype=np.float32 or np.float32(...) in its "
+                  "computation (NumPy computes in float64 unless told otherwise).")
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,11 @@ def judge(case: Case, inputs: dict, expected, reply, timing: dict | None = None,
     if problem:
         return Verdict(False, f"{case.unit}: {problem}{where}", "failed")
     expected_values = expected()
+    if float64_graded(case, inputs):
+        problems = dtype_problems(case, received, expected_values)
+        if problems:
+            return Verdict(False, f"{case.unit}, " + f"\n{case.unit}, ".join(problems) + f"\n{FLOAT64_ADVICE}{where}",
+                           "failed")
     if case.judge is not None:
         ok, message = case.judge(inputs, expected_values, received, timing or {"seconds": 0.0, "earlier": {}})
         return Verdict(ok, f"{case.unit}: {message}" + ("" if ok else where), "passed" if ok else "failed")
@@ -88,6 +103,68 @@ def judge(case: Case, inputs: dict, expected, reply, timing: dict | None = None,
     elif case.hint:
         message += f"\nHint: {case.hint}"
     return Verdict(False, message + where, "failed", detail)
+
+
+def float64_graded(case: Case, inputs: dict) -> bool:
+    """Whether the float policy holds for ``case``: its unit is called by a NumPy driver (not a Keras one), and
+    every floating-point array among its inputs is float64 (inputs with none, a shape and a seed, count as
+    float64: NumPy's default). A randomness probe's runs are judged one by one, each under the policy."""
+    module = drivers.available().get(case.driver)
+    if module is None or module.__name__.startswith(drivers.KERAS_PACKAGE) or case.driver == "rng_probe":
+        return False
+    return all(dtype == np.float64 for dtype in _float_dtypes(inputs))
+
+
+def dtype_problems(case: Case, received: dict, expected: dict) -> list[str]:
+    """``"<quantity>: wrong dtype: expected float64, received float32 ..."`` for each output (the cache aside)
+    that holds a floating-point NumPy value (array or scalar) of another dtype; nested values are named as
+    ``compare_value`` names them (``grads['W1']``)."""
+    problems = []
+    for name in case.outputs:
+        if name == "cache" or name not in received:
+            continue
+        found = [(path, value) for path, value in _floats(name, received[name]) if value.dtype != np.float64]
+        if not found:
+            continue
+        path, value = found[0]
+        more = f" (and {len(found) - 1} more of its values are not float64)" if len(found) > 1 else ""
+        rounding = ""
+        if path == name and isinstance(value, np.ndarray) and _agrees_to_rounding(expected.get(name), value, case.atol):
+            rounding = f" (its values agree with the expected ones to {value.dtype} rounding: only the dtype is wrong)"
+        problems.append(f"{path}: wrong dtype: expected float64, received {value.dtype}{more}{rounding}")
+    return problems
+
+
+def _float_dtypes(value):
+    """The dtypes of the floating-point arrays in an input (arrays, dicts, lists, tuples)."""
+    if isinstance(value, np.ndarray):
+        return [value.dtype] if value.dtype.kind == "f" else []
+    if isinstance(value, dict):
+        return [dtype for item in value.values() for dtype in _float_dtypes(item)]
+    if isinstance(value, (list, tuple)):
+        return [dtype for item in value for dtype in _float_dtypes(item)]
+    return []
+
+
+def _floats(path: str, value):
+    """``(path, value)`` of each floating-point NumPy array or scalar in a received value, in order."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        return [(path, value)] if value.dtype.kind == "f" else []
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _floats(f"{path}[{key!r}]", item)]
+    if isinstance(value, (list, tuple)):
+        return [found for index, item in enumerate(value) for found in _floats(f"{path}[{index}]", item)]
+    return []
+
+
+def _agrees_to_rounding(expected, received: np.ndarray, atol: float) -> bool:
+    """Whether a lower-precision array (float32, float16) equals a float64 reference up to its own rounding."""
+    if not isinstance(expected, np.ndarray) or expected.dtype != np.float64 or expected.shape != received.shape \
+            or received.dtype.itemsize >= 8 or not np.isfinite(received).all():
+        return False
+    rtol = max(FLOAT32_RTOL, 10 * float(np.finfo(received.dtype).eps))
+    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    return bool(np.allclose(received.astype(np.float64), expected, rtol=rtol, atol=max(atol, rtol * scale)))
 
 
 def compare_value(name: str, expected, received, rtol: float, atol: float, hidden: bool = False) -> str | None:
@@ -123,7 +200,7 @@ def compare_value(name: str, expected, received, rtol: float, atol: float, hidde
         return f"{name}: expected a NumPy array of shape {expected.shape}, received {describe(received)}"
     if expected.dtype.kind == "f" and received.dtype.kind not in "f":
         return (f"{name}: wrong dtype: expected floating point values, received dtype {received.dtype} "
-                "(integer or boolean results lose the fractions)")
+                f"(integer or boolean results lose the fractions; expected {expected.dtype})")
     if received.shape != expected.shape:
         if hidden:
             return f"{name}: wrong shape (received {received.shape}; hidden case, expected shape not shown)"
