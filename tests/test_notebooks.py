@@ -1,8 +1,9 @@
 """Every solution notebook runs top to bottom, within its time budget, with no error and nothing on
 stderr (nbgrader scores a cell with stderr output as 0, so TensorFlow's start-up chatter must stay
-off), and every figure it draws has a title, axis labels and, where lines share axes, a legend.
+off), every figure it draws has a title, axis labels and, where lines share axes, a legend, and every
+number its text quotes from its output is the one it computed (the markers of tests/narrative_numbers.py).
 
-Each notebook is executed once per session; both tests read that one run."""
+Each notebook is executed once per session; the three tests read that one run."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import nbclient
 import nbformat
 import pytest
 
+import narrative_numbers
 from conftest import SOLUTIONS
 
 NOTEBOOKS = sorted(SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))
@@ -27,12 +30,24 @@ TESTS = Path(__file__).resolve().parent
 INSPECT = f"import sys\nsys.path.insert(0, {str(TESTS)!r})\nimport figure_rules\nfigure_rules.install()"
 
 
+class Run(NamedTuple):
+    notebook: nbformat.NotebookNode  # executed, with the solution's cells only (indices as in the file)
+    seconds: float
+    figure_problems: list[str]
+    quoted: dict[str, float]  # the notebook's `quoted` dict after its last cell
+
+
+def last_output(cell) -> str:
+    return "".join(output.get("text", "") for output in cell.outputs)
+
+
 @functools.cache
-def executed(path: Path) -> tuple[nbformat.NotebookNode, float, list[str]]:
-    """(the executed notebook, seconds, figure problems): the solution run with the figure inspector first."""
+def executed(path: Path) -> Run:
+    """The solution run once, with the figure inspector first and two reports after its last cell."""
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.insert(0, nbformat.v4.new_code_cell(INSPECT))
     notebook.cells.append(nbformat.v4.new_code_cell("print(figure_rules.report())"))
+    notebook.cells.append(nbformat.v4.new_code_cell(narrative_numbers.RECORD))
     previous = os.environ.get("MPLBACKEND")
     os.environ["MPLBACKEND"] = "Agg"
     try:
@@ -46,16 +61,16 @@ def executed(path: Path) -> tuple[nbformat.NotebookNode, float, list[str]]:
             os.environ.pop("MPLBACKEND")
         else:
             os.environ["MPLBACKEND"] = previous
-    report = notebook.cells.pop()
+    quoted = json.loads(last_output(notebook.cells.pop()))
+    problems = json.loads(last_output(notebook.cells.pop()))
     notebook.cells.pop(0)
-    problems = json.loads("".join(output.get("text", "") for output in report.outputs))
-    return notebook, seconds, problems
+    return Run(notebook, seconds, problems, quoted)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
 def test_solution_notebook_runs_top_to_bottom(path):
-    notebook, seconds, _ = executed(path)
+    notebook, seconds = executed(path)[:2]
     problems = []
     for index, cell in enumerate(notebook.cells):
         for output in cell.get("outputs", []):
@@ -68,5 +83,13 @@ def test_solution_notebook_runs_top_to_bottom(path):
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
 def test_every_figure_has_a_title_axis_labels_and_legend(path):
-    _, _, problems = executed(path)
+    problems = executed(path).figure_problems
     assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_every_number_the_text_quotes_is_the_one_the_notebook_computed(path):
+    run = executed(path)
+    problems = narrative_numbers.problems(path.stem, run.notebook.cells, run.quoted)
+    assert not problems, "\n".join(problems)

@@ -1,7 +1,9 @@
 """The written questions of every notebook: manually graded nbgrader answer cells, with points and a
 model answer in solutions/ only, that automatic grading never reads and nbgrader's gradebook lists
 for manual grading. (That every figure has a title, axis labels and legends is checked on the live
-figures by tests/test_notebooks.py, with the rules of tests/figure_rules.py, tested below.)"""
+figures by tests/test_notebooks.py, with the rules of tests/figure_rules.py, tested below; so is every
+number the text quotes from the notebook's output, with the markers of tests/narrative_numbers.py,
+also tested below, and read in every solution here without running it.)"""
 
 from __future__ import annotations
 
@@ -47,7 +49,8 @@ def test_each_notebook_asks_two_or_three_questions_with_points_and_a_model_answe
         assert re.fullmatch(r"q_[a-z0-9_]+", meta["grade_id"]), meta["grade_id"]
         question = notebook[index - 1]
         assert question["cell_type"] == "markdown" and "nbgrader" not in question.get("metadata", {})
-        assert text(question).startswith(f"**Question {number}** ({meta['points']} point"), text(question)[:80]
+        points = f"{meta['points']} point" + ("s" if meta["points"] != 1 else "")
+        assert text(question).startswith(f"**Question {number}** ({points})."), text(question)[:80]
         answer = text(cell)
         assert len(answer.split()) >= 40, f"{meta['grade_id']}: the model answer is {len(answer.split())} words"
         assert "YOUR ANSWER HERE" not in answer and "BEGIN SOLUTION" not in answer
@@ -149,3 +152,78 @@ def test_figure_rules_flag_what_is_missing_and_accept_a_complete_figure():
     images.suptitle("four images")
     assert figure_problems(images, "images") == []
     plt.close("all")
+
+
+# ----------------------------------------------------------------------------- the numbers the text quotes
+
+def test_a_quoted_number_is_read_as_the_notebook_writes_it():
+    from narrative_numbers import parse_number
+
+    assert parse_number("2.6") == (2.6, False)
+    assert parse_number("8,480") == (8480.0, False)
+    assert parse_number("$-1$") == (-1.0, False)
+    assert parse_number("1.2e-07") == (pytest.approx(1.2e-7), False)
+    assert parse_number("$1.2\\cdot 10^{-7}$") == (pytest.approx(1.2e-7), False)
+    assert parse_number("$4\\times 10^{243}$") == (pytest.approx(4e243), False)
+    assert parse_number("$10^{-10}$") == (pytest.approx(1e-10), True)
+    assert parse_number("98%") == (pytest.approx(0.98), False)
+    with pytest.raises(ValueError, match="Received 'about 2'"):
+        parse_number("about 2")
+
+
+def marked(text: str, cell_id: str = "x-001") -> list[dict]:
+    return [{"cell_type": "code", "id": "x-000", "source": "quoted = {}"},
+            {"cell_type": "markdown", "id": cell_id, "source": text}]
+
+
+def test_a_marked_number_that_drifts_from_the_output_fails_with_the_notebook_cell_and_both_numbers():
+    from narrative_numbers import problems
+
+    text = 'it shrinks by about <span data-check="factor">2.6</span> on the way down'
+    assert problems("02_initialization", marked(text), {"factor": 2.61}) == []
+    assert problems("02_initialization", marked(text), {"factor": 2.21}) == [
+        "02_initialization, cell 1 (id x-001): the text says 2.6 ('factor'), the notebook computed 2.21; "
+        "allowed: within 0.05 of it (as written)"]
+    loose = 'about <span data-check="factor" data-rtol="0.2">2.6</span>'
+    assert problems("nb", marked(loose), {"factor": 2.21}) == []
+    assert "allowed: within 0.1 of it, relative (data-rtol)" in problems("nb", marked(loose.replace("0.2", "0.1")),
+                                                                          {"factor": 2.21})[0]
+    absolute = '<span data-check="accuracy" data-atol="0.05">0.80</span>'
+    assert problems("nb", marked(absolute), {"accuracy": 0.76}) == []
+    assert problems("nb", marked(absolute), {"accuracy": 0.74})
+    power = 'falls to <span data-check="ratio">$10^{-10}$</span>'
+    assert problems("nb", marked(power), {"ratio": 2.6e-10}) == []
+    assert "the same power of ten" in problems("nb", marked(power), {"ratio": 3.9e-6})[0]
+    percent = '<span data-check="accuracy">98%</span>'
+    assert problems("nb", marked(percent), {"accuracy": 0.983}) == []
+    assert problems("nb", marked(percent), {"accuracy": 0.97})
+
+
+def test_a_marker_without_a_record_and_a_record_without_a_marker_are_both_reported():
+    from narrative_numbers import markers, problems
+
+    text = '<span data-check="factor">2.6</span>'
+    assert problems("nb", marked(text), {}) == [
+        "nb, cell 1 (id x-001): the text says 2.6 for 'factor', which no cell records (quoted['factor'] = ...)"]
+    assert problems("nb", marked(text), {"factor": 2.6, "old": 3.8}) == [
+        "nb: quoted['old'] = 3.8 is recorded, but no marker in the text quotes it"]
+    with pytest.raises(ValueError, match=r"cell 1 \(id x-001\), marker 'factor': Expected a number"):
+        markers(marked('<span data-check="factor">about two</span>'))
+    with pytest.raises(ValueError, match="only data-rtol and data-atol"):
+        markers(marked('<span data-check="factor" data-tol="1">2</span>'))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_marked_number_in_a_solution_is_readable_and_recorded_by_name_in_a_code_cell(name):
+    """Without running the notebook (tests/test_notebooks.py compares the values): each marker parses, and a
+    code cell of the same notebook records its name literally, quoted["name"] = ..., so a reader can find it."""
+    from narrative_numbers import markers
+
+    notebook = cells(SOLUTIONS / f"{name}.ipynb")
+    code = "\n".join(text(cell) for cell in notebook if cell["cell_type"] == "code")
+    for marker in markers(notebook):
+        assert f'quoted["{marker.name}"]' in code, (
+            f"{name}, cell {marker.cell}: no code cell records quoted[{marker.name!r}]")
+    if markers(notebook):
+        first_code = next(cell for cell in notebook if cell["cell_type"] == "code")
+        assert "quoted = {}" in text(first_code), f"{name}: the first code cell must create quoted = {{}}"
