@@ -10,20 +10,25 @@ import argparse
 import sys
 
 from dlcourse import __version__
-from dlcourse.cli import course, doctor, export, grading, secret, similarity
+from dlcourse.cli import audit, course, doctor, export, grading, secret, similarity
 
 COMMANDS = (grading.grade, grading.check, grading.warm, course.grade_batch, course.gradebook, course.gradescope,
-            course.release, export.export, similarity.similarity, secret.secret, doctor.doctor)
+            course.release, export.export, similarity.similarity, audit.audit, secret.secret, doctor.doctor)
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: every command and its options (nothing is imported or run)."""
     parser = argparse.ArgumentParser(prog="dlcourse", description="Deep-learning fundamentals: assignments "
                                      "and a sandboxed grader checked against Keras 3.")
     parser.add_argument("--version", action="version", version=f"dlcourse {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for register in COMMANDS:
         register(subparsers)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except OSError as error:  # an output path that cannot be written (or read): one line, never a traceback
