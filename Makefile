@@ -52,7 +52,8 @@ test-jax: $(JAX_VENV)/.installed sandbox
 release: install
 	$(BIN)/dlcourse release
 
-# Each benchmark prints ratios against a reference measured in the same run (nothing is asserted).
+# Each benchmark prints ratios against a reference measured in the same run, in interleaved rounds
+# (benchmarks/_rounds.py: the median ratio with its spread; nothing is asserted).
 bench: install
 	for script in course grading isolation initializer_detection cnn lstm notebooks; do \
 	  test ! -f benchmarks/$$script.py || $(BIN)/python benchmarks/$$script.py || exit 1; done

@@ -7,9 +7,10 @@ never imports TensorFlow (TensorFlow slows NumPy's matrix products in the same p
 side is ``LSTM(128, return_sequences=True, return_state=True)`` called inside ``tf.function``, in
 another child, with the same dtype, the same weights and the same thread count (BLAS threads for
 NumPy, intra-op threads for TensorFlow). Both outputs are compared before anything is timed. The two
-children take turns, a few calls each per round, so that a busy machine slows both alike. The
-ratio is NumPy time over Keras time (median of all calls; the best call is shown too): the goal is
-at most 2.
+children take turns, ``--repeats`` calls each per round (NumPy then Keras, the order reversed every other
+round, ``_rounds.py``), so that a busy machine slows both alike. Each round's ratio is the NumPy turn's
+median call over the Keras turn's; the figure is the median of the rounds' ratios, with its
+interquartile range and min-max (the sides' median and best calls are shown too): the goal is at most 2.
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _rounds import interleave, ratio_line, ratios, spread  # benchmarks/ is a folder of scripts
+
 ROOT = Path(__file__).resolve().parent.parent
+GOAL = 2.0
 SHAPE = {"batch": 32, "steps": 50, "features": 64, "units": 128}
 
 
@@ -122,12 +127,6 @@ class _Child:
         self.process.wait(timeout=60)
 
 
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dtype", default="float64", choices=("float64", "float32"))
@@ -148,11 +147,16 @@ def main(argv=None) -> int:
         common = ["--dtype", args.dtype, "--threads", str(args.threads), "--output", str(Path(folder) / "h.npy")]
         mine = _Child(["--child", "numpy", *common], args.threads)       # saves h.npy before it is ready
         theirs = _Child(["--child", "keras", *common], args.threads)
-        numpy_times, keras_times = [], []
+        numpy_times, keras_times = [], []  # every call, for the medians and the best calls shown
+
+        def turn(child: _Child, calls: list[float]) -> float:
+            times = child.run(args.repeats)
+            calls += times
+            return spread(times).median
+
         try:
-            for _ in range(args.rounds):
-                numpy_times += mine.run(args.repeats)
-                keras_times += theirs.run(args.repeats)
+            per_round = interleave({"numpy": lambda: turn(mine, numpy_times),
+                                    "keras": lambda: turn(theirs, keras_times)}, args.rounds)
         finally:
             mine.close()
             theirs.close()
@@ -162,14 +166,12 @@ def main(argv=None) -> int:
         print(f"outputs disagree or the setup is wrong: {mine.ready}, max |numpy - keras| = {difference:.3g}")
         return 1
     n, t, d, h = SHAPE.values()
-    numpy_median, keras_median = _median(numpy_times), _median(keras_times)
+    numpy_median, keras_median = spread(numpy_times).median, spread(keras_times).median
     print(f"lstm_forward, x ({n}, {t}, {d}) -> {h} units, {args.dtype}, {args.threads} thread(s), "
           f"{args.rounds} rounds of {args.repeats} calls each; outputs agree to {difference:.1e}")
     print(f"  solution (NumPy):         median {numpy_median * 1e3:7.2f} ms   best {min(numpy_times) * 1e3:7.2f} ms")
     print(f"  Keras LSTM (tf.function): median {keras_median * 1e3:7.2f} ms   best {min(keras_times) * 1e3:7.2f} ms")
-    ratio = numpy_median / keras_median
-    print(f"ratio NumPy / Keras: {ratio:.2f} (median), {min(numpy_times) / min(keras_times):.2f} (best); "
-          f"goal <= 2: {'met' if ratio <= 2 else 'NOT met'}")
+    print(ratio_line("ratio NumPy / Keras", ratios(per_round["numpy"], per_round["keras"]), target=GOAL))
     return 0
 
 
