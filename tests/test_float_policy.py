@@ -148,3 +148,96 @@ def test_every_float_dtype_but_float64_fails_and_names_the_quantity():
     assert "f, grads['b1']: wrong dtype: expected float64, received float32" in verdict.message
     fine = {"status": "ok", "value": (np.ones(3), (np.ones(3, dtype=np.float32),)), "mutated": []}
     assert judge(case, {"x": np.ones(3)}, lambda: {"out": np.ones(3)}, fine).passed  # the cache is not graded
+
+
+# ----------------------------------------------------------------------------- every unit under the policy
+
+RULE = "Float64 inputs give float64 results; a float32 result fails every case."
+
+
+def _policy_units(reference_cache) -> dict[str, list[str]]:
+    """assignment -> the units the policy applies to: a case of theirs is graded under it (a randomness probe
+    judges each of its runs under it) and the reference returns a floating-point value (not ``compute_fans``)."""
+    found: dict[str, list[str]] = {}
+    for name, assignment in ASSIGNMENTS.items():
+        for case in assignment.public_cases():
+            inputs = case.make_inputs(None)
+            if not (float64_graded(case, inputs) or case.driver == "rng_probe") or case.unit in found.get(name, []):
+                continue
+            expected = reference_cache.expected(case, inputs)
+            if any(_floats_in(expected.get(output)) for output in case.outputs) or case.driver == "rng_probe":
+                found.setdefault(name, []).append(case.unit)
+    return found
+
+
+def _floats_in(value) -> bool:
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.dtype.kind == "f"
+    if isinstance(value, dict):
+        return any(_floats_in(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_floats_in(item) for item in value)
+    return isinstance(value, float)
+
+
+@pytest.fixture(scope="module")
+def policy_units(reference_cache):
+    return _policy_units(reference_cache)
+
+
+def test_the_policy_covers_every_numpy_unit_that_returns_floats(policy_units):
+    assert set(policy_units) == set(UNITS) | {"06_cnn_architectures"}
+    assert "compute_fans" not in policy_units["02_initialization"]  # integers: nothing to cast
+    assert sum(map(len, policy_units.values())) >= 50, policy_units
+
+
+@pytest.mark.parametrize("folder", ["solutions", "assignments"])
+def test_every_unit_under_the_policy_states_it_in_its_docstring(policy_units, folder):
+    import ast
+
+    missing = []
+    for name, units in policy_units.items():
+        notebook = read_json_notebook(SOLUTIONS.parent / folder / f"{name}.ipynb")
+        docstrings = {}
+        for cell in notebook["cells"]:
+            if cell["cell_type"] == "code":
+                try:
+                    tree = ast.parse("".join(cell["source"]))
+                except SyntaxError:
+                    continue
+                docstrings.update({node.name: ast.get_docstring(node) or "" for node in tree.body
+                                   if isinstance(node, ast.FunctionDef)})
+        missing += [f"{name} {unit}" for unit in units if RULE not in " ".join(docstrings.get(unit, "").split())]
+    assert not missing, missing
+
+
+def test_every_unit_under_the_policy_fails_its_public_checks_in_float32(policy_units, capsys, fresh_memory):
+    """Each unit of each assignment, returning float32 copies of its results: every public case whose reference
+    returns a floating-point value fails, naming the dtype (the float32 answer's values are right)."""
+    wrong = []
+    for name, units in policy_units.items():
+        solution = load(read_notebook(SOLUTIONS / f"{name}.ipynb").cells)["namespace"]
+        for unit in units:
+            namespace = dict(solution)
+            original = solution[unit]
+            namespace[unit] = lambda *args, _unit=original, **kwargs: _as_float32(_unit(*args, **kwargs))
+            verdicts, printed = _check(namespace, unit, capsys)
+            cases = [case for case in ASSIGNMENTS[name].public_cases() if case.unit == unit]
+            for case, verdict in zip(cases, verdicts):
+                if case.driver == "raises":  # its answer is an exception: no value to cast
+                    continue
+                if verdict.passed or not DTYPE_MESSAGE.search(verdict.message):
+                    wrong.append(f"{name} {case.id}: {verdict.message[:200]}")
+    assert not wrong, "\n".join(wrong)
+
+
+def _as_float32(value):
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return value.astype(np.float32)
+    if isinstance(value, np.floating):
+        return np.float32(value)
+    if isinstance(value, dict):
+        return {key: _as_float32(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_as_float32(item) for item in value)
+    return value
