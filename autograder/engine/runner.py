@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import signal
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -166,7 +163,8 @@ def in_process(namespace: dict):
         def answer(value, at) -> bool:  # a progress report crosses the same wire as a reply
             return bool(progress(wire.decode(wire.encode(value)), at)) if progress is not None else False
         try:
-            with _time_limit(timeout), drivers.progress.answered_by(answer):
+            with worker.time_limit(timeout, lambda: CheckTimeLimit(f"over the time limit of {timeout:g} s")), \
+                    drivers.progress.answered_by(answer):
                 reply = worker.run_case(namespace, request)
         except CheckTimeLimit:  # it fired outside the student's function
             reply = {"status": "error", "type": CheckTimeLimit.__name__}
@@ -180,19 +178,3 @@ def in_process(namespace: dict):
     return run
 
 
-@contextmanager
-def _time_limit(seconds: float):
-    """Raise ``CheckTimeLimit`` in the running code after ``seconds`` (main thread with SIGALRM only)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def expired(signum, frame):
-        raise CheckTimeLimit(f"over the time limit of {seconds:g} s")
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)

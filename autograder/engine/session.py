@@ -157,7 +157,7 @@ class WorkerSession:
         Progress reports met on the way (``{"status": "progress", ...}``) are answered with ``progress``
         (False without it) and the reading goes on."""
         process = self._worker.process
-        outgoing = memoryview(_frame(wire.encode(request)))
+        outgoing = memoryview(wire.frame(wire.encode(request)))
         incoming = bytearray()
         self._output.clear()
         deadline = time.monotonic() + timeout
@@ -176,9 +176,9 @@ class WorkerSession:
                     reply = self._decode(frame, deadline, timeout)
                     if isinstance(reply, Failure) or reply.get("status") != "progress":
                         return reply
-                    del incoming[:8 + len(frame)]
+                    del incoming[:wire.HEADER_BYTES + len(frame)]
                     stop = bool(progress(reply.get("value"), reply.get("at"))) if progress is not None else False
-                    outgoing = memoryview(bytes(outgoing) + _frame(wire.encode({"op": "progress", "stop": stop})))
+                    outgoing = memoryview(bytes(outgoing) + wire.frame(wire.encode({"op": "progress", "stop": stop})))
                     if not writing:
                         selector.register(process.stdin, selectors.EVENT_WRITE)
                         writing = True
@@ -210,7 +210,7 @@ class WorkerSession:
                         if not chunk:
                             return self._death()
                         incoming += chunk
-                        if len(incoming) > MAX_REPLY_BYTES + 8:
+                        if len(incoming) > MAX_REPLY_BYTES + wire.HEADER_BYTES:
                             return Failure("too_large", f"the reply broke a bound: it was larger than the frame size "
                                            f"limit of {MAX_REPLY_BYTES} bytes")
         finally:
@@ -254,17 +254,15 @@ class WorkerSession:
         return self._output.decode("utf-8", "replace")
 
 
-def _frame(payload: bytes) -> bytes:
-    return len(payload).to_bytes(8, "big") + payload
-
-
 def _complete_frame(buffer: bytearray) -> bytes | None | Failure:
-    if len(buffer) < 8:
+    """The payload of the frame at the start of ``buffer`` once it is whole (None before), or a ``Failure`` as soon
+    as its header announces more than ``MAX_REPLY_BYTES``."""
+    length = wire.frame_length(buffer)
+    if length is None:
         return None
-    length = int.from_bytes(buffer[:8], "big")
     if length > MAX_REPLY_BYTES:
         return Failure("too_large", f"the reply broke a bound, on its frame size: the worker announced {length} "
                        f"bytes, over the limit of {MAX_REPLY_BYTES}")
-    if len(buffer) < 8 + length:
+    if len(buffer) < wire.HEADER_BYTES + length:
         return None
-    return bytes(buffer[8:8 + length])
+    return bytes(buffer[wire.HEADER_BYTES:wire.HEADER_BYTES + length])

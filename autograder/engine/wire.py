@@ -321,18 +321,31 @@ def _list(value) -> list:
 
 # ----------------------------------------------------------------------------- framing
 
+HEADER_BYTES = _HEADER.size
+
+
+def frame(payload: bytes) -> bytes:
+    """``payload`` behind its length (8 bytes, big-endian): one frame, as both sides write and read it."""
+    return _HEADER.pack(len(payload)) + payload
+
+
+def frame_length(buffer) -> int | None:
+    """The payload length that the frame at the start of ``buffer`` announces; None before its header is whole."""
+    return _HEADER.unpack(bytes(buffer[:HEADER_BYTES]))[0] if len(buffer) >= HEADER_BYTES else None
+
+
 def write_frame(stream, payload: bytes) -> None:
-    """Write one length-prefixed frame to a binary stream and flush it."""
-    stream.write(_HEADER.pack(len(payload)) + payload)
+    """Write one frame to a binary stream and flush it."""
+    stream.write(frame(payload))
     stream.flush()
 
 
 def read_frame(stream, max_bytes: int = MAX_MESSAGE_BYTES) -> bytes | None:
     """Read one frame from a binary stream; None at end of stream."""
-    header = _read_exactly(stream, _HEADER.size)
+    header = _read_exactly(stream, HEADER_BYTES)
     if header is None:
         return None
-    (length,) = _HEADER.unpack(header)
+    length = frame_length(header)
     if length > max_bytes:
         raise WireError(f"frame of {length} bytes is over the limit of {max_bytes}")
     payload = _read_exactly(stream, length)

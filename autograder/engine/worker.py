@@ -23,6 +23,8 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
+from contextlib import contextmanager
 
 CONFINEMENT: dict = {}  # layers applied at start-up, before any student code: see confine.py
 
@@ -82,7 +84,8 @@ def load(cells, assignment_seconds: float = ASSIGNMENT_SECONDS) -> dict:
             assignment = _is_assignment(source)
             try:
                 code = compile("\n" * (lineno - 1) + source, filename, "exec")
-                with _budget(assignment_seconds if assignment else None):
+                with time_limit(assignment_seconds if assignment else None,
+                                lambda: _too_slow(assignment_seconds)):
                     exec(code, namespace)  # this is the sandbox
             except ImportError as error:
                 unavailable.append(str(getattr(error, "name", None) or source.strip()[:60]))
@@ -122,25 +125,29 @@ class AssignmentTooSlow(BaseException):
     """Raised in a top-level assignment that ran past its time budget."""
 
 
-class _budget:  # used as ``with _budget(seconds):``
-    """A wall-clock limit on the statement inside (SIGALRM; no limit off the main thread or for None)."""
+@contextmanager
+def time_limit(seconds: float | None, error: Callable[[], BaseException]):
+    """Raise ``error()`` in the code running inside after ``seconds`` of wall-clock time (SIGALRM). No limit for
+    None or 0, off the main thread, or without ``setitimer``. The one time limit of both sides: a top-level
+    statement's budget here, a case's time limit in ``check()`` (``runner.in_process``)."""
+    if not seconds or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
 
-    def __init__(self, seconds):
-        self.seconds = seconds if seconds and threading.current_thread() is threading.main_thread() \
-            and hasattr(signal, "setitimer") else None
+    def expired(signum, frame):
+        raise error()
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
-    def __enter__(self):
-        if self.seconds:
-            def expired(signum, frame):
-                raise AssignmentTooSlow(f"took longer than {self.seconds:g} s (top-level assignments must be quick; "
-                                  "compute inside a function instead)")
-            self._previous = signal.signal(signal.SIGALRM, expired)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
 
-    def __exit__(self, *exc):
-        if self.seconds:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self._previous)
+def _too_slow(seconds: float) -> AssignmentTooSlow:
+    return AssignmentTooSlow(f"took longer than {seconds:g} s (top-level assignments must be quick; "
+                             "compute inside a function instead)")
 
 
 def _describe(error) -> str:
