@@ -152,69 +152,34 @@ class WorkerSession:
         return loaded
 
     def _exchange(self, request: dict, timeout: float, progress=None) -> dict | Failure:
-        """Write a request frame, read one reply frame, drain output; all within ``timeout``.
+        """Write a request frame, read one reply frame, keep what the worker prints; all within ``timeout``.
 
         Progress reports met on the way (``{"status": "progress", ...}``) are answered with ``progress``
         (False without it) and the reading goes on."""
-        process = self._worker.process
-        outgoing = memoryview(wire.frame(wire.encode(request)))
-        incoming = bytearray()
-        self._output.clear()
         deadline = time.monotonic() + timeout
-        selector = selectors.DefaultSelector()
-        os.set_blocking(process.stdin.fileno(), False)
-        selector.register(process.stdin, selectors.EVENT_WRITE)
-        writing = True
-        selector.register(process.stdout, selectors.EVENT_READ)
-        selector.register(self._worker.reply_fd, selectors.EVENT_READ)
-        try:
+        self._output.clear()
+        with _Pump(self._worker, self._output) as pump:
+            pump.send(wire.frame(wire.encode(request)))
             while True:
-                frame = _complete_frame(incoming)
+                frame = _complete_frame(pump.incoming)
                 if isinstance(frame, Failure):
                     return frame
-                if frame is not None:
-                    reply = self._decode(frame, deadline, timeout)
-                    if isinstance(reply, Failure) or reply.get("status") != "progress":
-                        return reply
-                    del incoming[:wire.HEADER_BYTES + len(frame)]
-                    stop = bool(progress(reply.get("value"), reply.get("at"))) if progress is not None else False
-                    outgoing = memoryview(bytes(outgoing) + wire.frame(wire.encode({"op": "progress", "stop": stop})))
-                    if not writing:
-                        selector.register(process.stdin, selectors.EVENT_WRITE)
-                        writing = True
+                if frame is None:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return Failure.timed_out(timeout, self._captured())
+                    if not pump.turn(min(remaining, 1.0)):
+                        return self._death()
+                    if len(pump.incoming) > MAX_REPLY_BYTES + wire.HEADER_BYTES:
+                        return Failure("too_large", "the reply broke a bound: it was larger than the frame size "
+                                       f"limit of {MAX_REPLY_BYTES} bytes")
                     continue
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return Failure.timed_out(timeout, self._captured())
-                events = selector.select(min(remaining, 1.0))
-                for key, _ in events:
-                    if key.fileobj is process.stdin:
-                        try:
-                            written = os.write(process.stdin.fileno(), outgoing[:1 << 16])
-                        except (BrokenPipeError, OSError):
-                            selector.unregister(process.stdin)
-                            writing = False
-                            continue
-                        outgoing = outgoing[written:]
-                        if not outgoing:
-                            selector.unregister(process.stdin)
-                            writing = False
-                    elif key.fileobj is process.stdout:
-                        chunk = os.read(process.stdout.fileno(), 1 << 16)
-                        if not chunk:
-                            selector.unregister(process.stdout)
-                        elif len(self._output) < MAX_CAPTURED_OUTPUT:
-                            self._output += chunk[:MAX_CAPTURED_OUTPUT - len(self._output)]
-                    else:
-                        chunk = os.read(self._worker.reply_fd, 1 << 20)
-                        if not chunk:
-                            return self._death()
-                        incoming += chunk
-                        if len(incoming) > MAX_REPLY_BYTES + wire.HEADER_BYTES:
-                            return Failure("too_large", f"the reply broke a bound: it was larger than the frame size "
-                                           f"limit of {MAX_REPLY_BYTES} bytes")
-        finally:
-            selector.close()
+                reply = self._decode(frame, deadline, timeout)
+                if isinstance(reply, Failure) or reply.get("status") != "progress":
+                    return reply
+                del pump.incoming[:wire.HEADER_BYTES + len(frame)]
+                stop = bool(progress(reply.get("value"), reply.get("at"))) if progress is not None else False
+                pump.send(wire.frame(wire.encode({"op": "progress", "stop": stop})))
 
     def _decode(self, frame: bytes, deadline: float, timeout: float) -> dict | Failure:
         """The reply in ``frame``, decoded within the case's ``deadline``; a ``Failure`` naming the bound it broke.
@@ -252,6 +217,63 @@ class WorkerSession:
 
     def _captured(self) -> str:
         return self._output.decode("utf-8", "replace")
+
+
+class _Pump:
+    """One exchange's non-blocking input and output with a worker: frames to write to its stdin, what it prints
+    on stdout (kept up to ``MAX_CAPTURED_OUTPUT``), and the bytes of its reply pipe (``incoming``)."""
+
+    def __init__(self, worker: Spawned, output: bytearray):
+        self.process, self.reply_fd, self.output = worker.process, worker.reply_fd, output
+        self.incoming = bytearray()
+        self._outgoing, self._writing = memoryview(b""), False
+        self._selector = selectors.DefaultSelector()
+        os.set_blocking(self.process.stdin.fileno(), False)
+        self._selector.register(self.process.stdout, selectors.EVENT_READ)
+        self._selector.register(self.reply_fd, selectors.EVENT_READ)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._selector.close()
+
+    def send(self, data: bytes) -> None:
+        """Queue ``data`` for the worker's stdin (written as it becomes writable)."""
+        self._outgoing = memoryview(bytes(self._outgoing) + data)
+        if not self._writing:
+            self._selector.register(self.process.stdin, selectors.EVENT_WRITE)
+            self._writing = True
+
+    def turn(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for the worker, then write, read its output and read its reply pipe as they are
+        ready; False once the reply pipe is closed (the worker died)."""
+        for key, _ in self._selector.select(seconds):
+            if key.fileobj is self.process.stdin:
+                self._write()
+            elif key.fileobj is self.process.stdout:
+                chunk = os.read(self.process.stdout.fileno(), 1 << 16)
+                if not chunk:
+                    self._selector.unregister(self.process.stdout)
+                elif len(self.output) < MAX_CAPTURED_OUTPUT:
+                    self.output += chunk[:MAX_CAPTURED_OUTPUT - len(self.output)]
+            else:
+                chunk = os.read(self.reply_fd, 1 << 20)
+                if not chunk:
+                    return False
+                self.incoming += chunk
+        return True
+
+    def _write(self) -> None:
+        try:
+            written = os.write(self.process.stdin.fileno(), self._outgoing[:1 << 16])
+        except OSError:  # the worker closed its stdin (or died): stop writing; its reply pipe tells the rest
+            written = None
+        if written is not None:
+            self._outgoing = self._outgoing[written:]
+        if written is None or not self._outgoing:
+            self._selector.unregister(self.process.stdin)
+            self._writing = False
 
 
 def _complete_frame(buffer: bytearray) -> bytes | None | Failure:
