@@ -44,11 +44,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlcourse.autograder.engine import jail, runtime
+from dlcourse.autograder.engine.levels import LEVELS
 from dlcourse.autograder.engine.lifeline import processes_of
 
 FIRST_UID = 61000
 UID_SLOTS = 256
-LEVELS = ("auto", "bwrap", "fallback", "none")
 SYSTEM_READ = ("/usr", "/bin", "/lib", "/lib64", "/sbin", "/etc/ld.so.cache", "/etc/ld.so.conf",
                "/etc/ld.so.conf.d", "/proc", "/sys", "/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from dlcourse.autograder.engine.levels import WITH_A_BOUNDARY
 from dlcourse.cli.options import (backend_option, choose_backend, choose_isolation, fail, isolation_option,
                                   progress_bar, unknown_assignment, writable_file, writable_folder)
 from dlcourse.cli.similarity import similarity_option
@@ -77,7 +78,7 @@ def gradescope(subparsers) -> None:
     build.add_argument("--out", type=Path, default=Path("autograder.zip"))
     build.add_argument("--assignment", metavar="NAME",
                        help="the assignment this autograder grades, e.g. 01_backprop (each upload is graded as it)")
-    build.add_argument("--isolation", choices=("auto", "bwrap", "fallback"), default="auto",
+    build.add_argument("--isolation", choices=WITH_A_BOUNDARY, default="auto",
                        help="the isolation level run_autograder uses (default auto: bubblewrap where Gradescope's "
                             "container allows namespaces, else the fallback level; $DLCOURSE_ISOLATION overrides)")
     build.set_defaults(func=_run_gradescope)

@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from dlcourse.autograder.engine.levels import LEVELS
+
 
 def doctor(subparsers) -> None:
     parser = subparsers.add_parser("doctor", help="show which sandbox protections hold on this machine",
@@ -26,7 +28,7 @@ def doctor(subparsers) -> None:
 
 def isolation_option(parser) -> None:
     """``--isolation auto|bwrap|fallback`` (also ``$DLCOURSE_ISOLATION``), for every grading command."""
-    parser.add_argument("--isolation", choices=("auto", "bwrap", "fallback", "none"),
+    parser.add_argument("--isolation", choices=LEVELS,
                         help="how student code is isolated: bwrap (bubblewrap namespaces), fallback (a real "
                              "unprivileged uid, Landlock, seccomp; for machines without namespaces), or auto "
                              "(the strongest that works here; default: $DLCOURSE_ISOLATION, else auto); none: no "
