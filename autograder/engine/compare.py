@@ -14,12 +14,13 @@ driver (06's and 09's models, losses and training) are compared by value, as Ker
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 
 from dlcourse.autograder.engine import drivers
 from dlcourse.autograder.engine.case import Case
-from dlcourse.autograder.engine.session import Failure
+from dlcourse.autograder.engine.session import Failure, FailureKind
 from dlcourse.autograder.engine.wire import Unsupported
 
 
@@ -30,15 +31,32 @@ FLOAT64_ADVICE = ("Every NumPy unit is graded in float64: given float64 inputs, 
                   "computation (NumPy computes in float64 unless told otherwise).")
 
 
+class Status(StrEnum):
+    """What became of a case (``Verdict.status``); the reports colour and count by it."""
+
+    PASSED = "passed"
+    FAILED = "failed"  # a wrong answer
+    ERROR = "error"  # it raised, crashed, or broke the protocol
+    NOT_IMPLEMENTED = "not implemented"  # still the stub's NotImplementedError
+    MISSING = "missing"  # no function of that name
+    TIMEOUT = "timeout"
+
+
 @dataclass(frozen=True)
 class Verdict:
     passed: bool
     message: str
-    status: str  # "passed", "failed", "error", "not implemented", "missing", "timeout"
+    status: Status
     # for a public case whose array had wrong values: (quantity, expected, received), for feedback pictures
     detail: tuple[str, np.ndarray, np.ndarray] | None = None
     failure: Failure | None = None  # what happened when the case got no reply (its kind: timeout, crash, ...)
     ran: bool = True  # False for a case not run (its unit, or one it depends on, timed out already)
+
+    def __post_init__(self):
+        object.__setattr__(self, "status", Status(self.status))  # a plain string is converted, an unknown one refused
+        if self.passed != (self.status is Status.PASSED):
+            raise ValueError(f"Expected status 'passed' exactly when passed. Received passed={self.passed}, "
+                             f"status={self.status!r}.")
 
 
 def judge(case: Case, inputs: dict, expected, reply, timing: dict | None = None,
@@ -57,34 +75,34 @@ def judge(case: Case, inputs: dict, expected, reply, timing: dict | None = None,
     """
     where = _where(case, inputs)
     if isinstance(reply, Failure):
-        status = "timeout" if reply.kind == "timeout" else "error"
+        status = Status.TIMEOUT if reply.kind is FailureKind.TIMEOUT else Status.ERROR
         printed = f"\nIt printed:\n{reply.output[-1500:]}" if reply.output.strip() else ""
         return Verdict(False, f"{case.unit}: {reply.message}.{where}{printed}", status, failure=reply)
     status = reply.get("status")
     if status == "missing":
         return Verdict(False, f"{case.unit}: `{reply.get('name')}` is not defined in the notebook "
-                              "(check the function's name and that its cell has no syntax error).", "missing")
+                              "(check the function's name and that its cell has no syntax error).", Status.MISSING)
     if status == "error":
         return _error(case, reply, where, skipped or {}, assigned)
     if status != "ok":
-        return Verdict(False, f"{case.unit}: the worker gave an unknown reply.", "error")
+        return Verdict(False, f"{case.unit}: the worker gave an unknown reply.", Status.ERROR)
     mutated = reply.get("mutated") or []
     if mutated and isinstance(mutated, list):
         names = ", ".join(f"`{name}`" for name in mutated if isinstance(name, str))
         return Verdict(False, f"{case.unit} changed its input {names} in place; "
-                              f"compute new arrays instead (x = x + 1, not x += 1).{where}", "failed")
+                              f"compute new arrays instead (x = x + 1, not x += 1).{where}", Status.FAILED)
     received, problem = _split(case, reply.get("value"))
     if problem:
-        return Verdict(False, f"{case.unit}: {problem}{where}", "failed")
+        return Verdict(False, f"{case.unit}: {problem}{where}", Status.FAILED)
     expected_values = expected()
     if float64_graded(case, inputs):
         problems = dtype_problems(case, received, expected_values)
         if problems:
             return Verdict(False, f"{case.unit}, " + f"\n{case.unit}, ".join(problems) + f"\n{FLOAT64_ADVICE}{where}",
-                           "failed")
+                           Status.FAILED)
     if case.judge is not None:
         ok, message = case.judge(inputs, expected_values, received, timing or {"seconds": 0.0, "earlier": {}})
-        return Verdict(ok, f"{case.unit}: {message}" + ("" if ok else where), "passed" if ok else "failed")
+        return Verdict(ok, f"{case.unit}: {message}" + ("" if ok else where), Status.PASSED if ok else Status.FAILED)
     problems, detail = [], None
     for name, value in expected_values.items():
         problem = compare_value(name, value, received.get(name), case.rtol, case.atol, case.hidden)
@@ -95,14 +113,14 @@ def judge(case: Case, inputs: dict, expected, reply, timing: dict | None = None,
                     and got.shape == value.shape and value.size > 1 and got.dtype.kind in "biuf":
                 detail = (name, value, got)
     if not problems:
-        return Verdict(True, "", "passed")
+        return Verdict(True, "", Status.PASSED)
     message = f"{case.unit}, " + f"\n{case.unit}, ".join(problems)
     known = recognise_mistake(case, inputs, expected_values, received)
     if known:
         message += f"\nThis matches a known mistake: {known}."
     elif case.hint:
         message += f"\nHint: {case.hint}"
-    return Verdict(False, message + where, "failed", detail)
+    return Verdict(False, message + where, Status.FAILED, detail)
 
 
 def float64_graded(case: Case, inputs: dict) -> bool:
@@ -324,7 +342,7 @@ def _error(case: Case, reply: dict, where: str, skipped: dict, assigned: dict | 
         return Verdict(False, f"{case.unit}: not implemented yet{context}: it still raises NotImplementedError. "
                               "Replace `raise NotImplementedError()` with your code; if you already did, run the "
                               "cell that defines it (Shift+Enter) before checking, and save the notebook before "
-                              "`dlcourse check`.", "not implemented")
+                              "`dlcourse check`.", Status.NOT_IMPLEMENTED)
     text = str(reply.get("traceback") or f"{raised}: {reply.get('message', '')}")
     if raised == "SystemExit":
         text = f"{raised} raised (do not call sys.exit or exit in a unit)\n{text}"
@@ -340,7 +358,7 @@ def _error(case: Case, reply: dict, where: str, skipped: dict, assigned: dict | 
                 "runs only imports, definitions and assignments of imported code, see the README): define the "
                 "value inside your function.")
     return Verdict(False, f"{case.unit} raised {raised}{context}.{note}{where}\nYour traceback:\n{text.rstrip()}",
-                   "error")
+                   Status.ERROR)
 
 
 def _where(case: Case, inputs: dict) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from dlcourse.autograder.engine.case import Assignment, Case
 from dlcourse.autograder.engine.catalogue import Catalogue
-from dlcourse.autograder.engine.compare import Verdict
+from dlcourse.autograder.engine.compare import Status, Verdict
 from dlcourse.autograder.engine.extract import NotebookError, read_notebook
 from dlcourse.autograder.engine.protections import missing, summary
 from dlcourse.autograder.engine.references import ReferenceCache
@@ -60,10 +60,10 @@ class SubmissionResult:
         rows: dict[str, dict] = {}
         for result in self.results:
             row = rows.setdefault(result.case.unit, {"unit": result.case.unit, "score": 0.0, "max_score": 0.0,
-                                                     "status": "passed", "message": "", "more_failing": 0})
+                                                     "status": Status.PASSED, "message": "", "more_failing": 0})
             row["score"] += result.score
             row["max_score"] += result.case.points
-            if not result.verdict.passed and row["status"] == "passed":
+            if not result.verdict.passed and row["status"] is Status.PASSED:
                 row["status"], row["message"] = result.verdict.status, result.verdict.message
             elif not result.verdict.passed:
                 row["more_failing"] += 1
@@ -139,6 +139,6 @@ class Grader:
             return SubmissionResult(path, None, error=reason)
         result = SubmissionResult(path, assignment, notices=[reason])
         for case in self.cases(assignment):
-            result.results.append(CaseResult(case, Verdict(False, f"{case.unit}: {reason}", "error")))
+            result.results.append(CaseResult(case, Verdict(False, f"{case.unit}: {reason}", Status.ERROR)))
         return result
 

@@ -7,10 +7,11 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from dlcourse.autograder.engine.compare import Status
 from dlcourse.autograder.engine.grade import SubmissionResult
 
-STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "red",
-                "not implemented": "yellow", "missing": "yellow"}
+STATUS_STYLE = {Status.PASSED: "green", Status.FAILED: "red", Status.ERROR: "red", Status.TIMEOUT: "red",
+                Status.NOT_IMPLEMENTED: "yellow", Status.MISSING: "yellow"}
 
 
 def print_result(result: SubmissionResult, console: Console) -> None:
@@ -61,7 +62,7 @@ def same_error(result: SubmissionResult) -> str | None:
     reasons = {item.verdict.message.removeprefix(f"{item.case.unit}: ") for item in result.results
                if not item.verdict.passed}
     units = {item.case.unit for item in result.results}
-    errors = all(not item.verdict.passed and item.verdict.status == "error" for item in result.results)
+    errors = all(not item.verdict.passed and item.verdict.status is Status.ERROR for item in result.results)
     if len(units) > 1 and len(reasons) == 1 and errors:  # wrong answers that read alike are still each shown
         return reasons.pop()
     return None

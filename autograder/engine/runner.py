@@ -19,7 +19,7 @@ from typing import Callable
 
 from dlcourse.autograder.engine import drivers, wire, worker
 from dlcourse.autograder.engine.case import Case
-from dlcourse.autograder.engine.compare import Verdict, judge
+from dlcourse.autograder.engine.compare import Status, Verdict, judge
 from dlcourse.autograder.engine.session import Failure
 
 
@@ -68,10 +68,10 @@ class CaseRunner:
         hung = [unit for unit in needs if unit in self.timed_out]
         if self.stop_after_timeout and case.unit in self.timed_out:
             verdict = Verdict(False, f"{case.unit}: not run: it timed out on case '{self.timed_out[case.unit]}' "
-                                     "already.", "timeout", ran=False)
+                                     "already.", Status.TIMEOUT, ran=False)
         elif hung:
             verdict = Verdict(False, f"{case.unit}: not run: it depends on {hung[0]}, which timed out "
-                                     f"(on case '{self.timed_out[hung[0]]}'); fix {hung[0]} first.", "error", ran=False)
+                                     f"(on case '{self.timed_out[hung[0]]}'); fix {hung[0]} first.", Status.ERROR, ran=False)
         else:
             timeout = min(case.timeout, self.max_timeout or case.timeout)
             expected = functools.cache(lambda: self.expected(case, inputs))
@@ -90,7 +90,7 @@ class CaseRunner:
                 verdict = dataclasses.replace(verdict, message=f"{verdict.message}\nNote: {case.unit} depends on "
                                               f"{broken[0]}, which fails its own checks ({self.failed[broken[0]]}): "
                                               "fix that first.")
-        if verdict.status == "timeout":
+        if verdict.status is Status.TIMEOUT:
             self.timed_out.setdefault(case.unit, case.name)
         elif not verdict.passed and verdict.ran:
             self.failed.setdefault(case.unit, verdict.status)

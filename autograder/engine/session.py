@@ -18,6 +18,7 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from dlcourse.autograder.engine import wire
 from dlcourse.autograder.engine.pool import Spawned, WorkerPool, spawn
@@ -33,7 +34,13 @@ MAX_CAPTURED_OUTPUT = 16 * 1024
 RESTART_AFTER = frozenset({"MemoryError", "RecursionError", "SystemExit", "KeyboardInterrupt", "GeneratorExit"})
 
 
-FAILURE_KINDS = ("timeout", "crash", "too_large", "protocol")
+class FailureKind(StrEnum):
+    """Why a case produced no reply: for the grader to act on, never read from a message."""
+
+    TIMEOUT = "timeout"  # past its time limit: killed
+    CRASH = "crash"  # the worker died or exited
+    TOO_LARGE = "too_large"  # a reply over MAX_REPLY_BYTES
+    PROTOCOL = "protocol"  # a reply that is not plain data or not a status dict
 
 
 @dataclass
@@ -41,15 +48,13 @@ class Failure:
     """A case that produced no reply.
 
     Args:
-        kind: what went wrong, for the grader to act on (never read from ``message``): "timeout" (past
-            its time limit: killed), "crash" (the worker died or exited), "too_large" (a reply over
-            ``MAX_REPLY_BYTES``), "protocol" (a reply that is not plain data or not a status dict).
+        kind: what went wrong, a ``FailureKind`` (a plain string is converted; an unknown one is a ValueError).
         message: what went wrong, for the student.
         output: what the worker printed (bounded).
         loading: the student's code could not be loaded, so no case ran.
     """
 
-    kind: str
+    kind: FailureKind
     message: str
     output: str = ""
     loading: bool = False
@@ -57,11 +62,12 @@ class Failure:
     @classmethod
     def timed_out(cls, seconds: float, output: str = "") -> Failure:
         """A case past its time limit (the sandbox's and a check's alike)."""
-        return cls("timeout", f"timed out after {seconds:g} s (an infinite loop, or far too slow)", output)
+        return cls(FailureKind.TIMEOUT, f"timed out after {seconds:g} s (an infinite loop, or far too slow)", output)
 
     def __post_init__(self):
-        if self.kind not in FAILURE_KINDS:
-            raise ValueError(f"Expected a failure kind among {FAILURE_KINDS}. Received kind={self.kind!r}.")
+        if self.kind not in set(FailureKind):
+            raise ValueError(f"Expected a failure kind among {', '.join(FailureKind)}. Received kind={self.kind!r}.")
+        self.kind = FailureKind(self.kind)
 
 
 @dataclass
@@ -171,7 +177,7 @@ class WorkerSession:
                     if not pump.turn(min(remaining, 1.0)):
                         return self._death()
                     if len(pump.incoming) > MAX_REPLY_BYTES + wire.HEADER_BYTES:
-                        return Failure("too_large", "the reply broke a bound: it was larger than the frame size "
+                        return Failure(FailureKind.TOO_LARGE, "the reply broke a bound: it was larger than the frame size "
                                        f"limit of {MAX_REPLY_BYTES} bytes")
                     continue
                 reply = self._decode(frame, deadline, timeout)
@@ -189,14 +195,14 @@ class WorkerSession:
         try:
             reply = wire.decode(frame, MAX_REPLY_BYTES, deadline=deadline)
         except wire.DeadlinePassed:
-            return Failure("timeout", f"timed out after {timeout:g} s (the time ran out while its reply was decoded)",
+            return Failure(FailureKind.TIMEOUT, f"timed out after {timeout:g} s (the time ran out while its reply was decoded)",
                            self._captured())
         except wire.BoundError as error:
-            return Failure("protocol", f"the reply broke a bound of plain data, on its {error.bound}: {error}")
+            return Failure(FailureKind.PROTOCOL, f"the reply broke a bound of plain data, on its {error.bound}: {error}")
         except wire.WireError as error:
-            return Failure("protocol", f"the worker sent something that is not plain data ({error})")
+            return Failure(FailureKind.PROTOCOL, f"the worker sent something that is not plain data ({error})")
         if not isinstance(reply, dict) or not isinstance(reply.get("status"), str):
-            return Failure("protocol", "the worker's reply was not a status dict (was the worker tampered with?)")
+            return Failure(FailureKind.PROTOCOL, "the worker's reply was not a status dict (was the worker tampered with?)")
         return reply
 
     def _death(self) -> Failure:
@@ -205,14 +211,14 @@ class WorkerSession:
         except subprocess.TimeoutExpired:
             code = None
         if self._worker.over_limit:  # killed by the grader's watch on its scratch folder (quota.py)
-            return Failure("crash", f"the process was killed: {self._worker.over_limit}", self._captured())
+            return Failure(FailureKind.CRASH, f"the process was killed: {self._worker.over_limit}", self._captured())
         if code is not None and code < 0:
             name = signal.Signals(-code).name
             why = {"SIGKILL": "killed: out of memory or over the CPU-time limit",
                    "SIGXCPU": "over the CPU-time limit", "SIGSEGV": "a segmentation fault",
                    "SIGXFSZ": "wrote a file over the size limit"}.get(name, "killed by a signal")
-            return Failure("crash", f"the process died ({name}: {why})", self._captured())
-        return Failure("crash", f"the process exited with code {code} in the middle of the test "
+            return Failure(FailureKind.CRASH, f"the process died ({name}: {why})", self._captured())
+        return Failure(FailureKind.CRASH, f"the process exited with code {code} in the middle of the test "
                        "(sys.exit, os._exit or a crash)", self._captured())
 
     def _captured(self) -> str:
@@ -283,7 +289,7 @@ def _complete_frame(buffer: bytearray) -> bytes | None | Failure:
     if length is None:
         return None
     if length > MAX_REPLY_BYTES:
-        return Failure("too_large", f"the reply broke a bound, on its frame size: the worker announced {length} "
+        return Failure(FailureKind.TOO_LARGE, f"the reply broke a bound, on its frame size: the worker announced {length} "
                        f"bytes, over the limit of {MAX_REPLY_BYTES}")
     if len(buffer) < wire.HEADER_BYTES + length:
         return None
