@@ -6,7 +6,8 @@ import sys
 import time
 from pathlib import Path
 
-from dlcourse.cli.options import choose_isolation, fail, isolation_option, unknown_assignment, writable_folder
+from dlcourse.cli.options import (choose_isolation, fail, in_checkout, isolation_option, no_checkout, unknown_assignment,
+                                  writable_folder)
 
 
 def audit(subparsers) -> None:
@@ -55,10 +56,9 @@ def _run_audit(args) -> int:
         return fail(f"Expected --workers of at least 1. Received {args.workers}.")
     if args.max_timeout is not None and not args.max_timeout > 0:
         return fail(f"Expected a positive --max-timeout. Received {args.max_timeout:g}.")
-    solution = args.solution or _checkout_solution(args.assignment)
+    solution = args.solution or in_checkout(f"solutions/{args.assignment}.ipynb")
     if solution is None:
-        return fail(f"Expected a course checkout (a folder with solutions/{args.assignment}.ipynb) here or above. "
-                    f"Received {Path.cwd()}: run it in the checkout or pass --solution")
+        return fail(no_checkout(f"solutions/{args.assignment}.ipynb", "--solution"))
     problem = writable_folder(args.out)
     if problem:
         return fail(problem)
@@ -123,9 +123,3 @@ class _progress:
             self.bar.stop()
 
 
-def _checkout_solution(assignment: str) -> Path | None:
-    """``solutions/<assignment>.ipynb`` of the nearest folder, from the current one up, that has it."""
-    for folder in (Path.cwd(), *Path.cwd().parents):
-        if (folder / "solutions" / f"{assignment}.ipynb").is_file():
-            return folder / "solutions" / f"{assignment}.ipynb"
-    return None

@@ -31,6 +31,21 @@ def unknown_assignment(name: str | None) -> str | None:
     return f"Expected an assignment among {', '.join(ASSIGNMENTS)}. Received {name!r}."
 
 
+def in_checkout(relative: str) -> Path | None:
+    """``relative`` (``solutions/01_backprop.ipynb``, say) in the nearest folder, from the current one up, that has it:
+    the course checkout the command runs in."""
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        if (folder / relative).is_file():
+            return folder / relative
+    return None
+
+
+def no_checkout(relative: str, option: str) -> str:
+    """The one line for a command that needs ``relative`` from a course checkout and was run outside one."""
+    return (f"Expected a course checkout (a folder with {relative}) here or above. Received {Path.cwd()}: "
+            f"run it in the checkout or pass {option}")
+
+
 def progress_bar():
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 

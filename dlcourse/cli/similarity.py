@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from dlcourse.cli.options import fail, unknown_assignment, writable_folder
+from dlcourse.cli.options import fail, in_checkout, no_checkout, unknown_assignment, writable_folder
 
 
 def similarity(subparsers) -> None:
@@ -41,8 +41,7 @@ def _run_similarity(args) -> int:
         return fail(problem)
     stub = args.stub or checkout_stub(args.assignment)
     if stub is None:
-        return fail(f"Expected a course checkout (a folder with assignments/{args.assignment}.ipynb) here or "
-                    f"above. Received {Path.cwd()}: run it in the checkout or pass --stub")
+        return fail(no_checkout(f"assignments/{args.assignment}.ipynb", "--stub"))
     problem = writable_folder(args.out)
     if problem:
         return fail(problem)
@@ -133,7 +132,4 @@ def released_stub(paths: list[Path]):
 
 def checkout_stub(assignment: str) -> Path | None:
     """``assignments/<assignment>.ipynb`` of the nearest folder, from the current one up, that has it."""
-    for folder in (Path.cwd(), *Path.cwd().parents):
-        if (folder / "assignments" / f"{assignment}.ipynb").is_file():
-            return folder / "assignments" / f"{assignment}.ipynb"
-    return None
+    return in_checkout(f"assignments/{assignment}.ipynb")
