@@ -41,13 +41,33 @@ def processes_of(uid: int) -> list[int]:
     return found
 
 
+def kill_all(uid: int, signal_as_uid, seconds: float) -> bool:
+    """Kill every process of ``uid`` within ``seconds``; True once none is left.
+
+    Each round ``signal_as_uid()`` sends SIGKILL to all that ``uid`` may signal, as ``uid`` (so a fork racing the
+    sweep is caught on the next round), and each process found is killed by pid too. Only for uids leased to
+    workers: they run nothing else."""
+    deadline = time.monotonic() + seconds
+    while pids := processes_of(uid):
+        if time.monotonic() > deadline:
+            return False
+        signal_as_uid()
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.01)
+    return True
+
+
 def sweep(uid: int) -> None:
-    """Kill every process of ``uid``: a child that has become ``uid`` sends SIGKILL to all it may signal
-    (a fork racing the sweep is caught on the next round), and each one found is killed by pid too."""
+    """Kill every process of ``uid`` (``kill_all``), signalling as ``uid`` from a forked child: this process is
+    single-threaded, so it may run Python after ``fork``."""
     if uid < 1000:
         raise ValueError(f"Expected a sandbox uid. Received uid={uid}.")
-    deadline = time.monotonic() + SWEEP_SECONDS
-    while (pids := processes_of(uid)) and time.monotonic() < deadline:
+
+    def signal_as_uid() -> None:
         child = os.fork()
         if child == 0:
             try:
@@ -59,12 +79,7 @@ def sweep(uid: int) -> None:
             finally:
                 os._exit(0)
         os.waitpid(child, 0)
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        time.sleep(0.01)
+    kill_all(uid, signal_as_uid, SWEEP_SECONDS)
 
 
 class Lifeline:

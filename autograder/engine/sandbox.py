@@ -35,17 +35,15 @@ import fcntl
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlcourse.autograder.engine import jail, runtime
 from dlcourse.autograder.engine.levels import LEVELS
-from dlcourse.autograder.engine.lifeline import processes_of
+from dlcourse.autograder.engine.lifeline import kill_all
 
 FIRST_UID = 61000
 UID_SLOTS = 256
@@ -270,26 +268,13 @@ def _site_directories(prefix: Path) -> list[str]:
 
 
 def kill_uid(uid: int, seconds: float = 10.0) -> bool:
-    """Kill every process of ``uid`` (one that called ``setsid`` too); True once none is left.
+    """Kill every process of ``uid`` (one that called ``setsid`` too); True once none is left (``lifeline.kill_all``).
 
-    ``kill(-1, SIGKILL)`` sent as that uid reaches all of them at once, so a fork racing the sweep
-    is caught on the next round. Only for uids leased to workers: they run nothing else.
+    The grader is multi-threaded, so it runs no Python in a forked child: ``setpriv`` sends the SIGKILL as ``uid``.
     """
-    deadline = time.monotonic() + seconds
-    while True:
-        pids = processes_of(uid)
-        if not pids:
-            return True
-        if time.monotonic() > deadline:
-            return False
-        subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "kill", "-KILL", "-1"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        time.sleep(0.01)
+    return kill_all(uid, lambda: subprocess.run(
+        ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "kill", "-KILL", "-1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False), seconds)
 
 
 def remove_scratch(folder: Path | None) -> None:
