@@ -148,3 +148,49 @@ def test_more_known_mistakes_are_named(unit, source, mistake):
     assert any(f"This matches a known mistake: {mistake}" in message for message in failing), failing
     assert all(mistake in message for message in failing if "known mistake" in message), failing
 
+
+
+# ----------------------------------------------------------------------------- cases the mutation audit asked for (issue 28)
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # log(0): the rows shifted far below their maximum
+def test_a_shift_by_the_whole_arrays_maximum_fails_only_on_rows_far_apart():
+    """Softmax is unchanged by any shift, so logits.max() for each row's maximum agrees wherever the rows are close;
+    rows 2000 apart underflow to exp(...) = 0 and log(0)."""
+    source = ("import numpy as np\ndef softmax_crossentropy(logits, labels):\n    n = logits.shape[0]\n"
+              "    shifted = logits - logits.max(keepdims=True)\n"
+              "    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))\n"
+              "    dlogits = np.exp(log_probs)\n    dlogits[np.arange(n), labels] -= 1.0\n"
+              "    return -log_probs[np.arange(n), labels].mean(), dlogits / n\n")
+    names = [c.name for c in ASSIGNMENT.public_cases() if c.unit == "softmax_crossentropy"]
+    verdicts = dict(zip(names, _public_messages(solution_namespace("01_backprop"), "softmax_crossentropy", source)))
+    failing = {name: verdict.message for name, verdict in verdicts.items() if not verdict.passed}
+    assert list(failing) == ["rows far apart: logits near 1000, -1000 and 0"], failing
+    assert "subtract each row's maximum" in next(iter(failing.values()))
+
+
+def test_an_integer_point_needs_a_float_copy():
+    """numerical_gradient working on x itself, or on a copy that keeps its int dtype, rounds x + h back to an
+    integer: only the integer-point case sees it (the float cases are restored exactly)."""
+    source = ("import numpy as np\ndef numerical_gradient(f, x, h=1e-5):\n    x = np.array(x)\n"
+              "    grad = np.zeros_like(x)\n    for index in np.ndindex(x.shape):\n        original = x[index]\n"
+              "        x[index] = original + h\n        plus = f(x)\n        x[index] = original - h\n"
+              "        minus = f(x)\n        x[index] = original\n        grad[index] = (plus - minus) / (2 * h)\n"
+              "    return grad\n")
+    verdicts = dict(zip([c.name for c in ASSIGNMENT.public_cases() if c.unit == "numerical_gradient"],
+                        _public_messages(solution_namespace("01_backprop"), "numerical_gradient", source)))
+    failing = {name: verdict.message for name, verdict in verdicts.items() if not verdict.passed}
+    assert list(failing) == ["an integer point: x an int64 (2, 3) array, h=0.0001"], failing
+    assert "work on a float copy" in next(iter(failing.values()))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_trainer_that_ignores_its_seed_is_not_reproducible():
+    """train_mlp drawing from a generator of its own (the notebook's global `rng`, say) still trains, but the
+    same seed twice gives different params: the training case fails and says why."""
+    source = ("import numpy as np\n_trained, _draws = train_mlp, np.random.default_rng(0)\n"
+              "def train_mlp(x, y, seed=0, epochs=EPOCHS, learning_rate=LEARNING_RATE, history=None):\n"
+              "    return _trained(x, y, int(_draws.integers(1000)), epochs, learning_rate, history)\n")
+    (verdict,) = _public_messages(solution_namespace("01_backprop"), "train_mlp", source)
+    assert not verdict.passed and "train_mlp is not reproducible" in verdict.message, verdict.message
+    (verdict,) = _public_messages(solution_namespace("01_backprop"), "train_mlp", "")
+    assert verdict.passed, verdict.message

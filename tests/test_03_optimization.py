@@ -8,6 +8,7 @@ import pytest
 from dlcourse.autograder.cases import ASSIGNMENTS
 from dlcourse.autograder.engine import wire, worker
 from dlcourse.autograder.engine.compare import judge
+from dlcourse.autograder.engine.runner import CaseRunner, in_process
 from conftest import TEST_SECRET, solution_namespace
 from dlcourse.references import optimization as ref
 
@@ -240,3 +241,32 @@ def test_hidden_cases_step_at_least_ten_times():
     for case in ASSIGNMENT.cases:
         if case.driver == "steps":
             assert len(case.make_inputs(TEST_SECRET if case.hidden else None)["dws"]) >= 10
+
+
+# ----------------------------------------------------------------------------- bad arguments (issue 28's audit)
+
+REJECTIONS = "a negative step and decay_steps 0 are rejected, decay_steps 1 accepted"
+
+
+def _public_verdicts(namespace, unit, source=""):
+    """``unit``'s public verdicts by case name, run as ``check()`` runs them, with ``source`` executed over ``namespace``."""
+    changed = dict(namespace)
+    exec(compile(source, "cell 99", "exec"), changed)
+    runner = CaseRunner(in_process(changed), lambda case, inputs: case.reference(**inputs))
+    return {case.name: runner.verdict(case) for case in ASSIGNMENT.public_cases() if case.unit == unit}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # decay_steps = 0 divides by zero in the unchecked schedule
+@pytest.mark.parametrize("unit", ["inverse_time_decay", "exponential_decay"])
+def test_schedules_reject_bad_arguments_and_accept_decay_steps_one(solution, unit):
+    assert _public_verdicts(solution, unit)[REJECTIONS].passed
+    unchecked = (f"import numpy as np\ndef {unit}(step, initial_learning_rate, decay_steps, decay_rate, staircase=False):\n"
+                 "    return initial_learning_rate / (1.0 + decay_rate * np.asarray(step, dtype=float) / decay_steps)\n")
+    verdict = _public_verdicts(solution, unit, unchecked)[REJECTIONS]
+    assert not verdict.passed and "was accepted; raise ValueError when step is invalid" in verdict.message, verdict.message
+    too_strict = (f"_checked = {unit}\ndef {unit}(step, initial_learning_rate, decay_steps, decay_rate, staircase=False):\n"
+                  "    if decay_steps <= 1:\n        raise ValueError(f'Expected decay_steps > 1. Received {decay_steps}.')\n"
+                  "    return _checked(step, initial_learning_rate, decay_steps, decay_rate, staircase)\n")
+    verdict = _public_verdicts(solution, unit, too_strict)[REJECTIONS]
+    assert not verdict.passed and "decay_steps=1) raised ValueError" in verdict.message, verdict.message
+    assert "these arguments are valid" in verdict.message

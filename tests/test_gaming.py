@@ -25,10 +25,11 @@ from conftest import SOLUTIONS, code_cell, write_variant
 pytestmark = pytest.mark.skipif(not bwrap_available(), reason="bubblewrap is not available here")
 
 
-def grade_unit(grader: Grader, tmp_path, notebook: str, unit: str, source: str | None = None):
-    """The solution (plus ``source`` as a last cell) graded on ``unit``'s cases only."""
+def grade_unit(grader: Grader, tmp_path, notebook: str, unit: str, source: str | None = None, keep=None):
+    """The solution (plus ``source`` as a last cell) graded on ``unit``'s cases only (those ``keep`` keeps)."""
     assignment = ASSIGNMENTS[notebook]
-    only = dataclasses.replace(assignment, cases=tuple(case for case in assignment.cases if case.unit == unit))
+    only = dataclasses.replace(assignment, cases=tuple(case for case in assignment.cases if case.unit == unit
+                                                       and (keep is None or keep(case))))
     extra = [code_cell(textwrap.dedent(source))] if source else []
     path = write_variant(tmp_path, SOLUTIONS / f"{notebook}.ipynb", lambda nb: nb["cells"].extend(extra))
     return grader.grade(path, only)
@@ -88,16 +89,27 @@ SAMPLER_ATTACKS = {
 }
 
 
+def _judges_randomness(case) -> bool:
+    """Not an argument check: those call the unit only with arguments it must reject (and a valid depth 1 that
+    activation_stats must accept), so they judge no randomness; an attack that keeps the notebook's checks passes
+    them as every submission with those checks does."""
+    return not case.name.startswith("bad arguments")
+
+
 @pytest.mark.parametrize("attack", list(SAMPLER_ATTACKS))
 def test_samplers_that_ignore_their_rng_gain_nothing(grader, tmp_path, attack):
     source, words = SAMPLER_ATTACKS[attack]
-    assert_gains_nothing(grade_unit(grader, tmp_path, "02_initialization", "gaussian_init", source), words)
+    assert_gains_nothing(grade_unit(grader, tmp_path, "02_initialization", "gaussian_init", source,
+                                    keep=_judges_randomness), words)
 
 
 def test_samplers_drawing_from_rng_keep_full_marks(grader, tmp_path):
     assert_full_marks(grade_unit(grader, tmp_path, "02_initialization", "gaussian_init"))
     alternative = """
         def gaussian_init(shape, rng, mean=0.0, stddev=0.05):
+            compute_fans(shape)
+            if not stddev > 0:
+                raise ValueError(f"Expected stddev > 0. Received stddev={stddev!r}.")
             return mean + stddev * rng.standard_normal(size=tuple(shape))
         """
     assert_full_marks(grade_unit(grader, tmp_path, "02_initialization", "gaussian_init", alternative))
@@ -111,8 +123,8 @@ def test_activation_stats_on_global_state_gains_nothing(grader, tmp_path):
             return _previous(init, depth, width, activation, np.random.default_rng(np.random.randint(2**31)),
                              batch_size)
         """
-    assert_gains_nothing(grade_unit(grader, tmp_path, "02_initialization", "activation_stats", source),
-                         "uses numpy's global random state")
+    assert_gains_nothing(grade_unit(grader, tmp_path, "02_initialization", "activation_stats", source,
+                                    keep=_judges_randomness), "uses numpy's global random state")
 
 
 # ----------------------------------------------------------------------------- 03 optimizer state

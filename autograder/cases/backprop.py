@@ -6,9 +6,11 @@ values from the grader's secret. Points add up to the table in the notebook's in
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from dlcourse.autograder.engine.probes import held_out_verdict
+from dlcourse.autograder.engine.probes import GLOBAL_SEEDS, held_out_verdict, same_value
 from dlcourse.autograder.engine.case import Assignment, Case, Mistake
 from dlcourse import datasets
 from dlcourse.references import backprop as ref
@@ -220,13 +222,23 @@ SCE_MISTAKES = (
 SCE_HINT = ("the softmax runs along each row (axis=1, over the classes): subtract each row's maximum before "
             "exponentiating and divide by each row's sum; the gradient is (softmax - onehot) / N")
 
+
+def _rows_far_apart(rng):
+    """Rows of logits near +1000 and near -1000 in one batch: a shift by the whole array's maximum leaves the
+    low rows near -2000, whose exponentials underflow to 0 (each row must be shifted by its own maximum)."""
+    logits = _normal(rng, 6, 4, scale=3.0) + np.array([1000.0, -1000.0, 0.0, 1000.0, -1000.0, 0.0])[:, None]
+    return {"logits": logits, "labels": rng.integers(0, 4, size=6)}
+
+
 LOSSES += [
     Case("softmax_crossentropy", "6 examples, 4 classes", _sce_inputs(6, 4, 2.0), ref.softmax_crossentropy,
          ("loss", "dlogits"), mistakes=(_per_example_mistake("dlogits"),) + SCE_MISTAKES, hint=SCE_HINT),
     Case("softmax_crossentropy", "logits near 1000", _sce_inputs(5, 3, 50.0, 1000.0), ref.softmax_crossentropy,
          ("loss", "dlogits"), mistakes=SCE_MISTAKES, hint=SCE_HINT),
+    Case("softmax_crossentropy", "rows far apart: logits near 1000, -1000 and 0", _rows_far_apart,
+         ref.softmax_crossentropy, ("loss", "dlogits"), mistakes=SCE_MISTAKES, hint=SCE_HINT, points=0.5),
     Case("softmax_crossentropy", "random batch", _random_sce, ref.softmax_crossentropy, ("loss", "dlogits"),
-         hidden=True),
+         hidden=True, points=0.5),
 ]
 
 
@@ -254,6 +266,16 @@ def _forward_difference(inputs, expected):
     return {"grad": grad}
 
 
+def _integer_point(rng):
+    """A point given as an int64 array (x = np.array([[1, -2, 0], ...])): perturbing it in place, or a copy
+    that keeps its integer dtype, rounds x + h back to an integer."""
+    return {**_gradient_inputs((2, 3), 1e-4)(rng), "x": rng.integers(-3, 4, size=(2, 3))}
+
+
+def _integer_reference(x, c, d, h=None):
+    return ref.cubic_sine_gradient(np.asarray(x, dtype=np.float64), c, d, h)
+
+
 NUMERICAL = [
     Case("numerical_gradient", f"{shape} array, h={h:g}", _gradient_inputs(shape, h), ref.cubic_sine_gradient,
          ("grad",), driver="numerical_gradient", function=("cubic_sine", ("c", "d")), rtol=1e-5, atol=1e-6,
@@ -261,8 +283,13 @@ NUMERICAL = [
                            _forward_difference),),
          hint="perturb one entry at a time, put it back afterwards, and use central differences")
     for shape, h in (((3, 4), 1e-5), ((6,), 1e-3))
-] + [Case("numerical_gradient", "random array", _random_gradient, ref.cubic_sine_gradient, ("grad",),
-          driver="numerical_gradient", function=("cubic_sine", ("c", "d")), rtol=1e-5, atol=1e-6, hidden=True)]
+] + [Case("numerical_gradient", "an integer point: x an int64 (2, 3) array, h=0.0001", _integer_point,
+          _integer_reference, ("grad",), driver="numerical_gradient", function=("cubic_sine", ("c", "d")),
+          rtol=1e-5, atol=1e-6, points=0.5,
+          hint="work on a float copy of x, np.array(x, dtype=np.float64): an integer array rounds x + h back to x"),
+     Case("numerical_gradient", "random array", _random_gradient, ref.cubic_sine_gradient, ("grad",),
+          driver="numerical_gradient", function=("cubic_sine", ("c", "d")), rtol=1e-5, atol=1e-6, hidden=True,
+          points=0.5)]
 
 
 # ----------------------------------------------------------------------------- the MLP
@@ -336,11 +363,46 @@ def _judge_training(inputs, held_out, received, timing):
                             "train longer, or tune the learning rate and hidden size")
 
 
-TRAINING = [
-    Case("train_mlp", f"ten symbols drawn for this grading, held-out accuracy >= {REQUIRED_ACCURACY}", _training_inputs,
-         _held_out, ("params",), points=4.0, timeout=120.0, judge=_judge_training, fresh=True,
-         private=("x_test", "y_test")),
-]
+# Before the judged training, train_mlp runs twice on the task's first SEED_CHECK_SIZE images with the same
+# seed and NumPy's global state seeded differently (the "rng_probe" driver): the docstring's "seed seeds every
+# random choice" means the two give the same params. One batch of images: the check costs 5% of the training.
+SEED_CHECK_SIZE = 32
+
+
+def _seed_check_extra(case: Case):
+    def extra(inputs: dict) -> dict:
+        subset = {"x": inputs["x"][:SEED_CHECK_SIZE], "y": inputs["y"][:SEED_CHECK_SIZE]}
+        runs = [[0, GLOBAL_SEEDS[0], subset], [0, GLOBAL_SEEDS[1], subset], [0, GLOBAL_SEEDS[0]]]
+        # "rng_arg" names no argument of train_mlp: every run gets the case's own seed
+        return {"inner": case.request(inputs), "rng_arg": "no generator argument", "runs": runs}
+    return extra
+
+
+def _judge_seeded_training(inputs, held_out, received, timing):
+    """The last run judged as the training (held-out accuracy), then the two seed-check runs compared."""
+    probe = received["probe"]
+    runs = probe.get("runs") if isinstance(probe, dict) else None
+    if not isinstance(runs, list) or len(runs) != 3:
+        return False, "the training runs received no results"
+    passed, message = _judge_training(inputs, held_out, {"params": runs[2]}, timing)
+    if passed and not same_value(runs[0], runs[1]):
+        return False, (f"train_mlp is not reproducible: trained twice on the same {SEED_CHECK_SIZE} images with the "
+                       f"same seed ({int(inputs['seed'])}), it returned different params once NumPy's global random "
+                       "state had changed in between; the docstring's `seed` seeds every random choice: draw them "
+                       "all from rng = np.random.default_rng(seed) (no np.random.* functions, no generator made "
+                       "elsewhere in the notebook)")
+    return passed, message
+
+
+def _training_case() -> Case:
+    base = Case("train_mlp", f"ten symbols drawn for this grading, held-out accuracy >= {REQUIRED_ACCURACY}",
+                _training_inputs, _held_out, ("params",), points=4.0, timeout=120.0, judge=_judge_training, fresh=True,
+                private=("x_test", "y_test"))
+    return dataclasses.replace(base, driver="rng_probe", outputs=("probe",), judge=_judge_seeded_training,
+                               extra=_seed_check_extra(base))
+
+
+TRAINING = [_training_case()]
 
 
 ASSIGNMENT = Assignment(

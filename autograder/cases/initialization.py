@@ -22,7 +22,8 @@ from typing import Callable
 
 import numpy as np
 
-from dlcourse.autograder.cases.distributions import Distribution, flat_sorted, sample_problems
+from dlcourse.autograder.cases.distributions import Distribution, flat_sorted, kolmogorov_smirnov, sample_problems
+from dlcourse.autograder.cases.rejections import rejections_case
 from dlcourse.autograder.engine.case import Assignment, Case, Mistake
 from dlcourse.autograder.engine.probes import rng_probed
 from dlcourse.references import initialization as ref
@@ -211,6 +212,29 @@ def named_mistake(unit: str, sample: np.ndarray, shape, inputs: dict, expected: 
     return None
 
 
+# A kernel too small for the z-tests of the mean and the variance (their normal approximation fails a correct
+# sampler of 48 values about 1.5e-5 of the time) is judged by its bounds, which a correct sampler never leaves,
+# and by the Kolmogorov-Smirnov test with its exact p-value at SMALL_ALPHA (so it fails a correct sampler with
+# probability SMALL_ALPHA, whatever the size).
+SMALL_KERNEL = 1000
+SMALL_ALPHA = 1e-7
+
+
+def _small_sample_problems(sample: np.ndarray, dist: Distribution) -> list[str]:
+    values = flat_sorted(sample)
+    low, high = dist.bounds
+    margin = 1e-6 * dist.scale
+    outside = int(np.sum(values < low - margin) + np.sum(values > high + margin))
+    problems = []
+    if outside:
+        problems.append(f"{outside} of {values.size} values lie outside [{low:.6g}, {high:.6g}] "
+                        f"(min {values[0]:.6g}, max {values[-1]:.6g})")
+    distance, pvalue = kolmogorov_smirnov(values, dist)
+    if pvalue < SMALL_ALPHA:
+        problems.append(f"the Kolmogorov-Smirnov distance to that distribution is {distance:.3g} (p = {pvalue:.2g})")
+    return problems
+
+
 def _sampler_judge(unit: str):
     def judge(inputs, expected, received, timing):
         shape = tuple(int(dim) for dim in inputs["shape"])
@@ -224,14 +248,15 @@ def _sampler_judge(unit: str):
         if not np.isfinite(sample).all():
             return False, "the sample contains NaN or inf"
         dist = Distribution.of(expected)
-        problems = sample_problems(sample, dist)
+        small = sample.size < SMALL_KERNEL
+        problems = _small_sample_problems(sample, dist) if small else sample_problems(sample, dist)
         keras_name = ref.KERAS_NAMES[unit]
         if not problems:
             return True, f"fits keras.initializers.{keras_name}"
         message = (f"the sample does not fit keras.initializers.{keras_name} for shape {shape} "
                    f"(fans {int(expected['fan_in'])}, {int(expected['fan_out'])}): a {dist.describe()}.\n  "
                    + "\n  ".join(problems))
-        mistake = named_mistake(unit, sample, shape, inputs, expected)
+        mistake = None if small else named_mistake(unit, sample, shape, inputs, expected)  # too few values to name one
         if mistake is not None:
             return False, message + f"\nThis matches a known mistake: {mistake.name}."
         return False, message + f"\nHint: {SAMPLER_HINTS[unit]}"
@@ -264,13 +289,18 @@ FANS_HINT = ("a dense kernel (in, out) has fan_in = in, fan_out = out; a conv ke
 
 FANS = [
     Case("compute_fans", "dense kernel (256, 128)", _shape_inputs((256, 128)), ref.compute_fans, ("fan_in", "fan_out"),
-         rtol=0.0, atol=0.0, hint=FANS_HINT),
+         rtol=0.0, atol=0.0, hint=FANS_HINT, points=0.5),
     Case("compute_fans", "conv2d kernel (3, 3, 32, 64)", _shape_inputs((3, 3, 32, 64)), ref.compute_fans,
          ("fan_in", "fan_out"), rtol=0.0, atol=0.0, mistakes=FAN_MISTAKES, hint=FANS_HINT),
     Case("compute_fans", "conv1d kernel (5, 8, 16) and bias (10,)", _shape_inputs((5, 8, 16)), ref.compute_fans,
          ("fan_in", "fan_out"), rtol=0.0, atol=0.0, mistakes=FAN_MISTAKES, hint=FANS_HINT),
     Case("compute_fans", "vector (10,)", _shape_inputs((10,)), ref.compute_fans, ("fan_in", "fan_out"),
-         rtol=0.0, atol=0.0, hint=FANS_HINT),
+         rtol=0.0, atol=0.0, hint=FANS_HINT, points=0.5),
+    # a zero-size axis is a non-negative int like any other: Keras's fans are (0, 3 * 4)
+    Case("compute_fans", "a kernel with a zero axis (3, 0, 4)", _shape_inputs((3, 0, 4)), ref.compute_fans,
+         ("fan_in", "fan_out"), rtol=0.0, atol=0.0, hint=FANS_HINT, points=0.5),
+    rejections_case("compute_fans", "bad shapes are rejected: (3, -1) and (2.5, 4)", _shape_inputs((3, 4)),
+                    [({"shape": (3, -1)}, "shape"), ({"shape": (2.5, 4)}, "shape")]),
     Case("compute_fans", "random conv kernel", _random_conv_shape, ref.compute_fans, ("fan_in", "fan_out"),
          rtol=0.0, atol=0.0, hidden=True, points=0.5),
     Case("compute_fans", "a scalar's shape ()", _shape_inputs(()), ref.compute_fans, ("fan_in", "fan_out"),
@@ -326,28 +356,58 @@ SAMPLERS = [
                   _sampler_inputs((200, 150), mean=0.5, stddev=2.0)),
     _sampler_case("gaussian_init", "random mean and stddev", _random_sampler_inputs(
         _random_dense_shape, lambda rng: {"mean": float(rng.normal()), "stddev": float(rng.uniform(0.1, 3.0))}),
-        hidden=True),
+        hidden=True, points=0.5),
+    rejections_case("gaussian_init", "bad arguments are rejected: shape (4, -2), stddev 0",
+                    _sampler_inputs((4, 5), mean=0.0, stddev=0.05),
+                    [({"shape": (4, -2)}, "shape"), ({"stddev": 0.0}, "stddev")]),
     _sampler_case("uniform_init", "defaults, shape (256, 128)", _sampler_inputs((256, 128))),
     _sampler_case("uniform_init", "minval -1, maxval 3, shape (200, 150)",
                   _sampler_inputs((200, 150), minval=-1.0, maxval=3.0)),
     _sampler_case("uniform_init", "random interval", _random_sampler_inputs(
         _random_dense_shape,
         lambda rng: dict(zip(("minval", "maxval"), sorted(float(v) for v in rng.normal(0, 2, 2))))),
-        hidden=True),
+        hidden=True, points=0.5),
+    rejections_case("uniform_init", "bad arguments are rejected: shape (4, -2), minval = maxval = 0.5",
+                    _sampler_inputs((4, 5), minval=-0.05, maxval=0.05),
+                    [({"shape": (4, -2)}, "shape"), ({"minval": 0.5, "maxval": 0.5}, "minval")]),
     _sampler_case("truncated_normal", "defaults, shape (256, 128)", _sampler_inputs((256, 128))),
     _sampler_case("truncated_normal", "mean -1, stddev 0.5, shape (200, 150)",
-                  _sampler_inputs((200, 150), mean=-1.0, stddev=0.5)),
+                  _sampler_inputs((200, 150), mean=-1.0, stddev=0.5), points=0.5),
     _sampler_case("truncated_normal", "random mean and stddev", _random_sampler_inputs(
         _random_dense_shape, lambda rng: {"mean": float(rng.normal()), "stddev": float(rng.uniform(0.1, 3.0))}),
-        hidden=True),
+        hidden=True, points=0.5),
+    # 48 values: every one must be redrawn until it lies within 2 stddev. The draw this case's seed gives has
+    # values beyond 2 stddev and none beyond 3 (so does about 80% of draws this size): a sampler whose first
+    # pass redraws only what lies beyond some wider cut returns values outside the bounds. Judged by its bounds
+    # and the exact Kolmogorov-Smirnov test alone (SMALL_KERNEL): a correct sampler fails it with probability 1e-7.
+    _sampler_case("truncated_normal", "a small kernel (6, 8)", _sampler_inputs((6, 8)), points=0.5),
+    rejections_case("truncated_normal", "bad arguments are rejected: shape (4, -2), stddev 0",
+                    _sampler_inputs((4, 5), mean=0.0, stddev=0.05),
+                    [({"shape": (4, -2)}, "shape"), ({"stddev": 0.0}, "stddev")]),
 ]
+def _empty_kernel_case(unit: str, shape: tuple) -> Case:
+    """A kernel with no values and zero fans: Keras's variance scale / max(1, fan) keeps it finite, and the
+    initializer returns an empty array (compared with Keras's own, drawn with seed 0). Not probed for its rng:
+    an empty kernel draws nothing."""
+    def reference(shape, rng):
+        return {"w": ref.keras_sample(ref.KERAS_NAMES[unit], shape, seed=0)}
+    return Case(unit, f"an empty kernel {shape}: fans of 0", _sampler_inputs(shape), reference, ("w",), points=0.5,
+                hint="Keras divides the variance scale by max(1, fan): a fan of 0 must not divide by zero")
+
+
 for _unit in ("xavier_uniform", "xavier_normal", "he_normal"):
     SAMPLERS += [
         _sampler_case(_unit, "dense kernel (256, 128)", _sampler_inputs((256, 128))),
         _sampler_case(_unit, "conv2d kernel (3, 3, 32, 64)", _sampler_inputs((3, 3, 32, 64))),
-        _sampler_case(_unit, "random dense kernel", _random_sampler_inputs(_random_dense_shape), hidden=True),
-        _sampler_case(_unit, "random conv2d kernel", _random_sampler_inputs(_random_kernel_shape), hidden=True),
+        _sampler_case(_unit, "random dense kernel", _random_sampler_inputs(_random_dense_shape), hidden=True,
+                      points=0.5),
+        _sampler_case(_unit, "random conv2d kernel", _random_sampler_inputs(_random_kernel_shape), hidden=True,
+                      points=0.5 if _unit == "he_normal" else 1.0),
+        _empty_kernel_case(_unit, (0, 0)),
     ]
+    if _unit == "he_normal":  # a fan_in of 1, where max(1, fan_in) is 1 and the stddev is sqrt(2) / 0.8796
+        SAMPLERS.append(_sampler_case(_unit, "dense kernel (1, 16384): fan_in 1", _sampler_inputs((1, 16384)),
+                                      points=0.5))
 
 
 # ----------------------------------------------------------------------------- the depth experiment
@@ -428,9 +488,9 @@ def _judge_stats(inputs, expected, received, timing):
                    "record x.mean() and x.std() over the whole batch")
 
 
-def _stats_case(name, inputs, hidden=False):
+def _stats_case(name, inputs, hidden=False, points=1.0):
     return rng_probed(Case("activation_stats", name, inputs, ref.activation_stats, ("means", "stds"), hidden=hidden,
-                           judge=_judge_stats, timeout=30.0), noun="statistics")
+                           judge=_judge_stats, timeout=30.0, points=points), noun="statistics")
 
 
 STATS = [
@@ -438,7 +498,10 @@ STATS = [
     _stats_case("he_normal, relu, 10 layers of 256 (stable)", _stats_inputs("he_normal", 10, 256, "relu")),
     _stats_case("he_normal, linear, 8 layers of 128 (exploding)", _stats_inputs("he_normal", 8, 128, "linear")),
     _stats_case("xavier_uniform, sigmoid, 6 layers of 192", _stats_inputs("xavier_uniform", 6, 192, "sigmoid", 64)),
-    _stats_case("random initializer, activation and size", _random_stats, hidden=True),
+    _stats_case("random initializer, activation and size", _random_stats, hidden=True, points=0.5),
+    rejections_case("activation_stats", "bad arguments are rejected (init 'lecun_normal', width 0), depth 1 accepted",
+                    _stats_inputs("he_normal", 3, 16, "relu", 8),
+                    [({"init": "lecun_normal"}, "init"), ({"width": 0}, "width"), ({"depth": 1}, None)]),
 ]
 
 

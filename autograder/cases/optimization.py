@@ -17,6 +17,7 @@ from typing import Callable
 
 import numpy as np
 
+from dlcourse.autograder.cases.rejections import rejections_case
 from dlcourse.autograder.engine.case import Assignment, Case, Mistake
 from dlcourse.autograder.engine.compare import compare_value
 from dlcourse.autograder.engine.probes import same_value
@@ -98,9 +99,9 @@ def _schedule_cases(unit: str) -> list[Case]:
                     if unit == "inverse_time_decay" else
                     "integer-looking arguments: lr0=2, decay_steps=10, decay_rate=0.5, staircase, steps 0-100")
 
-    def case(name, inputs, hidden=False):
+    def case(name, inputs, hidden=False, points=1.0):
         return Case(unit, name, inputs, reference, ("learning_rate",), hidden=hidden, rtol=RTOL, atol=ATOL,
-                    mistakes=() if hidden else mistakes, hint=hint)
+                    mistakes=() if hidden else mistakes, hint=hint, points=points)
 
     return [
         case("lr0=0.1, decay_steps=100, decay_rate=0.96, steps 0-1000", _schedule_inputs(steps, 0.1, 100, 0.96, False)),
@@ -109,7 +110,12 @@ def _schedule_cases(unit: str) -> list[Case]:
         case(integer_name, integer_case),
         case("a single step (an int): step=250, lr0=0.5, decay_steps=30, decay_rate=0.3",
              _schedule_inputs(250, 0.5, 30, 0.3, False)),
-        case("random hyperparameters and steps", _random_schedule, hidden=True),
+        case("random hyperparameters and steps", _random_schedule, hidden=True, points=0.5),
+        # the notebook: "Raise ValueError for decay_steps <= 0 or a negative step"; decay_steps = 1 is valid
+        rejections_case(unit, "a negative step and decay_steps 0 are rejected, decay_steps 1 accepted",
+                        _schedule_inputs(np.arange(0, 20), 0.1, 10, 0.5, False),
+                        [({"step": np.array([0, 3, -1])}, "step"), ({"decay_steps": 0}, "decay_steps"),
+                         ({"decay_steps": 1}, None)]),
     ]
 
 
