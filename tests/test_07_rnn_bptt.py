@@ -269,7 +269,7 @@ def test_clipping_tames_the_exploding_training_run():
 
 def test_a_clip_that_accepts_a_zero_threshold_fails_its_public_case():
     """The "raises" driver: the unit must raise ValueError naming clip_norm; returning anything fails."""
-    (case,) = [c for c in ASSIGNMENTS[NAME].cases if c.driver == "raises"]
+    (case,) = [c for c in ASSIGNMENTS[NAME].cases if c.driver == "raises" and c.unit == "clip_by_global_norm"]
     assert not case.hidden and case.points == 0.5
     inputs = case.make_inputs(None)
     solution = solution_namespace("07_rnn_bptt")
@@ -285,3 +285,22 @@ def test_a_clip_that_accepts_a_zero_threshold_fails_its_public_case():
     assert verdicts[0].passed, verdicts[0].message
     assert not verdicts[1].passed and "was accepted" in verdicts[1].message
     assert not verdicts[2].passed and "names clip_norm" in verdicts[2].message
+
+
+@pytest.mark.parametrize("argument", ["x", "h0"])
+def test_rnn_forward_rejects_a_misshapen_argument_by_name(argument):
+    """The docstring's "Raises": x not 3-D, h0 not (N, H); NumPy's own errors (unpacking, broadcasting) do not
+    name the argument, and a broadcast h0 raises nothing."""
+    (case,) = [c for c in ASSIGNMENTS[NAME].cases if c.unit == "rnn_forward" and c.name.startswith(f"{argument} of")]
+    inputs = case.make_inputs(None)
+    solution = solution_namespace(NAME)
+    unchecked = dict(solution)
+    exec(compile("def rnn_forward(x, h0, wx, wh, b):\n    n, steps, d = x.shape\n    h = np.empty((n, steps, wh.shape[0]))\n"
+                 "    h[:, 0] = h0\n    return h, None\n", "cell 99", "exec"), unchecked)
+    verdicts = []
+    for namespace in (solution, unchecked):
+        request = wire.decode(wire.encode(case.request(inputs)))
+        reply = wire.decode(wire.encode(worker.run_case(namespace, request)))
+        verdicts.append(judge(case, inputs, lambda: case.reference(**inputs), reply))
+    assert verdicts[0].passed, verdicts[0].message
+    assert not verdicts[1].passed and f"expected ValueError naming {argument}" in verdicts[1].message

@@ -173,3 +173,52 @@ def test_only_what_a_student_writes_is_mutated_unless_asked():
     everything = mutants_of(definition, whole_function=True)[0]
     assert {m.id for m in inside} < {m.id for m in everything}
     assert any("max(n, 1)" in m.change for m in everything) and any("return s.mean" in m.change for m in everything)
+
+
+def test_keywords_that_only_print_are_not_mutated():
+    cell = "def unit(model, x):\n    model.fit(x, epochs=2, verbose=0)\n    return model\n"
+    changes = {m.change for m in mutants_of(find_definitions(_document(cell))["unit"])[0]}
+    assert changes and all("verbose=0" in change.split("->")[-1] for change in changes if "->" in change)
+    assert "`model.fit(x, epochs=2, verbose=0)` -> `model.fit(x, epochs=3, verbose=0)`" in changes
+
+
+# ----------------------------------------------------------------------------- what the audit cuts, without grading
+
+def test_only_losses_that_load_could_cause_are_graded_again():
+    from dlcourse.autograder.cases import ASSIGNMENTS
+    from dlcourse.autograder.course.audit import _load_could_explain
+
+    cases = ASSIGNMENTS["06_cnn_architectures"].cases
+    build = next(case for case in cases if case.unit == "build_lenet5")
+    train = next(case for case in cases if case.unit == "train_lenet5")
+    flip = next(case for case in cases if case.unit == "flip_horizontal")
+    baseline = {case.id: case.points for case in (build, train, flip)}
+
+    def lost(*pairs, failure=None):
+        return {"cases": [{"id": case.id, "points": 0.0, "status": status, "failure": failure}
+                          for case, status in pairs]}
+
+    assignment = ASSIGNMENTS["06_cnn_architectures"]
+    assert _load_could_explain(assignment, lost((train, "failed")), baseline)  # accuracy within a time limit
+    assert _load_could_explain(assignment, lost((build, "timeout")), baseline)
+    assert not _load_could_explain(assignment, lost((build, "failed")), baseline)  # wrong layers or logits
+    assert not _load_could_explain(assignment, lost((train, "error")), baseline)  # the code raised
+    assert _load_could_explain(assignment, lost((train, "error"), failure="crash"), baseline)  # its worker died
+    assert not _load_could_explain(assignment, lost((train, "failed"), (flip, "failed")), baseline)  # not fresh
+
+
+def test_units_whose_cases_need_no_keras_are_graded_without_it():
+    from dlcourse.autograder.cases import ASSIGNMENTS
+    from dlcourse.autograder.course.audit import _numpy_only
+    from dlcourse.autograder.engine.extract import read_notebook
+
+    for name, expected in (("06_cnn_architectures", {"dropout_forward", "dropout_backward", "flip_horizontal",
+                                                     "translate", "adjust_brightness", "lenet5_forward"}),
+                           ("09_gan", set()), ("05_pooling", set())):
+        assignment = ASSIGNMENTS[name]
+        path = SOLUTIONS / f"{name}.ipynb"
+        own = {unit: tuple(i for i, case in enumerate(assignment.cases) if case.unit == unit)
+               for unit in assignment.units}
+        found = _numpy_only(assignment, read_notebook(path), find_definitions(json.loads(path.read_text())),
+                            assignment.units, own)
+        assert found == expected, name

@@ -284,9 +284,11 @@ BRIGHTNESS = [
         ("-0.25, clipped at 0", _brightness_inputs((2, 4, 6, 1), -0.25, (0.0, 1.0))),
         ("+0.1 on value_range (0, 255)", _brightness_inputs((1, 5, 5, 3), 0.1, (0.0, 255.0))),
         ("one delta per image", _per_image_deltas),
+        ("-0.2 on value_range (-1, 1): the shift is delta * (high - low)",
+         _brightness_inputs((2, 4, 5, 3), -0.2, (-1.0, 1.0))),
     )
 ] + [Case("adjust_brightness", "random delta and range", _random_brightness, ref.adjust_brightness, ("out",),
-          points=1.0, hidden=True)]
+          points=0.5, hidden=True)]
 
 
 # ----------------------------------------------------------------------------- LeNet-5 forward in NumPy
@@ -378,6 +380,23 @@ def _shape(entry) -> str:
     return "(" + ", ".join("None" if dim == -1 else str(dim) for dim in shape) + ")"
 
 
+def _same_settings(want, got) -> bool:
+    """An augmentation layer's settings (``model_spec.AUGMENTATION``) as the reference's, numbers to 1e-6."""
+    if not want and not got:
+        return True
+    if not isinstance(want, dict) or not isinstance(got, dict) or set(want) != set(got):
+        return False
+    for key, value in want.items():
+        other = got[key]
+        if isinstance(value, str) or isinstance(other, str):
+            if value != other:
+                return False
+        elif not isinstance(other, (int, float, list)) or np.shape(value) != np.shape(other) or \
+                not np.allclose(np.asarray(value, float), np.asarray(other, float), rtol=0, atol=1e-6):
+            return False
+    return True
+
+
 def _layer_text(entry) -> str:
     parts = [f"{entry.get('class')} with output {_shape(entry)}, {entry.get('params'):,} parameters"
              if isinstance(entry.get("params"), int) else str(entry.get("class"))]
@@ -385,6 +404,9 @@ def _layer_text(entry) -> str:
         parts.append(f"activation {entry['activation']}")
     if "rate" in entry:
         parts.append(f"rate {entry['rate']:g}")
+    settings = entry.get("settings")
+    if isinstance(settings, dict):
+        parts += [f"{key} {value!r}" for key, value in sorted(settings.items())[:12]]
     return ", ".join(parts)
 
 
@@ -396,7 +418,7 @@ def _judge_architecture(inputs, expected, received, timing):
     for index, (a, b) in enumerate(zip(want, got), start=1):
         same = (a["class"] == b.get("class") and a["output_shape"] == b.get("output_shape")
                 and a["params"] == b.get("params") and a.get("activation") == b.get("activation")
-                and a.get("rate") == b.get("rate"))
+                and a.get("rate") == b.get("rate") and _same_settings(a.get("settings"), b.get("settings")))
         if not same:
             return False, f"layer {index}: expected {_layer_text(a)}; received {_layer_text(b)}"
     if len(want) != len(got):

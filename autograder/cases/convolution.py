@@ -260,9 +260,9 @@ GEOMETRY = [
          ("out_size", "pad_before", "pad_after"), points=0.5, mistakes=GEOMETRY_MISTAKES,
          hint="valid: out = (n - k) // s + 1, no padding; same: out = ceil(n / s), total = max((out - 1) s + k - n, 0)")
     for n, k, s, p in ((7, 3, 1, "valid"), (10, 4, 3, "valid"), (7, 3, 1, "same"), (8, 3, 2, "same"),
-                       (6, 4, 1, "same"), (10, 4, 3, "same"))
+                       (6, 4, 1, "same"), (10, 4, 3, "same"), (6, 2, 2, "same"))  # the last: kernel = stride, no padding
 ] + [Case("conv_geometry", "random geometry", _random_geometry, ref.conv_geometry,
-          ("out_size", "pad_before", "pad_after"), points=1.0, hidden=True)]
+          ("out_size", "pad_before", "pad_after"), points=0.5, hidden=True)]
 
 
 # ----------------------------------------------------------------------------- conv cases
@@ -277,6 +277,9 @@ GEOMETRIES = (
     ("valid, stride 2, 2x2 kernel, odd height", (2, 9, 8, 2), (2, 2, 2, 3), 2, "valid"),
 )
 TIMED = ("timed: (1, 192, 192, 1) -> one 3x3 filter, same", (1, 192, 192, 1), (3, 3, 1, 1), 1, "same")
+LARGE = ("a batch of 40 128x128 images -> 2 filters 3x3, same (5.9 million window values)", (40, 128, 128, 1),
+         (3, 3, 1, 2), 1, "same")
+LARGE_POINTS = 0.25  # out of the fast units' random shapes
 
 FORWARD_HINT = ("out[n, i, j, f] = b[f] + sum over u, v, c of xpad[n, i*sh + u, j*sw + v, c] * w[u, v, c, f], "
                 "with xpad padded as conv_geometry says")
@@ -329,8 +332,12 @@ def _conv_cases(units: tuple[str, str], geometry_points: float, hidden_points: f
         for name, x_shape, w_shape, strides, padding in GEOMETRIES:
             cases.append(Case(unit, name, _conv_inputs(x_shape, w_shape, strides, padding, backward_pass), reference,
                               outputs, points=geometry_points, mistakes=mistakes, hint=hint, **common))
+        if fast:  # a large batch: a vectorized version may split it into blocks of images
+            name, x_shape, w_shape, strides, padding = LARGE
+            cases.append(Case(unit, name, _conv_inputs(x_shape, w_shape, strides, padding, backward_pass), reference,
+                              outputs, points=LARGE_POINTS, mistakes=mistakes, hint=hint, timeout=30.0, **common))
         cases.append(Case(unit, "random shapes", _random_conv(backward_pass), reference, outputs,
-                          points=hidden_points, hidden=True, **common))
+                          points=hidden_points - (LARGE_POINTS if fast else 0.0), hidden=True, **common))
         name, x_shape, w_shape, strides, padding = TIMED
         make = _conv_inputs(x_shape, w_shape, strides, padding, backward_pass)
         if not fast:

@@ -86,6 +86,8 @@ def _pool_inputs(x_shape, pool_size, strides, padding, values="normal", backward
             x = rng.integers(0, 3, size=x_shape).astype(np.float64)
         elif values == "negative":
             x = -1.0 - np.abs(rng.normal(size=x_shape))
+        elif values == "relu":  # sparse ReLU activations: most cells 0, so many windows are all 0
+            x = np.maximum(rng.normal(size=x_shape) - 1.0, 0.0)
         else:
             x = rng.normal(size=x_shape)
         inputs = {"x": x, "pool_size": pool_size, "strides": strides, "padding": padding}
@@ -189,9 +191,23 @@ def _cases(forward, backward, references):
         for name, shape, pool, strides, padding, values in GEOMETRIES:
             cases.append(Case(unit, name, _pool_inputs(shape, pool, strides, padding, values, backward_pass), reference,
                               outputs, points=points, mistakes=MISTAKES[unit], hint=HINTS[unit], **common))
+        extra = EXTRA.get(unit, ())
+        for name, shape, pool, strides, padding, values in extra:
+            cases.append(Case(unit, name, _pool_inputs(shape, pool, strides, padding, values, backward_pass), reference,
+                              outputs, points=0.5, mistakes=MISTAKES[unit], hint=HINTS[unit], **common))
         cases.append(Case(unit, "random shapes", _random_pool(backward_pass), reference, outputs,
-                          points=2 * points, hidden=True, **common))
+                          points=2 * points - 0.5 * len(extra), hidden=True, **common))
     return cases
+
+
+# cases of one unit only (their points come out of its random shapes): a window whose maximum is 0 with a padded
+# cell before its first real maximum sends dout to the real cell, as TensorFlow does (padding is never a maximum)
+EXTRA = {
+    "max_pool2d_backward": (
+        ("ReLU activations (windows of zeros), 3x3 pool, stride 2, same (padding before)", (2, 7, 7, 2), 3, 2, "same",
+         "relu"),
+    ),
+}
 
 
 ASSIGNMENT = Assignment(

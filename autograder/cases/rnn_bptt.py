@@ -7,6 +7,8 @@ every expected value comes from Keras.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from dlcourse.autograder.engine.case import Assignment, Case, Mistake
@@ -170,6 +172,35 @@ FORWARD_MISTAKES = (FORGOT_BIAS, TRANSPOSED, NOT_CARRIED)
 BACKWARD_MISTAKES = (NO_CARRY, CARRY_UNTRANSPOSED, PREACTIVATION, PREVIOUS_STATE, DB_MEAN)
 GRADS = ("dx", "dh0", "dwx", "dwh", "db")
 
+def rejects(unit, argument, make, shapes):
+    """A case of ``unit`` called on arguments ``make(rng)`` of which ``argument`` does not fit (the docstring's
+    "Raises"): a ValueError whose message names it, as Keras's layers reject such inputs (the "raises" driver)."""
+    def judge(inputs, expected, received, timing):
+        outcome = received["raised"]
+        shape = tuple(np.shape(inputs[argument]))
+        raised = outcome.get("raised") if isinstance(outcome, dict) else None
+        message = str(outcome.get("message", "")) if isinstance(outcome, dict) else ""
+        if raised is None:
+            return False, (f"{argument}.shape={shape} ({shapes}): expected ValueError naming {argument}, received no "
+                           f"exception; raise ValueError(f\"Expected ... Received {argument}.shape=...\")")
+        if raised != "ValueError" or not re.search(rf"\b{argument}\b", message):
+            return False, (f"{argument}.shape={shape} ({shapes}): expected ValueError naming {argument}, received "
+                           f"{raised}: {message[:200]}")
+        return True, f"ValueError naming {argument}, as expected"
+
+    return Case(unit, f"{argument} of the wrong shape is rejected ({shapes})", make,
+                lambda **inputs: {"raised": {"raised": "ValueError", "naming": argument}}, ("raised",),
+                driver="raises", judge=judge, points=0.25)
+
+
+def _misshapen(make, **changes):
+    """``make``'s inputs with some of them replaced by arrays of other shapes (``changes``: name -> shape)."""
+    def misshapen(rng):
+        inputs = make(rng)
+        return {**inputs, **{name: _normal(rng, *shape) for name, shape in changes.items()}}
+    return misshapen
+
+
 SEQUENCE = [
     Case("rnn_forward", "T=1, batch of 3, 4 -> 5", _sequence_inputs(3, 1, 4, 5), ref.rnn_forward, ("h", "cache"),
          mistakes=FORWARD_MISTAKES, hint=FORWARD_HINT),
@@ -178,7 +209,9 @@ SEQUENCE = [
     Case("rnn_forward", "T=50, batch of 5, 4 -> 8", _sequence_inputs(5, 50, 4, 8), ref.rnn_forward, ("h", "cache"),
          mistakes=FORWARD_MISTAKES, hint=FORWARD_HINT),
     Case("rnn_forward", "random length 1-50", _random_sequence(False), ref.rnn_forward, ("h", "cache"),
-         hidden=True, points=2.0),
+         hidden=True, points=1.5),
+    rejects("rnn_forward", "x", _misshapen(_sequence_inputs(3, 4, 4, 5), x=(3, 4)), "x must be (N, T, D)"),
+    rejects("rnn_forward", "h0", _misshapen(_sequence_inputs(3, 4, 4, 5), h0=(1, 5)), "h0 must be (N, H)"),
     Case("rnn_backward", "T=1, batch of 3, 4 -> 5", _sequence_inputs(3, 1, 4, 5, True), ref.rnn_backward, GRADS,
          driver="forward_backward", forward="rnn_forward", mistakes=BACKWARD_MISTAKES, hint=BACKWARD_HINT),
     Case("rnn_backward", "T=6, batch of 2, 3 -> 4", _sequence_inputs(2, 6, 3, 4, True), ref.rnn_backward, GRADS,

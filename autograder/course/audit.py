@@ -16,8 +16,18 @@ Which cases a mutant is graded on: first its unit's own cases; a mutant that los
 graded on the cases of the other units that run its unit (its forward unit, the units that call it: the
 grader's own ``CaseRunner.depends_on`` on the solution), and killed there, the report says so ("only by
 cases of other units"). No other case can change, since no other case runs the changed function.
-Losses on ``fresh`` cases only (timed or training cases, drawn anew at each grading) are confirmed by a
-second grading, so that a loaded machine does not kill a mutant.
+Losses that a loaded machine could cause are confirmed by a second grading, so that load does not kill a
+mutant: a loss of a ``fresh`` case (timed or training, drawn anew at each grading) that its time limit stopped,
+or whose judgement reads a clock or a training run (every fresh case but a model built and run on given weights,
+``UNTIMED_DRIVERS``). A case the code raised in, or a built model with the wrong layers or logits, is lost the
+same way on any machine.
+
+What it costs, and what is cut (none of it changes a verdict):
+- Mutants of a unit whose cases need no Keras (no Keras driver, and neither the unit nor what it calls refers to
+  a name the notebook imports from outside NumPy and the standard library) are graded in the NumPy sandbox, as
+  a NumPy assignment's are: a worker that imports TensorFlow costs seconds per mutant. It is done only where the
+  solution earns the same points there on every case the unit is graded on (else the report says why not).
+- Keyword arguments that only choose what is printed (``verbose``) are not mutated (``mutants.py``).
 """
 
 from __future__ import annotations
@@ -39,6 +49,10 @@ from dlcourse.autograder.course.mutants import Definition, Mutant, find_definiti
 from dlcourse.autograder.engine.case import Assignment
 
 MAX_PER_UNIT = 400  # mutants kept per unit (spread evenly over the function when there are more)
+# drivers whose verdict reads no clock: a model built by the unit, set to given weights and run on given inputs
+UNTIMED_DRIVERS = frozenset({"keras_model"})
+# statuses of a lost case that no load can cause: the code raised, or gave no function
+DETERMINISTIC_LOSSES = frozenset({"error", "missing", "not implemented"})
 STATUSES = ("killed", "timed out", "equivalent", "survived", "error")
 KNOWN_MISTAKE = "This matches a known mistake: "  # how compare.judge names a recognised mistake
 
@@ -108,6 +122,7 @@ class Audit:
     equivalents: Path | None = None
     marked: dict = field(default_factory=dict)
     seconds: float = 0.0
+    light: tuple = ()  # units of a Keras assignment whose mutants are graded in the NumPy sandbox
 
     def counts(self, unit: str | None = None) -> dict[str, int]:
         found = {status: 0 for status in STATUSES}
@@ -207,6 +222,20 @@ def audit(assignment: Assignment, solution: Path, secret: str, cache: Path, unit
             if case["points"] < case["max"]:
                 result.notes.append(f"the solution itself loses case '{case['id']}' ({case['status']}): no mutant "
                                     "can lose it")
+        light = _numpy_only(assignment, notebook, definitions, units,
+                            {unit: own[unit] + others[unit] for unit in units})
+        if light:
+            indices = tuple(sorted(set().union(*(own[unit] + others[unit] for unit in light))))
+            again = graders.grade(assignment.name, indices, json.dumps(document).encode(), True)
+            same = {case["id"]: case["points"] for case in again["cases"]} if not again["error"] else {}
+            for unit in sorted(light):
+                differ = [assignment.cases[index].id for index in own[unit] + others[unit]
+                          if same.get(assignment.cases[index].id) != result.baseline.get(assignment.cases[index].id)]
+                if differ:
+                    light.discard(unit)
+                    result.notes.append(f"{unit} is graded with Keras: without it the solution scores otherwise on "
+                                        f"'{differ[0]}'")
+        result.light = tuple(unit for unit in units if unit in light)
         stage = _Stage(graders, assignment, document, result, progress)
         outcomes = stage.run({mutant.id: (mutant, own[mutant.unit] or others[mutant.unit]) for mutant in mutants})
         later = {key: (outcome.mutant, others[outcome.mutant.unit]) for key, outcome in outcomes.items()
@@ -239,8 +268,7 @@ class _Stage:
         outcomes, confirm = {}, {}
         for key, reply in self.graders.grade_all(tasks, self.progress).items():
             outcomes[key] = self._outcome(jobs[key][0], reply)
-            if outcomes[key].status == "killed" and all(_fresh(self.assignment, case)
-                                                        for case in outcomes[key].killed_by):
+            if outcomes[key].status == "killed" and _load_could_explain(self.assignment, reply, self.result.baseline):
                 confirm[key] = tasks[key]
         for key, reply in self.graders.grade_all(confirm, None).items():
             first, second = outcomes[key], self._outcome(jobs[key][0], reply)
@@ -255,7 +283,8 @@ class _Stage:
         return outcomes
 
     def _task(self, mutant: Mutant, indices: tuple[int, ...]) -> tuple:
-        return self.assignment.name, indices, json.dumps(mutant.notebook(self.document)).encode()
+        return (self.assignment.name, indices, json.dumps(mutant.notebook(self.document)).encode(),
+                mutant.unit in self.result.light)
 
     def _outcome(self, mutant: Mutant, reply: dict) -> Outcome:
         return _outcome(mutant, reply, self.result.baseline, self.result.marked)
@@ -298,8 +327,92 @@ def _cases_run(assignment: Assignment, notebook, secret: str) -> list[set[str]]:
     return found
 
 
-def _fresh(assignment: Assignment, case_id: str) -> bool:
-    return any(case.fresh for case in assignment.cases if case.id == case_id)
+def _load_could_explain(assignment: Assignment, reply: dict, baseline: dict) -> bool:
+    """Whether every case the mutant lost could have been lost to a loaded machine: a ``fresh`` case (timed or
+    training) stopped by its time limit or whose worker died, or lost by a judgement that reads a clock or a
+    training run (any fresh case but one of ``UNTIMED_DRIVERS``), and not because the code raised
+    (``DETERMINISTIC_LOSSES`` with a reply from the worker)."""
+    by_id = {case.id: case for case in assignment.cases}
+    lost = [case for case in reply["cases"] if case["points"] < baseline.get(case["id"], 0.0) - 1e-9]
+    for item in lost:
+        case = by_id.get(item["id"])
+        if case is None or not case.fresh:
+            return False
+        if item["status"] == "timeout" or item.get("failure"):  # stopped, or its worker died (a CPU limit, say)
+            continue
+        if item["status"] in DETERMINISTIC_LOSSES or case.driver in UNTIMED_DRIVERS:
+            return False
+    return bool(lost)
+
+
+def _numpy_only(assignment: Assignment, notebook, definitions: dict, units: tuple[str, ...],
+                graded_on: dict) -> set[str]:
+    """The units (of a Keras assignment) whose mutants need no Keras: none of the cases they are graded on uses a
+    Keras driver, and neither the unit nor a function it calls (through helpers too) imports anything from outside
+    NumPy and the standard library, nor refers to a name that the notebook imports from there or sets from one."""
+    import ast
+
+    from dlcourse.autograder.engine import drivers
+
+    if not assignment.frameworks:
+        return set()
+    keras_drivers = {name for name, module in drivers.available().items()
+                     if module.__name__.startswith(drivers.KERAS_PACKAGE)}
+    heavy = _imported_from_frameworks(notebook)
+    found = set()
+    for unit in units:
+        if any(assignment.cases[index].driver in keras_drivers for index in graded_on[unit]):
+            continue
+        seen, frontier = set(), [unit]
+        while frontier:
+            name = frontier.pop()
+            if name not in seen:
+                seen.add(name)
+                frontier += [used for used in notebook.uses.get(name, ()) if used in notebook.uses]
+        referred = set().union(*(notebook.uses.get(name, ()) for name in seen))
+        imports = [node for name in seen if name in definitions for node in ast.walk(definitions[name].node)
+                   if isinstance(node, (ast.Import, ast.ImportFrom))]
+        if unit in notebook.uses and not referred & heavy and not any(_imports_heavy(node) for node in imports):
+            found.add(unit)
+    return found
+
+
+def _imports_heavy(node) -> bool:
+    """Whether an import statement imports a module that is neither NumPy nor in the standard library."""
+    import ast
+    import sys
+
+    light = set(sys.stdlib_module_names) | {"numpy"}
+    if isinstance(node, ast.ImportFrom):
+        return bool(node.level) or (node.module or "").split(".")[0] not in light
+    return any(alias.name.split(".")[0] not in light for alias in node.names)
+
+
+def _imported_from_frameworks(notebook) -> set[str]:
+    """Top-level names the notebook's kept statements import from a module that is neither NumPy nor in the
+    standard library (Keras, TensorFlow, plotting, the course package), or set from such names."""
+    import ast
+
+    heavy = set()
+    for cell in notebook.cells:
+        for _, source in cell["statements"]:
+            try:
+                tree = ast.parse(source)
+            except (SyntaxError, ValueError):
+                continue
+            for node in tree.body:
+                if isinstance(node, ast.Import):
+                    heavy |= {(alias.asname or alias.name).split(".")[0] for alias in node.names
+                              if _imports_heavy(ast.Import([alias]))}
+                elif isinstance(node, ast.ImportFrom):
+                    if _imports_heavy(node):
+                        heavy |= {alias.asname or alias.name for alias in node.names}
+                elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    names = {child.id for child in ast.walk(node) if isinstance(child, ast.Name)}
+                    if names & heavy:
+                        heavy |= {child.id for child in ast.walk(node)
+                                  if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store)}
+    return heavy
 
 
 def _outcome(mutant: Mutant, reply: dict, baseline: dict, marked: dict) -> Outcome:
@@ -339,12 +452,14 @@ def _start(settings: tuple, parent: int | None) -> None:
                      max_timeout=max_timeout, pool=WorkerPool())
 
 
-def _grade(name: str, indices: tuple[int, ...], data: bytes) -> dict:
-    """Grade a notebook (as bytes) on the cases ``indices`` of assignment ``name``; plain data back."""
+def _grade(name: str, indices: tuple[int, ...], data: bytes, numpy_only: bool = False) -> dict:
+    """Grade a notebook (as bytes) on the cases ``indices`` of assignment ``name``; plain data back.
+    ``numpy_only``: in the NumPy sandbox (no Keras), as a NumPy assignment is graded."""
     from dlcourse.autograder.cases import ASSIGNMENTS
 
     full = ASSIGNMENTS[name]
-    assignment = dataclasses.replace(full, cases=tuple(full.cases[index] for index in indices))
+    assignment = dataclasses.replace(full, cases=tuple(full.cases[index] for index in indices),
+                                     frameworks=full.frameworks and not numpy_only)
     object.__setattr__(assignment, "units", full.units)  # the grader knows every unit, as in grading
     try:
         with tempfile.TemporaryDirectory(prefix="dlcourse-audit-") as scratch:
@@ -358,8 +473,10 @@ def _grade(name: str, indices: tuple[int, ...], data: bytes) -> dict:
         message = item.verdict.message
         named = [mistake.name for mistake in item.case.mistakes
                  if KNOWN_MISTAKE in message and mistake.name in message]
+        failure = item.verdict.failure
         cases.append({"id": item.case.id, "points": item.score, "max": item.case.points,
-                      "status": item.verdict.status, "named": named})
+                      "status": item.verdict.status, "named": named,
+                      "failure": failure.kind if failure is not None else None})
     return {"error": result.error, "cases": cases, "seconds": result.seconds}
 
 
@@ -452,6 +569,9 @@ def _markdown(result: Audit) -> str:
         lines.append(f"| {unit or '**all**'} | {made} | {counts['killed']} | {counts['timed out']} | "
                      f"{counts['equivalent']} | {counts['survived']} | {counts['error']} | {_percent(result.score(unit))} |")
     lines.append("")
+    if result.light:
+        lines.append(f"- graded in the NumPy sandbox (their cases need no Keras, and the solution scores the same "
+                     f"there): {', '.join(result.light)}")
     for note in result.notes:
         lines.append(f"- note: {note}")
     for unit, mutant, reason in result.stale():

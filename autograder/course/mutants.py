@@ -44,6 +44,8 @@ _BARE = {(ast.keyword, "value"), (ast.Call, "args"), (ast.Subscript, "slice"), (
          (ast.Slice, "upper"), (ast.Slice, "step"), (ast.List, "elts"), (ast.Tuple, "elts"), (ast.Dict, "values")}
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"  # nbgrader's markers: what a student writes
 PERFORMANCE_ONLY = {"copy"}  # keywords that change memory use, never a value: not mutated
+OUTPUT_ONLY = {"verbose"}  # keywords that only choose what is printed (Keras's progress bars): not mutated either
+UNMUTATED_KEYWORDS = PERFORMANCE_ONLY | OUTPUT_ONLY
 _ATOMS = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.List, ast.Dict, ast.Set, ast.Tuple)
 
 
@@ -263,7 +265,7 @@ def _mutations(node, parent):
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and _number(node) is None:
         yield "arith", node.operand
     negated = isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.USub)  # -1: nudged as a whole
-    quiet = isinstance(parent, ast.keyword) and parent.arg in ({"axis"} | PERFORMANCE_ONLY)
+    quiet = isinstance(parent, ast.keyword) and parent.arg in ({"axis"} | UNMUTATED_KEYWORDS)
     if _number(node) is not None and not negated and not quiet:
         value = _number(node)
         if isinstance(value, bool):
@@ -278,7 +280,7 @@ def _mutations(node, parent):
             del dropped.args[index]
             yield "argument", dropped
         for index in range(len(node.keywords)):
-            if node.keywords[index].arg in PERFORMANCE_ONLY:
+            if node.keywords[index].arg in UNMUTATED_KEYWORDS:
                 continue
             dropped = copy.deepcopy(node)
             del dropped.keywords[index]

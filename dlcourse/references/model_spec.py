@@ -30,9 +30,37 @@ def optimizer(keras, spec: dict):
     return getattr(keras.optimizers, config.pop("class"))(**config)
 
 
+# what an augmentation layer draws from, as the layer keeps it (a factor f is kept as (-f, f)): RandomTranslation's
+# bounds, fill mode and value, interpolation; RandomBrightness's factor and value range
+AUGMENTATION = ("height_lower", "height_upper", "width_lower", "width_upper", "fill_mode", "fill_value", "interpolation",
+                "value_range")
+
+
+def _settings(layer) -> dict:
+    """An augmentation layer's settings as plain data (floats, lists of floats, strings); {} for other layers."""
+    def plain(value):
+        if isinstance(value, (list, tuple)):
+            return [plain(item) for item in value]
+        return value if isinstance(value, str) else float(value)
+
+    found = {}
+    for key in AUGMENTATION:
+        value = getattr(layer, key, None)
+        if isinstance(value, (int, float, str, list, tuple)) and not isinstance(value, bool):
+            found[key] = plain(value)
+    if "value_range" in found:  # RandomBrightness: its factor, normalised to (lower, upper) by the layer
+        try:
+            factor = layer.get_config().get("factor")
+            found["factor"] = plain(factor if isinstance(factor, (list, tuple)) else (-abs(factor), abs(factor)))
+        except Exception:  # noqa: BLE001 - a layer without a usable config: its settings say less
+            pass
+    return found
+
+
 def describe(model) -> dict:
-    """``{"layers": [{"class", "name", "output_shape", "params", "activation"?, "rate"?}], "params": total,
-    "weight_shapes": [...]}``: a model as plain data (``output_shape`` [] for a layer never called)."""
+    """``{"layers": [{"class", "name", "output_shape", "params", "activation"?, "rate"?, "settings"?}], "params":
+    total, "weight_shapes": [...]}``: a model as plain data (``output_shape`` [] for a layer never called;
+    ``settings`` of augmentation layers, ``AUGMENTATION``)."""
     layers = []
     for layer in model.layers:
         entry = {"class": type(layer).__name__, "name": layer.name, "params": int(layer.count_params())}
@@ -45,6 +73,9 @@ def describe(model) -> dict:
             entry["activation"] = getattr(activation, "__name__", str(activation))
         if hasattr(layer, "rate"):
             entry["rate"] = float(layer.rate)
+        settings = _settings(layer)
+        if settings:
+            entry["settings"] = settings
         layers.append(entry)
     return {"layers": layers, "params": int(model.count_params()),
             "weight_shapes": [list(weight.shape) for weight in model.get_weights()]}
