@@ -35,7 +35,8 @@ from dlcourse.autograder.engine.case import Assignment
 from dlcourse.autograder.engine.grade import Grader
 from dlcourse.autograder.engine.protections import protections
 from dlcourse.autograder.engine.runtime import entries
-from dlcourse.autograder.engine.sandbox import Sandbox, UidLease, processes_of
+from dlcourse.autograder.engine.lifeline import processes_of
+from dlcourse.autograder.engine.sandbox import Sandbox, UidLease
 
 LEVELS = ["bwrap", "fallback"]
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="a uid of its own per worker needs root")
