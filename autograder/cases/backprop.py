@@ -12,6 +12,7 @@ import numpy as np
 
 from dlcourse.autograder.engine.probes import GLOBAL_SEEDS, held_out_verdict, same_value
 from dlcourse.autograder.engine.case import Assignment, Case, Mistake
+from dlcourse.autograder.engine.compare import FLOAT64_ADVICE, dtype_problems
 from dlcourse import datasets
 from dlcourse.references import backprop as ref
 
@@ -378,13 +379,22 @@ def _seed_check_extra(case: Case):
     return extra
 
 
-def _judge_seeded_training(inputs, held_out, received, timing):
-    """The last run judged as the training (held-out accuracy), then the two seed-check runs compared."""
-    probe = received["probe"]
-    runs = probe.get("runs") if isinstance(probe, dict) else None
-    if not isinstance(runs, list) or len(runs) != 3:
-        return False, "the training runs received no results"
-    passed, message = _judge_training(inputs, held_out, {"params": runs[2]}, timing)
+def _judge_seeded_training(training: Case):
+    """The judge of ``training`` run through the "rng_probe" driver: the last run judged as the training (the float
+    rule, then held-out accuracy), then the two seed-check runs compared."""
+    def judge(inputs, held_out, received, timing):
+        probe = received["probe"]
+        runs = probe.get("runs") if isinstance(probe, dict) else None
+        if not isinstance(runs, list) or len(runs) != 3:
+            return False, "the training runs received no results"
+        problems = dtype_problems(training, {"params": runs[2]}, {})
+        if problems:
+            return False, "\n".join(problems) + f"\n{FLOAT64_ADVICE}"
+        return _reproducible(inputs, runs, *_judge_training(inputs, held_out, {"params": runs[2]}, timing))
+    return judge
+
+
+def _reproducible(inputs, runs, passed: bool, message: str) -> tuple[bool, str]:
     if passed and not same_value(runs[0], runs[1]):
         return False, (f"train_mlp is not reproducible: trained twice on the same {SEED_CHECK_SIZE} images with the "
                        f"same seed ({int(inputs['seed'])}), it returned different params once NumPy's global random "
@@ -398,7 +408,7 @@ def _training_case() -> Case:
     base = Case("train_mlp", f"ten symbols drawn for this grading, held-out accuracy >= {REQUIRED_ACCURACY}",
                 _training_inputs, _held_out, ("params",), points=4.0, timeout=120.0, judge=_judge_training, fresh=True,
                 private=("x_test", "y_test"))
-    return dataclasses.replace(base, driver="rng_probe", outputs=("probe",), judge=_judge_seeded_training,
+    return dataclasses.replace(base, driver="rng_probe", outputs=("probe",), judge=_judge_seeded_training(base),
                                extra=_seed_check_extra(base))
 
 
