@@ -72,7 +72,7 @@ def submissions(name: str, folder: Path) -> dict[str, Path]:
 
 class Dlcourse:
     """dlcourse grading one assignment's submissions, references warm (the solution is graded once first, not
-    counted), each next submission's worker started ahead as in ``dlcourse batch`` (``WorkerPool``)."""
+    counted), the next submissions' workers started ahead as in ``dlcourse batch`` (``WorkerPool``, two ahead)."""
 
     def __init__(self, name: str, notebooks: dict[str, Path], cache: ReferenceCache):
         self.name, self.notebooks = name, notebooks

@@ -494,3 +494,62 @@ def test_a_step_that_writes_stored_weights_earns_nothing(solution, run):
     verdict = run(variant(solution, STORED_GENERATOR), STEPS_TOGETHER, "a")
     assert not verdict.passed and verdict.status == "failed", verdict.message
     assert "d_losses" in verdict.message or "weights" in verdict.message, verdict.message
+
+
+# ----------------------------------------------------------------------------- compiled steps: traced once
+
+COUNTED_STEP = """
+_counted = train_step
+CALLS = []  # one entry each time the step's Python runs: True eagerly, False while tf.function traces it
+
+
+def train_step(generator, discriminator, g_optimizer, d_optimizer, real, noise):
+    CALLS.append(tf.executing_eagerly())
+    return _counted(generator, discriminator, g_optimizer, d_optimizer, real, noise)
+"""
+
+
+def test_steps_in_a_row_run_the_first_step_eagerly_and_trace_the_compiled_step_once(solution, run):
+    """Compiled from its first call, the step would be traced twice (the optimizers' variables are created in
+    the first trace, and tf.function traces again without them): the first step runs eagerly instead."""
+    namespace = variant(solution, COUNTED_STEP)
+    verdict = run(namespace, STEPS_TOGETHER, "a")
+    assert verdict.passed, verdict.message
+    assert namespace["CALLS"] == [True, False], namespace["CALLS"]
+
+
+def test_training_runs_the_first_step_eagerly_and_traces_the_compiled_step_once(solution):
+    namespace = variant(solution, COUNTED_STEP)
+    inputs = TRAINING.make_inputs(None)
+    inputs["real"], inputs["noise"] = inputs["real"][:4], inputs["noise"][:4]
+    request = wire.decode(wire.encode(TRAINING.request(inputs)))
+    reply = worker.run_case(namespace, request)
+    assert reply["status"] == "ok", reply
+    assert namespace["CALLS"] == [True, False], namespace["CALLS"]
+    assert len(reply["value"][1]) == 4  # a loss per step
+
+
+def test_a_step_that_cannot_be_compiled_fails_steps_in_a_row_at_its_first_compiled_step(solution, run):
+    source = SIMULTANEOUS.replace("return d_loss, g_loss", "return float(d_loss.numpy()), float(g_loss)")
+    verdict = run(variant(solution, source), STEPS_TOGETHER, "a")
+    assert not verdict.passed and verdict.status == "error", verdict.message
+    assert "At step 2 of 5, run inside tf.function" in verdict.message, verdict.message
+
+
+def test_builders_fresh_reference_is_the_keras_builds_output_for_every_activation():
+    """The builders' cases compute their reference in NumPy (``ref.dense_output``) at every grading; it is the
+    Keras build's (``ref.mlp_output``) to far inside their tolerance of 1e-5, the named wrong activations too."""
+    rng = np.random.default_rng(9)
+    activations = ("relu", *gan.HIDDEN_ACTIVATIONS)
+    outputs = (None, *sorted({name for mistakes in gan.OUTPUT_MISTAKES.values() for _, names in mistakes for name in names}))
+    for _ in range(6):
+        for activation in activations:
+            for output in outputs:
+                sizes = (int(rng.integers(1, 9)), int(rng.integers(2, 33)), int(rng.integers(1, 5)))
+                spec = gan.generator_spec(*sizes, activation=activation, output=output)
+                weights = [rng.normal(0.0, 3 / np.sqrt(shape[0]) if len(shape) == 2 else 1.5, size=shape)
+                           for shape in ref.weight_shapes(spec)]
+                x = rng.normal(0.0, 3.0, size=(16, sizes[0]))
+                np.testing.assert_allclose(ref.dense_output(spec, weights, x)["output"],
+                                           ref.mlp_output(spec, weights, x)["output"], rtol=1e-12, atol=1e-12,
+                                           err_msg=f"{activation}, {output}")

@@ -12,7 +12,8 @@ import time
 import pytest
 
 from dlcourse.autograder.engine.pool import WorkerPool
-from dlcourse.autograder.engine.sandbox import Sandbox, bwrap_available, processes_of
+from dlcourse.autograder.engine.lifeline import processes_of
+from dlcourse.autograder.engine.sandbox import Sandbox, bwrap_available
 from dlcourse.autograder.engine.session import WorkerSession
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="warm workers need a uid per worker (root)")
@@ -134,3 +135,42 @@ def test_a_restart_within_a_submission_leaves_the_next_submissions_warm_worker_a
         session.close()
     finally:
         pool.close()
+
+
+def test_two_workers_warm_ahead_each_serving_one_submission_in_turn():
+    """The default depth: two workers start ahead, each under a uid of its own, handed out oldest first, each
+    to one session only; every start tops the pool up again."""
+    sandbox, pool = Sandbox(isolation="fallback"), WorkerPool()
+    assert pool.depth == 2
+    try:
+        first = WorkerSession(sandbox, cells(WHO), pool=pool)
+        first_uid = call(first, "who")["value"]["uid"]
+        ahead = [spawned.process for _, spawned in pool._ahead]
+        assert len(ahead) == 2 and all(process.poll() is None for process in ahead)
+        assert len({spawned.lease.uid for _, spawned in pool._ahead} | {first_uid}) == 3
+        first.close()
+        served = []
+        for expected in ahead:
+            session = WorkerSession(sandbox, cells(WHO), pool=pool)
+            reply = call(session, "who")
+            assert session._worker.process is expected and reply["status"] == "ok"
+            assert len(pool._ahead) == 2 and expected not in [spawned.process for _, spawned in pool._ahead]
+            served.append(reply["value"]["uid"])
+            session.close()
+            assert expected.poll() is not None  # never handed out again
+        assert len(set(served)) == 2 and first_uid not in served
+    finally:
+        pool.close()
+    assert pool._warm is None and not pool._ahead
+
+
+def test_a_pool_of_depth_one_keeps_one_warm_worker():
+    pool = WorkerPool(depth=1)
+    try:
+        pool.prepare(Sandbox(isolation="fallback"))
+        pool.prepare(Sandbox(isolation="fallback"))
+        assert len(pool._ahead) == 1
+    finally:
+        pool.close()
+    with pytest.raises(ValueError, match="at least 1"):
+        WorkerPool(depth=0)

@@ -12,7 +12,9 @@ weights itself, in a Dense stack of its own, so nothing the worker computes abou
 samples is believed (after the student's cells load, this file is the student's too).
 
 The step runs compiled with ``tf.function``, as Keras's own ``fit`` runs a ``train_step`` (eager
-Keras is some 40x slower). Value: ``(weights, d_losses (S,), g_losses (S,), initial, layers)``:
+Keras is some 40x slower), the first step excepted: it runs eagerly and builds the optimizers'
+variables, so that the compiled step is traced once, not twice (``gan_step.FIRST_STEP``).
+Value: ``(weights, d_losses (S,), g_losses (S,), initial, layers)``:
 ``weights`` and ``initial`` are the generator's ``get_weights()`` after the steps and before the
 first one (float64 arrays), and ``layers`` describes the generator (``model_spec.dense_layers``),
 which the judge reads only to name what is wrong.
@@ -30,10 +32,12 @@ from .._calling import StudentError, invoke, lookup
 from .._progress import report
 from . import model_spec
 from ._values import require_model, two_losses
+from .gan_step import COMPILED_STEP, FIRST_STEP
 
 
 def run(namespace, request):
     step = lookup(namespace, request["unit"])
+    step = getattr(step, "python_function", step)  # a unit the student compiled: its Python function
     build_generator, build_discriminator = (lookup(namespace, name) for name in request["builders"])
     import keras
     import tensorflow as tf  # the TensorFlow backend's compiler
@@ -49,7 +53,7 @@ def run(namespace, request):
     initial = _weights(generator)
     g_optimizer = model_spec.optimizer(keras, args["g_optimizer"])
     d_optimizer = model_spec.optimizer(keras, args["d_optimizer"])
-    compiled = tf.function(getattr(step, "python_function", step))  # compiled afresh, as for "gan_step"
+    compiled = tf.function(step)  # compiled afresh, as for "gan_step"
     steps = len(args["real"])
     every = int(request.get("report_every") or 0)
     history, losses = [], []
@@ -65,11 +69,10 @@ def run(namespace, request):
                 ("d_optimizer", d_optimizer), ("real", tf.constant(args["real"][index], tf.float32)),
                 ("noise", tf.constant(args["noise"][index], tf.float32))]
         try:
-            value, _ = invoke(compiled, request["unit"], call)
+            value, _ = invoke(step if index == 0 else compiled, request["unit"], call)
         except StudentError as failure:
-            failure.reply["traceback"] = (f"At step {index + 1} of {steps}, run inside tf.function as the grader runs "
-                                          "it (use tensor operations only: no .numpy() or "
-                                          "float() on tensors):\n" + failure.reply["traceback"])
+            failure.reply["traceback"] = (f"At step {index + 1} of {steps}, {FIRST_STEP if index == 0 else COMPILED_STEP}"
+                                          ":\n" + failure.reply["traceback"])
             raise
         history.append(value)
     return {"status": "ok", "value": so_far(), "mutated": []}
