@@ -81,7 +81,7 @@ class Grader:
         cache: where references are kept.
         isolation: "auto", "bwrap" or "fallback"; default: ``$DLCOURSE_ISOLATION``, else auto.
         max_timeout: caps every case's wall-clock timeout (tests of hanging code use a short one).
-        pool: in a batch, starts each next submission's worker while the current one is graded (``pool.py``);
+        pool: in a batch, starts the next submissions' workers while the current one is graded (``pool.py``);
             every worker still serves one submission only.
     """
 

@@ -1,4 +1,4 @@
-"""Starting sandboxed workers, and starting the next submission's worker ahead in a batch.
+"""Starting sandboxed workers, and starting the next submissions' workers ahead in a batch.
 
 A worker costs its start-up before it can load a student's code: the sandbox and NumPy's import
 (about 0.2 s), and in the Keras assignments Keras and TensorFlow (2-3 s of one core), paid again for

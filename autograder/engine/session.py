@@ -142,7 +142,7 @@ class WorkerSession:
         self.starts += 0 if probe else 1
         if first:
             self._pooled = True
-            self.pool.prepare(self.sandbox)  # the next submission's worker starts while this one is graded
+            self.pool.prepare(self.sandbox)  # the next submissions' workers start while this one is graded
         if probe:
             return self._exchange(probe, LOAD_TIMEOUT)
         loaded = self._exchange({"op": "load", "cells": self.cells}, LOAD_TIMEOUT)
