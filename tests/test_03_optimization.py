@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -245,7 +247,7 @@ def test_hidden_cases_step_at_least_ten_times():
 
 # ----------------------------------------------------------------------------- bad arguments (issue 28's audit)
 
-REJECTIONS = "a negative step and decay_steps 0 are rejected, decay_steps 1 accepted"
+REJECTIONS = "a negative step or decay_steps of 0 or below is rejected, others accepted"
 
 
 def _public_verdicts(namespace, unit, source=""):
@@ -263,7 +265,8 @@ def test_schedules_reject_bad_arguments_and_accept_decay_steps_one(solution, uni
     unchecked = (f"import numpy as np\ndef {unit}(step, initial_learning_rate, decay_steps, decay_rate, staircase=False):\n"
                  "    return initial_learning_rate / (1.0 + decay_rate * np.asarray(step, dtype=float) / decay_steps)\n")
     verdict = _public_verdicts(solution, unit, unchecked)[REJECTIONS]
-    assert not verdict.passed and "was accepted; raise ValueError when step is invalid" in verdict.message, verdict.message
+    assert not verdict.passed and re.search("was accepted; raise ValueError when (step|decay_steps) is invalid",
+                                            verdict.message), verdict.message
     too_strict = (f"_checked = {unit}\ndef {unit}(step, initial_learning_rate, decay_steps, decay_rate, staircase=False):\n"
                   "    if decay_steps <= 1:\n        raise ValueError(f'Expected decay_steps > 1. Received {decay_steps}.')\n"
                   "    return _checked(step, initial_learning_rate, decay_steps, decay_rate, staircase)\n")

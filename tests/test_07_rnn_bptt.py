@@ -268,23 +268,29 @@ def test_clipping_tames_the_exploding_training_run():
 
 
 def test_a_clip_that_accepts_a_zero_threshold_fails_its_public_case():
-    """The "raises" driver: the unit must raise ValueError naming clip_norm; returning anything fails."""
-    (case,) = [c for c in ASSIGNMENTS[NAME].cases if c.driver == "raises" and c.unit == "clip_by_global_norm"]
+    """The unit must raise ValueError naming clip_norm for a threshold of 0 or below, and accept a positive one."""
+    (case,) = [c for c in ASSIGNMENTS[NAME].cases if c.unit == "clip_by_global_norm" and "rejected" in c.name]
     assert not case.hidden and case.points == 0.5
     inputs = case.make_inputs(None)
     solution = solution_namespace("07_rnn_bptt")
     lenient = dict(solution)
     exec(compile("def clip_by_global_norm(grads, clip_norm):\n    return grads, 0.0\n", "cell 99", "exec"), lenient)
     vague = dict(solution)
-    exec(compile("def clip_by_global_norm(grads, clip_norm):\n    raise ValueError('bad')\n", "cell 99", "exec"), vague)
+    exec(compile("_clip = clip_by_global_norm\ndef clip_by_global_norm(grads, clip_norm):\n"
+                 "    if clip_norm <= 0:\n        raise ValueError('bad')\n    return _clip(grads, clip_norm)\n",
+                 "cell 99", "exec"), vague)
+    always = dict(solution)
+    exec(compile("def clip_by_global_norm(grads, clip_norm):\n    raise ValueError(f'clip_norm={clip_norm}')\n",
+                 "cell 99", "exec"), always)
     verdicts = []
-    for namespace in (solution, lenient, vague):
+    for namespace in (solution, lenient, vague, always):
         request = wire.decode(wire.encode(case.request(inputs)))
         reply = wire.decode(wire.encode(worker.run_case(namespace, request)))
         verdicts.append(judge(case, inputs, lambda: case.reference(**inputs), reply))
     assert verdicts[0].passed, verdicts[0].message
     assert not verdicts[1].passed and "was accepted" in verdicts[1].message
     assert not verdicts[2].passed and "names clip_norm" in verdicts[2].message
+    assert not verdicts[3].passed and "these arguments are valid" in verdicts[3].message
 
 
 @pytest.mark.parametrize("argument", ["x", "h0"])
@@ -303,4 +309,6 @@ def test_rnn_forward_rejects_a_misshapen_argument_by_name(argument):
         reply = wire.decode(wire.encode(worker.run_case(namespace, request)))
         verdicts.append(judge(case, inputs, lambda: case.reference(**inputs), reply))
     assert verdicts[0].passed, verdicts[0].message
-    assert not verdicts[1].passed and f"expected ValueError naming {argument}" in verdicts[1].message
+    assert not verdicts[1].passed, verdicts[1].message
+    assert (f"was accepted; raise ValueError when {argument} is invalid" in verdicts[1].message
+            or f"raise ValueError with a message that names {argument}" in verdicts[1].message), verdicts[1].message

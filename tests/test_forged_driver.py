@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 from conftest import ROOT, TEST_SECRET, code_cell, require_bwrap, write_variant
 
-from dlcourse.autograder.cases import COURSE
+from dlcourse.autograder.cases import ASSIGNMENTS, COURSE
 from dlcourse.autograder.cases import gan
+from dlcourse.autograder.cases.rejections import RUNS
 from dlcourse.autograder.engine.grade import Grader
 
 TRAINING = next(case for case in gan.ASSIGNMENT.cases if case.driver == "gan_train")
@@ -185,3 +186,60 @@ class _ForgedBuilds:
     result = grader.grade(notebook, dataclasses.replace(cnn_architectures.ASSIGNMENT, cases=builds))
     assert len(result.results) == 4 and result.score == 0, [r.verdict.message for r in result.results]
     assert all("logits" in r.verdict.message for r in result.results), [r.verdict.message for r in result.results]
+
+
+# ----------------------------------------------------------------------------- argument checks
+
+ARGUMENT_CHECKS = {name: tuple(case for case in assignment.cases if RUNS in case.private)
+                   for name, assignment in ASSIGNMENTS.items()}
+
+# A report of what each call raised, made without calling the unit: "ValueError" naming every argument the
+# request holds, for every call ("always") or for none ("never").
+FORGED_RAISES = """
+class _ForgedRaises:
+    import importlib
+    _driver = importlib.import_module("drivers.rng_probe")
+
+    def _run(namespace, request, answer={answer!r}):
+        names = [key for key, _ in request["inner"]["args"]]
+        names += [key for run in request["runs"] for key in (run[2] if len(run) > 2 else {{}})]
+        outcome = {{"raised": "ValueError", "message": "bad " + " ".join(names)}} if answer == "always" else \\
+            {{"raised": None, "message": ""}}
+        runs = [outcome for _ in request["runs"]]
+        return {{"status": "ok", "value": {{"runs": runs, "forward": [None] * len(runs), "after": [0.5] * len(runs),
+                                          "global": [False] * len(runs)}}, "mutated": []}}
+
+    _driver.run = _run
+"""
+
+
+def test_four_assignments_check_arguments():
+    assert {name for name, cases in ARGUMENT_CHECKS.items() if cases} == {
+        "02_initialization", "03_optimization", "07_rnn_bptt", "08_lstm"}
+
+
+@pytest.mark.parametrize("answer", ["always", "never"])
+@pytest.mark.parametrize("name", ["02_initialization", "03_optimization", "07_rnn_bptt", "08_lstm"])
+def test_a_blank_notebook_that_reports_its_argument_checks_gains_nothing(tmp_path, name, answer):
+    """What a call raised is the worker's word: bad and good calls, drawn anew at each grading, are told apart
+    only by the argument check itself, so a report that says the same of every call loses every case."""
+    blank = ROOT / "assignments" / f"{name}.ipynb"
+    forgery = FORGED_RAISES.format(answer=answer)
+    notebook = write_variant(tmp_path, blank, lambda nb: nb["cells"].append(code_cell(forgery)))
+    checks = dataclasses.replace(ASSIGNMENTS[name], cases=ARGUMENT_CHECKS[name])
+    result = Grader(COURSE, secret=TEST_SECRET).grade(notebook, checks)
+    messages = [r.verdict.message for r in result.results]
+    assert len(result.results) == len(ARGUMENT_CHECKS[name]) and result.score == 0, messages
+    wanted = "raised ValueError: bad " if answer == "always" else "was accepted"  # the forger's report, judged
+    assert all(wanted in message for message in messages), messages
+
+
+@pytest.mark.parametrize("case", [case for cases in ARGUMENT_CHECKS.values() for case in cases], ids=lambda c: c.id)
+def test_argument_checks_are_drawn_anew_and_mixed(case):
+    """A table of one grading's answers does not fit the next: the calls differ, and each draw has both kinds."""
+    draws = [case.make_inputs(None)[RUNS] for _ in range(20)]
+    texts = {repr(runs) for runs in draws}
+    assert len(texts) == 20, case.id
+    assert all({argument is None for _, argument in runs} == {True, False} for runs in draws)
+    request = case.request(case.make_inputs(None))
+    assert RUNS not in dict(request["args"]) and "None" not in repr([run[2] for run in request["runs"]])

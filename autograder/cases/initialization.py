@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 
 from dlcourse.autograder.cases.distributions import Distribution, flat_sorted, kolmogorov_smirnov, sample_problems
-from dlcourse.autograder.cases.rejections import rejections_case
+from dlcourse.autograder.cases.rejections import mixed, rejections_case
 from dlcourse.autograder.engine.case import Assignment, Case, Mistake
 from dlcourse.autograder.engine.probes import rng_probed
 from dlcourse.references import initialization as ref
@@ -269,6 +269,46 @@ def _shape_inputs(shape):
     return lambda rng: {"shape": tuple(shape)}
 
 
+def _good_shape(rng, smallest=1):
+    """A shape of 1-4 axes, each an int from ``smallest`` to 6 (valid for every unit of this notebook)."""
+    return tuple(int(dim) for dim in rng.integers(smallest, 7, size=int(rng.integers(1, 5))))
+
+
+def _bad_shape(rng, kind):
+    """A shape of 1-4 positive axes but one: negative (-1 to -3), or ``fractional`` (an axis plus 0.5)."""
+    dims = list(_good_shape(rng))
+    at = int(rng.integers(len(dims)))
+    dims[at] = -int(rng.integers(1, 4)) if kind == "negative" else dims[at] + 0.5
+    return tuple(dims)
+
+
+def _stddev_checks(rng):
+    """Bad: a negative shape, a stddev of 0 or below; good: a positive stddev with any mean, a positive shape."""
+    return mixed(rng, [({"shape": _bad_shape(rng, "negative")}, "shape"),
+                       ({"stddev": float(-rng.uniform(0.01, 1.0)) if rng.random() < 0.5 else 0.0}, "stddev")],
+                 [{"mean": float(rng.normal()), "stddev": float(rng.uniform(0.01, 2.0))}, {"shape": _good_shape(rng)}])
+
+
+def _interval_checks(rng):
+    """Bad: a negative shape, minval >= maxval (equal or reversed); good: minval < maxval, a positive shape."""
+    low, high = sorted(float(v) for v in rng.normal(0.0, 1.0, 2))
+    empty = {"minval": high, "maxval": low} if rng.random() < 0.5 else {"minval": low, "maxval": low}
+    return mixed(rng, [({"shape": _bad_shape(rng, "negative")}, "shape"), (empty, "minval")],
+                 [{"minval": low, "maxval": high}, {"shape": _good_shape(rng)}])
+
+
+NOT_SAMPLERS = ("lecun_normal", "glorot_uniform", "he_uniform", "orthogonal", "zeros")  # names this notebook lacks
+SAMPLER_NAMES = ("gaussian_init", "uniform_init", "xavier_uniform", "xavier_normal", "he_normal")  # the notebook's
+
+
+def _stats_checks(rng):
+    """Bad: an init name that is not one of the notebook's samplers, a width of 0 or below; good: each of the
+    notebook's sampler names, a single layer and 2-3 layers, with a width of 1-16."""
+    return mixed(rng, [({"init": str(rng.choice(NOT_SAMPLERS))}, "init"), ({"width": -int(rng.integers(0, 3))}, "width")],
+                 [{"init": str(rng.choice(SAMPLER_NAMES))}, {"depth": 1, "width": int(rng.integers(1, 17))},
+                  {"depth": int(rng.integers(2, 4)), "width": int(rng.integers(1, 17))}])
+
+
 def _random_conv_shape(rng):
     spatial = tuple(int(v) for v in rng.integers(1, 6, size=int(rng.integers(1, 4))))
     return {"shape": spatial + (int(rng.integers(1, 65)), int(rng.integers(1, 129)))}
@@ -299,8 +339,11 @@ FANS = [
     # a zero-size axis is a non-negative int like any other: Keras's fans are (0, 3 * 4)
     Case("compute_fans", "a kernel with a zero axis (3, 0, 4)", _shape_inputs((3, 0, 4)), ref.compute_fans,
          ("fan_in", "fan_out"), rtol=0.0, atol=0.0, hint=FANS_HINT, points=0.5),
-    rejections_case("compute_fans", "bad shapes are rejected: (3, -1) and (2.5, 4)", _shape_inputs((3, 4)),
-                    [({"shape": (3, -1)}, "shape"), ({"shape": (2.5, 4)}, "shape")]),
+    rejections_case("compute_fans", "shapes with a negative or a fractional axis are rejected, others accepted",
+                    _shape_inputs((3, 4)), lambda rng: mixed(
+                        rng, [({"shape": _bad_shape(rng, "negative")}, "shape"),
+                              ({"shape": _bad_shape(rng, "fractional")}, "shape")],
+                        [{"shape": _good_shape(rng, smallest=0)}, {"shape": _good_shape(rng, smallest=0)}])),
     Case("compute_fans", "random conv kernel", _random_conv_shape, ref.compute_fans, ("fan_in", "fan_out"),
          rtol=0.0, atol=0.0, hidden=True, points=0.5),
     Case("compute_fans", "a scalar's shape ()", _shape_inputs(()), ref.compute_fans, ("fan_in", "fan_out"),
@@ -357,9 +400,8 @@ SAMPLERS = [
     _sampler_case("gaussian_init", "random mean and stddev", _random_sampler_inputs(
         _random_dense_shape, lambda rng: {"mean": float(rng.normal()), "stddev": float(rng.uniform(0.1, 3.0))}),
         hidden=True, points=0.5),
-    rejections_case("gaussian_init", "bad arguments are rejected: shape (4, -2), stddev 0",
-                    _sampler_inputs((4, 5), mean=0.0, stddev=0.05),
-                    [({"shape": (4, -2)}, "shape"), ({"stddev": 0.0}, "stddev")]),
+    rejections_case("gaussian_init", "a negative shape or a stddev of 0 or below is rejected, others accepted",
+                    _sampler_inputs((4, 5), mean=0.0, stddev=0.05), _stddev_checks),
     _sampler_case("uniform_init", "defaults, shape (256, 128)", _sampler_inputs((256, 128))),
     _sampler_case("uniform_init", "minval -1, maxval 3, shape (200, 150)",
                   _sampler_inputs((200, 150), minval=-1.0, maxval=3.0)),
@@ -367,9 +409,8 @@ SAMPLERS = [
         _random_dense_shape,
         lambda rng: dict(zip(("minval", "maxval"), sorted(float(v) for v in rng.normal(0, 2, 2))))),
         hidden=True, points=0.5),
-    rejections_case("uniform_init", "bad arguments are rejected: shape (4, -2), minval = maxval = 0.5",
-                    _sampler_inputs((4, 5), minval=-0.05, maxval=0.05),
-                    [({"shape": (4, -2)}, "shape"), ({"minval": 0.5, "maxval": 0.5}, "minval")]),
+    rejections_case("uniform_init", "a negative shape or minval >= maxval is rejected, others accepted",
+                    _sampler_inputs((4, 5), minval=-0.05, maxval=0.05), _interval_checks),
     _sampler_case("truncated_normal", "defaults, shape (256, 128)", _sampler_inputs((256, 128))),
     _sampler_case("truncated_normal", "mean -1, stddev 0.5, shape (200, 150)",
                   _sampler_inputs((200, 150), mean=-1.0, stddev=0.5), points=0.5),
@@ -381,9 +422,8 @@ SAMPLERS = [
     # pass redraws only what lies beyond some wider cut returns values outside the bounds. Judged by its bounds
     # and the exact Kolmogorov-Smirnov test alone (SMALL_KERNEL): a correct sampler fails it with probability 1e-7.
     _sampler_case("truncated_normal", "a small kernel (6, 8)", _sampler_inputs((6, 8)), points=0.5),
-    rejections_case("truncated_normal", "bad arguments are rejected: shape (4, -2), stddev 0",
-                    _sampler_inputs((4, 5), mean=0.0, stddev=0.05),
-                    [({"shape": (4, -2)}, "shape"), ({"stddev": 0.0}, "stddev")]),
+    rejections_case("truncated_normal", "a negative shape or a stddev of 0 or below is rejected, others accepted",
+                    _sampler_inputs((4, 5), mean=0.0, stddev=0.05), _stddev_checks),
 ]
 def _empty_kernel_case(unit: str, shape: tuple) -> Case:
     """A kernel with no values and zero fans: Keras's variance scale / max(1, fan) keeps it finite, and the
@@ -499,9 +539,8 @@ STATS = [
     _stats_case("he_normal, linear, 8 layers of 128 (exploding)", _stats_inputs("he_normal", 8, 128, "linear")),
     _stats_case("xavier_uniform, sigmoid, 6 layers of 192", _stats_inputs("xavier_uniform", 6, 192, "sigmoid", 64)),
     _stats_case("random initializer, activation and size", _random_stats, hidden=True, points=0.5),
-    rejections_case("activation_stats", "bad arguments are rejected (init 'lecun_normal', width 0), depth 1 accepted",
-                    _stats_inputs("he_normal", 3, 16, "relu", 8),
-                    [({"init": "lecun_normal"}, "init"), ({"width": 0}, "width"), ({"depth": 1}, None)]),
+    rejections_case("activation_stats", "an unknown init name or a width of 0 or below is rejected, others accepted",
+                    _stats_inputs("he_normal", 3, 16, "relu", 8), _stats_checks),
 ]
 
 

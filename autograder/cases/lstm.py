@@ -216,14 +216,6 @@ def _sequence_inputs(n, t, d, h, backward=False):
     return make
 
 
-def _misshapen(make, **changes):
-    """``make``'s inputs with some of them replaced by arrays of other shapes (``changes``: name -> shape)."""
-    def misshapen(rng):
-        inputs = make(rng)
-        return {**inputs, **{name: _normal(rng, *shape) for name, shape in changes.items()}}
-    return misshapen
-
-
 def _random_sequence(backward, lengths=(1, 51)):
     def make(rng):
         n, d, h = (int(v) for v in rng.integers(1, 7, size=3))
@@ -255,8 +247,8 @@ SEQUENCE = [
     _forward_case("T=5, batch of 2, 3 -> 4 units", _sequence_inputs(2, 5, 3, 4)),
     _forward_case("T=50, batch of 4, 5 -> 6 units", _sequence_inputs(4, 50, 5, 6)),
     _forward_case("random length 1-50", _random_sequence(False), hidden=True, points=1.5),
-    rejects("lstm_forward", "x", _misshapen(_sequence_inputs(3, 4, 4, 5), x=(3, 4)), "x must be (N, T, D)"),
-    rejects("lstm_forward", "h0", _misshapen(_sequence_inputs(3, 4, 4, 5), h0=(1, 5)), "h0 must be (N, H)"),
+    rejects("lstm_forward", "x", _sequence_inputs(3, 4, 4, 5), states=("h0", "c0")),
+    rejects("lstm_forward", "h0", _sequence_inputs(3, 4, 4, 5), states=("h0", "c0")),
     _backward_case("T=1, batch of 3, 4 -> 5 units", _sequence_inputs(3, 1, 4, 5, True)),
     _backward_case("T=5, batch of 2, 3 -> 4 units", _sequence_inputs(2, 5, 3, 4, True), points=2.0),
     _backward_case("T=50, batch of 4, 5 -> 6 units", _sequence_inputs(4, 50, 5, 6, True), points=2.0),

@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from dlcourse.autograder.cases.rejections import rejections_case
+from dlcourse.autograder.cases.rejections import mixed, rejections_case
 from dlcourse.autograder.engine.case import Assignment, Case, Mistake
 from dlcourse.autograder.engine.compare import compare_value
 from dlcourse.autograder.engine.probes import same_value
@@ -45,6 +45,17 @@ def _random_schedule(rng):
     return _schedule_inputs(rng.integers(0, 5000, size=int(rng.integers(50, 400))),
                             float(rng.uniform(0.01, 2.0)), int(rng.integers(1, 500)),
                             float(rng.uniform(0.05, 0.99)), bool(rng.integers(2)))(rng)
+
+
+def _schedule_checks(rng):
+    """Bad: steps with one negative (an array, or a single int), decay_steps of 0 or below; good: steps from 0
+    up, decay_steps 1 and more (the notebook: "Raise ValueError for decay_steps <= 0 or a negative step")."""
+    steps = rng.integers(0, 50, size=int(rng.integers(2, 8)))
+    negative = steps.copy()
+    negative[int(rng.integers(len(steps)))] = -int(rng.integers(1, 20))
+    bad_step = negative if rng.random() < 0.7 else int(negative.min())
+    return mixed(rng, [({"step": bad_step}, "step"), ({"decay_steps": -int(rng.integers(0, 5))}, "decay_steps")],
+                 [{"step": steps}, {"decay_steps": 1}, {"decay_steps": int(rng.integers(2, 50))}])
 
 
 def _schedule_mistakes(unit: str) -> tuple[Mistake, ...]:
@@ -112,10 +123,8 @@ def _schedule_cases(unit: str) -> list[Case]:
              _schedule_inputs(250, 0.5, 30, 0.3, False)),
         case("random hyperparameters and steps", _random_schedule, hidden=True, points=0.5),
         # the notebook: "Raise ValueError for decay_steps <= 0 or a negative step"; decay_steps = 1 is valid
-        rejections_case(unit, "a negative step and decay_steps 0 are rejected, decay_steps 1 accepted",
-                        _schedule_inputs(np.arange(0, 20), 0.1, 10, 0.5, False),
-                        [({"step": np.array([0, 3, -1])}, "step"), ({"decay_steps": 0}, "decay_steps"),
-                         ({"decay_steps": 1}, None)]),
+        rejections_case(unit, "a negative step or decay_steps of 0 or below is rejected, others accepted",
+                        _schedule_inputs(np.arange(0, 20), 0.1, 10, 0.5, False), _schedule_checks),
     ]
 
 

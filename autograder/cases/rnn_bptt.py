@@ -7,10 +7,9 @@ every expected value comes from Keras.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
+from dlcourse.autograder.cases.rejections import mixed, rejections_case
 from dlcourse.autograder.engine.case import Assignment, Case, Mistake
 from dlcourse.autograder.engine.compare import compare_value
 from dlcourse.references import rnn_bptt as ref
@@ -172,33 +171,32 @@ FORWARD_MISTAKES = (FORGOT_BIAS, TRANSPOSED, NOT_CARRIED)
 BACKWARD_MISTAKES = (NO_CARRY, CARRY_UNTRANSPOSED, PREACTIVATION, PREVIOUS_STATE, DB_MEAN)
 GRADS = ("dx", "dh0", "dwx", "dwh", "db")
 
-def rejects(unit, argument, make, shapes):
-    """A case of ``unit`` called on arguments ``make(rng)`` of which ``argument`` does not fit (the docstring's
-    "Raises"): a ValueError whose message names it, as Keras's layers reject such inputs (the "raises" driver)."""
-    def judge(inputs, expected, received, timing):
-        outcome = received["raised"]
-        shape = tuple(np.shape(inputs[argument]))
-        raised = outcome.get("raised") if isinstance(outcome, dict) else None
-        message = str(outcome.get("message", "")) if isinstance(outcome, dict) else ""
-        if raised is None:
-            return False, (f"{argument}.shape={shape} ({shapes}): expected ValueError naming {argument}, received no "
-                           f"exception; raise ValueError(f\"Expected ... Received {argument}.shape=...\")")
-        if raised != "ValueError" or not re.search(rf"\b{argument}\b", message):
-            return False, (f"{argument}.shape={shape} ({shapes}): expected ValueError naming {argument}, received "
-                           f"{raised}: {message[:200]}")
-        return True, f"ValueError naming {argument}, as expected"
+def rejects(unit, argument, make, states=("h0",)):
+    """A case of ``unit`` called on ``make(rng)`` (batch N, inputs D, units H) with ``argument`` changed, in some
+    calls to a shape that does not fit (the docstring's "Raises": a ValueError whose message names it, as Keras's
+    layers reject such inputs) and in others to a shape that does (``cases/rejections.py``).
 
-    return Case(unit, f"{argument} of the wrong shape is rejected ({shapes})", make,
-                lambda **inputs: {"raised": {"raised": "ValueError", "naming": argument}}, ("raised",),
-                driver="raises", judge=judge, points=0.25)
+    Bad: ``x`` 2-D or 4-D; ``h0`` of shape (1, H) (NumPy broadcasts it silently), (N + 1 or 2, H), (N, H + 1)
+    or (H,). Good: a new batch of any size 1-5 and length 1-5, ``x`` and the ``states`` given together.
+    """
+    sample = make(np.random.default_rng(0))
+    n, _, d = sample["x"].shape
+    h = sample["wh"].shape[0]
 
+    def draw(rng):
+        def fitting(batch):
+            return {"x": _normal(rng, batch, int(rng.integers(1, 6)), d),
+                    **{state: np.tanh(_normal(rng, batch, h)) for state in states}}
+        if argument == "x":
+            bad = [({"x": _normal(rng, n, int(rng.integers(1, 6)))}, "x"), ({"x": _normal(rng, n, 2, d, 1)}, "x")]
+        else:
+            wrong = [(1, h) if n > 1 else (2, h), (n + int(rng.integers(1, 3)), h), (n, h + 1), (h,)]
+            bad = [({argument: _normal(rng, *wrong[i])}, argument) for i in rng.choice(len(wrong), 2, replace=False)]
+        return mixed(rng, bad, [fitting(n), fitting(int(rng.integers(1, 6)))])
 
-def _misshapen(make, **changes):
-    """``make``'s inputs with some of them replaced by arrays of other shapes (``changes``: name -> shape)."""
-    def misshapen(rng):
-        inputs = make(rng)
-        return {**inputs, **{name: _normal(rng, *shape) for name, shape in changes.items()}}
-    return misshapen
+    shapes = "x must be (N, T, D)" if argument == "x" else f"{argument} must be (N, H)"
+    return rejections_case(unit, f"{argument} of the wrong shape is rejected, fitting shapes accepted ({shapes})",
+                           make, draw, points=0.25)
 
 
 SEQUENCE = [
@@ -210,8 +208,8 @@ SEQUENCE = [
          mistakes=FORWARD_MISTAKES, hint=FORWARD_HINT),
     Case("rnn_forward", "random length 1-50", _random_sequence(False), ref.rnn_forward, ("h", "cache"),
          hidden=True, points=1.5),
-    rejects("rnn_forward", "x", _misshapen(_sequence_inputs(3, 4, 4, 5), x=(3, 4)), "x must be (N, T, D)"),
-    rejects("rnn_forward", "h0", _misshapen(_sequence_inputs(3, 4, 4, 5), h0=(1, 5)), "h0 must be (N, H)"),
+    rejects("rnn_forward", "x", _sequence_inputs(3, 4, 4, 5)),
+    rejects("rnn_forward", "h0", _sequence_inputs(3, 4, 4, 5)),
     Case("rnn_backward", "T=1, batch of 3, 4 -> 5", _sequence_inputs(3, 1, 4, 5, True), ref.rnn_backward, GRADS,
          driver="forward_backward", forward="rnn_forward", mistakes=BACKWARD_MISTAKES, hint=BACKWARD_HINT),
     Case("rnn_backward", "T=6, batch of 2, 3 -> 4", _sequence_inputs(2, 6, 3, 4, True), ref.rnn_backward, GRADS,
@@ -344,17 +342,11 @@ def _clip_verdict(inputs, expected, received, hidden):
     return False, f"{problem}\nHint: {CLIP_HINT}"
 
 
-def _judge_rejects(inputs, expected, received, timing):
-    """clip_by_global_norm(grads, clip_norm <= 0) must raise ValueError naming clip_norm (the "raises" driver)."""
-    outcome = received["raised"]
-    if not isinstance(outcome, dict) or outcome.get("raised") is None:
-        return False, (f"clip_norm={inputs['clip_norm']!r} was accepted; raise ValueError when clip_norm is not "
-                       "positive (TensorFlow rejects it too), e.g. ValueError(f\"Expected clip_norm to be a positive "
-                       "number. Received clip_norm={clip_norm!r}.\")")
-    if outcome["raised"] != "ValueError" or "clip_norm" not in str(outcome.get("message", "")):
-        return False, (f"raised {outcome['raised']}: {str(outcome.get('message', ''))[:200]}; raise ValueError with a "
-                       "message that names clip_norm and the value received")
-    return True, "ValueError naming clip_norm, as expected"
+def _clip_checks(rng):
+    """Bad: a clip_norm of 0 or below; good: a positive float or int (TensorFlow rejects the same)."""
+    return mixed(rng, [({"clip_norm": 0.0 if rng.random() < 0.5 else 0}, "clip_norm"),
+                       ({"clip_norm": -float(rng.uniform(0.01, 5.0))}, "clip_norm")],
+                 [{"clip_norm": float(rng.uniform(1e-3, 10.0))}, {"clip_norm": int(rng.integers(1, 5))}])
 
 
 CLIP = [
@@ -364,9 +356,8 @@ CLIP = [
          ref.clip_by_global_norm, ("clipped", "global_norm"), judge=_judge_clip(False)),
     Case("clip_by_global_norm", "a None gradient is passed through", _clip_inputs([(3,), (2, 2), ()], 2.0, 3.0, (1,)),
          ref.clip_by_global_norm, ("clipped", "global_norm"), judge=_judge_clip(False), points=0.5),
-    Case("clip_by_global_norm", "clip_norm = 0 is rejected", lambda rng: {"grads": [np.ones(3)], "clip_norm": 0.0},
-         lambda **inputs: {"raised": {"raised": "ValueError"}}, ("raised",), driver="raises", judge=_judge_rejects,
-         points=0.5),
+    rejections_case("clip_by_global_norm", "a clip_norm of 0 or below is rejected, positive ones accepted",
+                    lambda rng: {"grads": [np.ones(3)], "clip_norm": 1.0}, _clip_checks),
     Case("clip_by_global_norm", "an infinite entry", _clip_inputs([(3,), (2,)], 1.0, special=(1, np.inf)),
          ref.clip_by_global_norm, ("clipped", "global_norm"), judge=_judge_clip(False)),
     Case("clip_by_global_norm", "random list", _random_clip, ref.clip_by_global_norm, ("clipped", "global_norm"),

@@ -364,7 +364,8 @@ def _error(case: Case, reply: dict, where: str, skipped: dict, assigned: dict | 
 def _where(case: Case, inputs: dict) -> str:
     if case.hidden:
         return f"\n  (hidden case '{case.name}': its inputs are not shown)"
-    return f"\n  (public case '{case.name}': {describe_inputs(inputs)})"
+    shown = {key: value for key, value in inputs.items() if key not in case.private}  # the grader's own stay here
+    return f"\n  (public case '{case.name}': {describe_inputs(shown)})"
 
 
 def _index(index) -> tuple:
