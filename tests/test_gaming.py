@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from dlcourse.autograder.cases import ASSIGNMENTS
+from dlcourse.autograder.cases.rejections import RUNS
 from dlcourse.autograder.engine.grade import Grader
 from dlcourse.autograder.engine.sandbox import bwrap_available
 from conftest import SOLUTIONS, code_cell, write_variant
@@ -90,10 +91,9 @@ SAMPLER_ATTACKS = {
 
 
 def _judges_randomness(case) -> bool:
-    """Not an argument check: those call the unit only with arguments it must reject (and a valid depth 1 that
-    activation_stats must accept), so they judge no randomness; an attack that keeps the notebook's checks passes
-    them as every submission with those checks does."""
-    return not case.name.startswith("bad arguments")
+    """Not an argument check (``cases/rejections.py``): those judge what calls raise, not the values drawn; an
+    attack that keeps the notebook's checks passes them as every submission with those checks does."""
+    return RUNS not in case.private
 
 
 @pytest.mark.parametrize("attack", list(SAMPLER_ATTACKS))

@@ -209,8 +209,23 @@ def test_a_marker_without_a_record_and_a_record_without_a_marker_are_both_report
         "nb: quoted['old'] = 3.8 is recorded, but no marker in the text quotes it"]
     with pytest.raises(ValueError, match=r"cell 1 \(id x-001\), marker 'factor': Expected a number"):
         markers(marked('<span data-check="factor">about two</span>'))
-    with pytest.raises(ValueError, match="only data-rtol and data-atol"):
+    with pytest.raises(ValueError, match="only data-rtol, data-atol and data-bound"):
         markers(marked('<span data-check="factor" data-tol="1">2</span>'))
+    with pytest.raises(ValueError, match="Received data-bound='above'"):
+        markers(marked('<span data-check="factor" data-bound="above">2</span>'))
+
+
+def test_a_bound_in_the_text_holds_for_any_value_on_its_side():
+    from narrative_numbers import problems
+
+    under = 'stays under <span data-check="accuracy" data-bound="upper">60%</span>'
+    assert problems("nb", marked(under), {"accuracy": 0.22}) == problems("nb", marked(under), {"accuracy": 0.6}) == []
+    assert problems("nb", marked(under), {"accuracy": 0.61}) == [
+        "nb, cell 1 (id x-001): the text says 60% ('accuracy'), the notebook computed 0.61; "
+        "allowed: at most it (data-bound=upper)"]
+    over = 'more than <span data-check="rise" data-bound="lower">10</span> times'
+    assert problems("nb", marked(over), {"rise": 1660.0}) == []
+    assert "at least it (data-bound=lower)" in problems("nb", marked(over), {"rise": 9.9})[0]
 
 
 @pytest.mark.parametrize("name", NAMES)

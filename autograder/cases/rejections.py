@@ -89,22 +89,27 @@ def rejections_case(unit: str, name: str, inputs: Callable[[np.random.Generator]
         outcomes = probe.get("runs") if isinstance(probe, dict) else None
         if not isinstance(outcomes, list) or len(outcomes) != len(runs):
             return False, "the argument checks received no results"
-        for (changes, argument), outcome in zip(runs, outcomes):
+        # good calls first, then the bad ones by argument: the first line says the same of a submission at every
+        # draw (check() and the grader agree); the call itself, drawn anew, is on the second line
+        order = sorted(range(len(runs)), key=lambda index: (runs[index][1] is not None, runs[index][1] or ""))
+        for index in order:
+            (changes, argument), outcome = runs[index], outcomes[index]
             call = call_text(unit, changes)
             raised = outcome.get("raised") if isinstance(outcome, dict) else None
             message = str(outcome.get("message", "")) if isinstance(outcome, dict) else ""
             if argument is None:
                 if raised is not None:
-                    return False, (f"{call} raised {raised}: {message[:200]}; these arguments are valid "
-                                   "(the notebook's conventions), so the call must succeed")
+                    return False, (f"a call with valid arguments raised {raised}; these arguments are valid (the "
+                                   f"notebook's conventions), so the call must succeed\n  {call} raised {raised}: "
+                                   f"{message[:200]}")
                 continue
             if raised is None:
-                return False, (f"{call} was accepted; raise ValueError when {argument} is invalid, with a message "
-                               f"that names {argument} and the value received, e.g. ValueError(f\"Expected ... "
-                               f"Received {argument}={{{argument}!r}}.\")")
+                return False, (f"a call with a bad {argument} was accepted; raise ValueError when {argument} is "
+                               f"invalid, with a message that names {argument} and the value received, e.g. "
+                               f"ValueError(f\"Expected ... Received {argument}={{{argument}!r}}.\")\n  {call} returned")
             if raised != "ValueError" or not _names(message, argument):
-                return False, (f"{call} raised {raised}: {message[:200]}; raise ValueError with a message that "
-                               f"names {argument} and the value received")
+                return False, (f"a call with a bad {argument} raised {raised}; raise ValueError with a message that "
+                               f"names {argument} and the value received\n  {call} raised {raised}: {message[:200]}")
         checked = ", ".join(sorted({argument for _, argument in runs if argument}))
         return True, f"rejects a bad {checked} with ValueError and accepts the valid calls ({len(runs)} calls)"
 
