@@ -32,7 +32,7 @@ from contextlib import contextmanager
 
 from dlcourse.autograder.cases import COURSE
 from dlcourse.autograder.engine.extract import judge_cells
-from dlcourse.autograder.engine.references import ReferenceCache, cache_dir
+from dlcourse.autograder.engine.reference_cache import ReferenceCache, cache_dir
 from dlcourse.autograder.engine.runner import CaseRunner, in_process
 
 MAX_PRINTED = 20_000  # characters the student's code may print in one check(), stdout and stderr together

@@ -88,7 +88,7 @@ import contextlib, io, json, sys, time
 from pathlib import Path
 from dlcourse.autograder import check
 from dlcourse.autograder.engine.extract import read_notebook
-from dlcourse.autograder.engine.worker import load
+from dlcourse.autograder.engine.sandboxed.worker import load
 
 name, unit, source = sys.argv[1:4]
 namespace = load(read_notebook(Path("solutions") / f"{name}.ipynb").cells)["namespace"]

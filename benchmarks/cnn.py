@@ -75,7 +75,7 @@ def numpy_operations() -> dict:
     """The solution notebooks' units, loaded as the grader loads a submission; TensorFlow never imported."""
     sys.path.insert(0, str(ROOT))
     from dlcourse.autograder.engine.extract import read_notebook
-    from dlcourse.autograder.engine.worker import load
+    from dlcourse.autograder.engine.sandboxed.worker import load
 
     conv = load(read_notebook(ROOT / "solutions" / "04_convolution.ipynb").cells)["namespace"]
     pool = load(read_notebook(ROOT / "solutions" / "05_pooling.ipynb").cells)["namespace"]

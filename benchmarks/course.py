@@ -44,7 +44,7 @@ from dlcourse.autograder.cases import ASSIGNMENTS, COURSE  # after the TensorFlo
 from dlcourse.autograder.engine.extract import read_notebook
 from dlcourse.autograder.engine.grade import Grader
 from dlcourse.autograder.engine.pool import WorkerPool
-from dlcourse.autograder.engine.references import ReferenceCache
+from dlcourse.autograder.engine.reference_cache import ReferenceCache
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -33,7 +33,7 @@ from dlcourse.autograder.cases import ASSIGNMENTS  # noqa: E402
 from dlcourse.autograder.cases import distributions  # noqa: E402
 from dlcourse.autograder.cases import initialization as cases  # noqa: E402
 from dlcourse.autograder.engine.extract import read_notebook  # noqa: E402
-from dlcourse.autograder.engine.worker import load  # noqa: E402
+from dlcourse.autograder.engine.sandboxed.worker import load  # noqa: E402
 from dlcourse.references import initialization as ref  # noqa: E402
 
 TRUNCATION_STD = 0.87962566103423978

@@ -27,7 +27,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 from dlcourse.autograder.cases import ASSIGNMENTS, COURSE  # after the TensorFlow settings
 from dlcourse.autograder.engine.grade import Grader
-from dlcourse.autograder.engine.references import ReferenceCache
+from dlcourse.autograder.engine.reference_cache import ReferenceCache
 from dlcourse.autograder.engine.sandbox import Sandbox, bwrap_available
 from dlcourse.autograder.engine.session import WorkerSession
 

@@ -66,7 +66,7 @@ def numpy_child(dtype: str, output: str) -> None:
     import numpy as np
 
     from dlcourse.autograder.engine.extract import read_notebook
-    from dlcourse.autograder.engine.worker import load
+    from dlcourse.autograder.engine.sandboxed.worker import load
 
     namespace = load(read_notebook(ROOT / "solutions" / "08_lstm.ipynb").cells)["namespace"]
     forward = namespace["lstm_forward"]

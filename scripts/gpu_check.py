@@ -27,8 +27,8 @@ def dump(path: Path) -> None:
     import numpy as np
 
     from dlcourse.autograder.cases import ASSIGNMENTS
-    from dlcourse.autograder.engine import wire
-    from dlcourse.autograder.engine.references import ReferenceCache, cache_dir
+    from dlcourse.autograder.engine.sandboxed import wire
+    from dlcourse.autograder.engine.reference_cache import ReferenceCache, cache_dir
 
     cache = ReferenceCache(cache_dir())  # $DLCOURSE_CACHE: the grading below reuses these values
     values, seconds = {}, {}
@@ -103,7 +103,7 @@ def main() -> int:
         dump(args.dump)
         return 0
 
-    from dlcourse.autograder.engine import wire
+    from dlcourse.autograder.engine.sandboxed import wire
 
     started = time.perf_counter()
     folder = Path(tempfile.mkdtemp(prefix="dlcourse-gpu-check-"))
@@ -135,7 +135,7 @@ def main() -> int:
     from dlcourse.autograder.cases import ASSIGNMENTS
     from dlcourse.autograder.cases import COURSE
     from dlcourse.autograder.engine.grade import Grader
-    from dlcourse.autograder.engine.references import ReferenceCache
+    from dlcourse.autograder.engine.reference_cache import ReferenceCache
 
     grader = Grader(COURSE, secret=SECRET, cache=ReferenceCache(folder / "gpu" / "references"))
     tensorflow_installed = subprocess.run([sys.executable, "-c", "import tensorflow"], capture_output=True).returncode == 0

@@ -18,9 +18,9 @@ import pytest
 from dlcourse.autograder.cases import COURSE
 from dlcourse.autograder.engine.extract import read_notebook
 from dlcourse.autograder.engine.grade import Grader
-from dlcourse.autograder.engine.references import ReferenceCache
+from dlcourse.autograder.engine.reference_cache import ReferenceCache
 from dlcourse.autograder.engine.sandbox import FIRST_UID, bwrap_available
-from dlcourse.autograder.engine.worker import load
+from dlcourse.autograder.engine.sandboxed.worker import load
 
 pytest_plugins = ["gradescope_harness"]  # the simulated Gradescope's session fixture, for any test module
 

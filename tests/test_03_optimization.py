@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from dlcourse.autograder.cases import ASSIGNMENTS
-from dlcourse.autograder.engine import wire, worker
+from dlcourse.autograder.engine.sandboxed import wire, worker
 from dlcourse.autograder.engine.compare import judge
 from dlcourse.autograder.engine.runner import CaseRunner, in_process
 from conftest import TEST_SECRET, solution_namespace

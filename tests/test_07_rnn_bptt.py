@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from dlcourse.autograder.cases import ASSIGNMENTS
-from dlcourse.autograder.engine import wire, worker
+from dlcourse.autograder.engine.sandboxed import wire, worker
 from dlcourse.autograder.engine.compare import judge
 from conftest import solution_namespace
 from dlcourse.gradcheck import central_difference

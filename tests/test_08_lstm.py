@@ -16,7 +16,7 @@ import pytest
 
 from dlcourse.autograder.cases import ASSIGNMENTS
 from dlcourse.autograder.cases import lstm as cases
-from dlcourse.autograder.engine import wire, worker
+from dlcourse.autograder.engine.sandboxed import wire, worker
 from dlcourse.autograder.engine.compare import judge
 from conftest import ROOT, SOLUTIONS, solution_namespace
 from dlcourse.gradcheck import central_difference

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from dlcourse.autograder.cases import gan
-from dlcourse.autograder.engine import wire, worker
+from dlcourse.autograder.engine.sandboxed import wire, worker
 from dlcourse.autograder.engine.compare import judge
 from conftest import SOLUTIONS, code_cell, solution_namespace, write_variant
 from dlcourse.references import gan as ref

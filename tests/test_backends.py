@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from dlcourse.autograder.cases import ASSIGNMENTS
-from dlcourse.autograder.engine import wire, worker
+from dlcourse.autograder.engine.sandboxed import wire, worker
 from dlcourse.autograder.engine.compare import judge
 from conftest import ROOT, SOLUTIONS, TEST_SECRET, solution_namespace
 
@@ -59,7 +59,7 @@ DUMP = """
 import json, sys
 import numpy as np
 from dlcourse.autograder.cases import ASSIGNMENTS
-from dlcourse.autograder.engine import wire
+from dlcourse.autograder.engine.sandboxed import wire
 out = {}
 for assignment in ASSIGNMENTS.values():
     for case in assignment.cases:

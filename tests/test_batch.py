@@ -48,7 +48,7 @@ def copy_package(target: Path) -> Path:
 
 def fingerprints_in(package: Path) -> dict:
     """The reference-cache key prefix and grader fingerprint computed by a fresh interpreter importing ``package``."""
-    script = ("import json, dlcourse; from dlcourse.autograder.engine.references import ReferenceCache;"
+    script = ("import json, dlcourse; from dlcourse.autograder.engine.reference_cache import ReferenceCache;"
               "from dlcourse.autograder.engine.fingerprint import grader_fingerprint;"
               "print(json.dumps({'file': dlcourse.__file__, 'cache': ReferenceCache().fingerprint,"
               f"'grader': grader_fingerprint({TEST_SECRET!r})}}))")

@@ -19,7 +19,7 @@ import pytest
 
 from conftest import ASSIGNMENTS_DIR, SOLUTIONS
 from dlcourse.autograder.engine.extract import read_notebook
-from dlcourse.autograder.engine.worker import load
+from dlcourse.autograder.engine.sandboxed.worker import load
 from dlcourse.autograder.live_check import MAX_PRINTED, CheckFailed, check
 
 check_module = sys.modules["dlcourse.autograder.live_check"]

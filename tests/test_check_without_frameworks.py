@@ -26,7 +26,7 @@ import contextlib, io, json, sys, time
 from pathlib import Path
 from dlcourse.autograder.cases import ASSIGNMENTS
 from dlcourse.autograder.engine.extract import read_notebook
-from dlcourse.autograder.engine.worker import load
+from dlcourse.autograder.engine.sandboxed.worker import load
 from dlcourse.autograder import check
 
 seconds = {}
@@ -46,7 +46,7 @@ print(json.dumps({"seconds": seconds, "frameworks": sorted(m for m in ("tensorfl
 EVERY_MISTAKE = """
 import json, sys
 from dlcourse.autograder.cases import ASSIGNMENTS
-from dlcourse.autograder.engine.references import ReferenceCache, cache_dir
+from dlcourse.autograder.engine.reference_cache import ReferenceCache, cache_dir
 
 frameworks = %r
 cache, culprits, count, fresh = ReferenceCache(cache_dir()), [], 0, 0

@@ -6,13 +6,15 @@ from __future__ import annotations
 import pytest
 
 from dlcourse.autograder.cases.backprop import ASSIGNMENT as BACKPROP
-from dlcourse.autograder.engine import drivers, runtime
+from dlcourse.autograder.engine import runtime
 from dlcourse.autograder.engine.compare import judge
 from dlcourse.autograder.engine.runner import CaseRunner, in_process
 from dlcourse.autograder.engine.sandbox import Sandbox
+from dlcourse.autograder.engine.sandboxed import drivers
 from dlcourse.autograder.engine.session import Failure, WorkerSession
 from conftest import TEST_SECRET, require_bwrap, solution_namespace
-from dlcourse.references import cnn_architectures as cnn, model_spec
+from dlcourse.autograder.engine.sandboxed.drivers.keras import model_spec
+from dlcourse.references import cnn_architectures as cnn
 
 NUMPY_DRIVERS = {"call", "forward_backward", "numerical_gradient", "steps", "rng_probe", "raises"}
 KERAS_DRIVERS = {"keras_model", "keras_call", "keras_fit", "gan_step", "gan_train"}
@@ -41,12 +43,13 @@ def test_only_keras_assignments_get_the_keras_drivers_and_the_shared_model_descr
     assert not any(name.startswith("drivers/keras/") for name in numpy_files)
     assert {f"drivers/keras/{name}.py" for name in KERAS_DRIVERS} <= set(keras_files)
     assert keras_files["drivers/keras/model_spec.py"].samefile(model_spec.__file__)
-    assert not [name for name, source in keras_files.items() if "dlcourse" in source.parts
-                and name != "drivers/keras/model_spec.py"]
+    folder = runtime.SANDBOXED_DIR
+    assert all(source.is_relative_to(folder) and source.relative_to(folder).as_posix() == name
+               for name, source in keras_files.items())
 
 
 def test_the_reference_and_the_worker_describe_models_with_one_function():
-    from dlcourse.autograder.engine.drivers.keras import model_spec as worker_spec
+    from dlcourse.autograder.engine.sandboxed.drivers.keras import model_spec as worker_spec
 
     assert worker_spec is model_spec and cnn.describe is model_spec.describe
 

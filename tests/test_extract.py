@@ -14,9 +14,9 @@ import pytest
 
 from dlcourse.autograder.engine.compare import judge
 from dlcourse.autograder.engine.extract import kept_statements, read_notebook
-from dlcourse.autograder.engine.worker import load
+from dlcourse.autograder.engine.sandboxed.worker import load
 from dlcourse.autograder.cases import backprop
-from dlcourse.autograder.engine import wire, worker
+from dlcourse.autograder.engine.sandboxed import wire, worker
 
 
 def kept_and_skipped(source: str) -> tuple[list[str], dict]:

@@ -17,7 +17,7 @@ from dlcourse.autograder.cases import ASSIGNMENTS
 from dlcourse.autograder.engine.case import Case
 from dlcourse.autograder.engine.compare import FLOAT64_ADVICE, float64_graded, judge
 from dlcourse.autograder.engine.extract import read_notebook
-from dlcourse.autograder.engine.worker import load
+from dlcourse.autograder.engine.sandboxed.worker import load
 from dlcourse.autograder.live_check import CheckFailed, check
 
 check_module = sys.modules["dlcourse.autograder.live_check"]

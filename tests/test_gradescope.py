@@ -58,7 +58,7 @@ def test_warming_the_cache_leaves_only_fresh_cases_to_compute_while_grading(tmp_
     from dlcourse.autograder.course.gradescope import warm
     from dlcourse.autograder.cases import COURSE
     from dlcourse.autograder.engine.grade import Grader
-    from dlcourse.autograder.engine.references import ReferenceCache
+    from dlcourse.autograder.engine.reference_cache import ReferenceCache
 
     fresh = sum(case.fresh for case in BACKPROP.cases)
     assert warm("01_backprop", TEST_SECRET, ReferenceCache(tmp_path)) == len(BACKPROP.cases) - fresh

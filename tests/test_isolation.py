@@ -224,7 +224,7 @@ def test_doctor_reports_and_exits_2_for_an_impossible_level(monkeypatch):
 
 def test_a_new_reference_cache_folder_is_private(tmp_path):
     """The cache holds hidden cases' expected values: only the grader's uid may read it."""
-    from dlcourse.autograder.engine.references import ReferenceCache
+    from dlcourse.autograder.engine.reference_cache import ReferenceCache
 
     folder = tmp_path / "cache" / "references"
     case = QUICK_01.cases[0]

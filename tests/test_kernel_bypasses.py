@@ -254,7 +254,7 @@ def test_the_sweep_removes_every_ipc_object_of_a_worker_uid():
 
 PROVE = """
 import json, sys
-sys.path.insert(0, {engine!r})
+sys.path.insert(0, {sandboxed!r})
 import confine
 applied = confine.apply({read!r}, {write!r}, sockets={sockets!r}) if {apply!r} else {{}}
 print(json.dumps(confine.prove(applied, canary={canary!r}, writable={writable!r})))
@@ -269,8 +269,8 @@ def prove_in_a_process(tmp_path: Path, apply: bool, sockets: bool = False) -> di
         (targets / "canary").write_text("the grader's")
         (targets / "writable").mkdir(mode=0o1777)
         read = ["/usr", "/lib", "/lib64", "/etc", "/proc", "/dev", sys.base_prefix, sys.prefix, str(ROOT)]
-        script = PROVE.format(engine=str(ROOT / "autograder" / "engine"), read=read, write=[str(tmp_path)],
-                              sockets=sockets, apply=apply, canary=str(targets / "canary"),
+        script = PROVE.format(sandboxed=str(ROOT / "autograder" / "engine" / "sandboxed"), read=read,
+                              write=[str(tmp_path)], sockets=sockets, apply=apply, canary=str(targets / "canary"),
                               writable=str(targets / "writable"))
         run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
         assert run.returncode == 0, run.stderr

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dlcourse.autograder.cases.backprop import ASSIGNMENT
-from dlcourse.autograder.engine import worker
+from dlcourse.autograder.engine.sandboxed import worker
 from dlcourse.autograder.engine.compare import compare_value, judge
 from dlcourse.autograder.engine.extract import kept_statements
 from dlcourse.autograder.engine.runner import CaseRunner, in_process

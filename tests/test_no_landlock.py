@@ -35,9 +35,9 @@ from pathlib import Path
 from dlcourse.autograder.cases import COURSE
 from dlcourse.autograder.cases.backprop import ASSIGNMENT
 from dlcourse.autograder.engine.case import Assignment
-from dlcourse.autograder.engine.confine import landlock_abi
+from dlcourse.autograder.engine.sandboxed.confine import landlock_abi
 from dlcourse.autograder.engine.grade import Grader
-from dlcourse.autograder.engine.references import ReferenceCache
+from dlcourse.autograder.engine.reference_cache import ReferenceCache
 from dlcourse.autograder.engine.sandbox import UidLease
 
 notebook, units, secret, cache = sys.argv[1], sys.argv[2].split(","), sys.argv[3], sys.argv[4]

@@ -21,7 +21,7 @@ import pytest
 from conftest import SOLUTIONS, TEST_SECRET, code_cell, leases_held, require_bwrap, write_variant
 from dlcourse.autograder.cases import COURSE
 from dlcourse.autograder.cases.backprop import ASSIGNMENT
-from dlcourse.autograder.engine import wire
+from dlcourse.autograder.engine.sandboxed import wire
 from dlcourse.autograder.engine.case import Assignment
 from dlcourse.autograder.engine.grade import Grader
 from dlcourse.autograder.engine.sandbox import Sandbox, UidLease

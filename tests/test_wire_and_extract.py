@@ -12,7 +12,7 @@ import zlib
 import numpy as np
 import pytest
 
-from dlcourse.autograder.engine import wire
+from dlcourse.autograder.engine.sandboxed import wire
 from dlcourse.autograder.engine.extract import kept_statements, read_notebook
 from dlcourse.datasets import load_digits
 

@@ -352,7 +352,7 @@ def _numpy_only(assignment: Assignment, notebook, definitions: dict, units: tupl
     NumPy and the standard library, nor refers to a name that the notebook imports from there or sets from one."""
     import ast
 
-    from dlcourse.autograder.engine import drivers
+    from dlcourse.autograder.engine.sandboxed import drivers
 
     if not assignment.frameworks:
         return set()
@@ -443,7 +443,7 @@ def _start(settings: tuple, parent: int | None) -> None:
     from dlcourse.autograder.cases import COURSE
     from dlcourse.autograder.engine.grade import Grader
     from dlcourse.autograder.engine.pool import WorkerPool
-    from dlcourse.autograder.engine.references import ReferenceCache
+    from dlcourse.autograder.engine.reference_cache import ReferenceCache
 
     if parent is not None:
         die_with_parent(parent)

@@ -81,7 +81,7 @@ def grade_notebook(data: bytes, student: str, label: str, digest: str, secret: s
     from dlcourse.autograder.engine.fingerprint import grader_fingerprint
     from dlcourse.autograder.cases import COURSE
     from dlcourse.autograder.engine.grade import Grader
-    from dlcourse.autograder.engine.references import ReferenceCache
+    from dlcourse.autograder.engine.reference_cache import ReferenceCache
 
     own = grader_fingerprint(secret)
     if fingerprint is not None and own != fingerprint:
@@ -90,7 +90,7 @@ def grade_notebook(data: bytes, student: str, label: str, digest: str, secret: s
     settings = (secret, cache, isolation)
     try:
         if _GRADER is None or _GRADER[0] != settings:
-            from dlcourse.autograder.engine.references import cache_dir
+            from dlcourse.autograder.engine.reference_cache import cache_dir
 
             from dlcourse.autograder.engine.pool import WorkerPool
 

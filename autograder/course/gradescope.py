@@ -142,6 +142,6 @@ def _refusal(message: str) -> dict:
 def warm(assignment_name: str, secret: str, cache) -> int:
     """Compute the reference of every case of the assignment into ``cache``; return how many were computed."""
     from dlcourse.autograder.cases import ASSIGNMENTS
-    from dlcourse.autograder.engine.references import warm as warm_cases
+    from dlcourse.autograder.engine.reference_cache import warm as warm_cases
 
     return warm_cases(ASSIGNMENTS[assignment_name].cases, secret, cache)

@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from dlcourse.autograder.engine import drivers
+from dlcourse.autograder.engine.sandboxed import drivers
 
 @dataclass(frozen=True)
 class Mistake:
@@ -41,7 +41,7 @@ class Case:
         outputs: names of the unit's return values, in order (one name: a single value).
         points: what the case is worth.
         hidden: hidden cases show no inputs and no values in messages.
-        driver: how the worker calls the unit: the name of a module of ``autograder/engine/drivers/``
+        driver: how the worker calls the unit: the name of a module of ``autograder/engine/sandboxed/drivers/``
             ("call", "forward_backward", "numerical_gradient", "steps", "rng_probe", "raises") or of its ``keras/``
             folder ("keras_model", "keras_call", "keras_fit", "gan_step", "gan_train"), which says what the request holds.
         extra: further plain-data keys for the request (``set_weights``, ``predict`` of "keras_model").

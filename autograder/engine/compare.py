@@ -18,10 +18,10 @@ from enum import StrEnum
 
 import numpy as np
 
-from dlcourse.autograder.engine import drivers
+from dlcourse.autograder.engine.sandboxed import drivers
 from dlcourse.autograder.engine.case import Case
 from dlcourse.autograder.engine.session import Failure, FailureKind
-from dlcourse.autograder.engine.wire import Unsupported
+from dlcourse.autograder.engine.sandboxed.wire import Unsupported
 
 
 # a float32 answer within this relative tolerance of a float64 reference differs by float32 rounding only

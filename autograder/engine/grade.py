@@ -15,7 +15,7 @@ from dlcourse.autograder.engine.catalogue import Catalogue
 from dlcourse.autograder.engine.compare import Status, Verdict
 from dlcourse.autograder.engine.extract import NotebookError, read_notebook
 from dlcourse.autograder.engine.protections import missing, summary
-from dlcourse.autograder.engine.references import ReferenceCache
+from dlcourse.autograder.engine.reference_cache import ReferenceCache
 from dlcourse.autograder.engine.runner import CaseRunner
 from dlcourse.autograder.engine.sandbox import Limits, Sandbox
 from dlcourse.autograder.engine.pool import WorkerPool

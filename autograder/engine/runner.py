@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from dlcourse.autograder.engine import drivers, wire, worker
+from dlcourse.autograder.engine.sandboxed import drivers, wire, worker
 from dlcourse.autograder.engine.case import Case
 from dlcourse.autograder.engine.compare import Status, Verdict, judge
 from dlcourse.autograder.engine.session import Failure

@@ -13,9 +13,10 @@ read and never write (copies; hard links only to root-owned files no worker can 
 ``may_link``): the interpreter's prefix with its standard library (site-packages
 left out) and the packages, plus a small folder with the worker's own files (``build``).
 
-The worker's own files (``worker_files``) are ``worker.py``, ``wire.py``, ``confine.py`` and the
-NumPy drivers; for the Keras assignments also the Keras drivers, with the shared model description
-of the references (``dlcourse/references/model_spec.py``, a file that imports nothing) beside them.
+The worker's own files (``worker_files``) are the ``.py`` files of one folder, ``sandboxed/`` (``worker.py``,
+``wire.py``, ``confine.py`` and the NumPy drivers), at the same paths relative to it; its ``drivers/keras/``
+(the Keras drivers, with the model description they share with the references, ``model_spec.py``) only
+for the Keras assignments.
 """
 
 from __future__ import annotations
@@ -35,11 +36,8 @@ from pathlib import Path
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 
-from dlcourse.references import model_spec
-
-ENGINE_DIR = Path(__file__).resolve().parent
-WORKER_FILES = ("worker.py", "wire.py", "confine.py")
-DRIVERS = "drivers"  # a package beside worker.py: the NumPy drivers, and in keras/ the Keras ones
+SANDBOXED_DIR = Path(__file__).resolve().parent / "sandboxed"  # every file the worker runs, and nothing else
+KERAS_DRIVERS = Path("drivers", "keras")  # within it: for the Keras assignments only
 BASE_DISTRIBUTIONS = ("numpy", "pyseccomp")
 FRAMEWORK_DISTRIBUTIONS = ("keras",)
 WORKER_BACKEND = "tensorflow"  # the sandbox's Keras backend, whatever the grader's references use
@@ -146,14 +144,16 @@ class Runtime:
 
 
 def worker_files(frameworks: bool) -> tuple[tuple[str, Path], ...]:
-    """``(path in the worker's folder, source file)`` of each file a worker needs; the Keras drivers
-    and the model description they share with the references only with ``frameworks``."""
-    files = [(name, ENGINE_DIR / name) for name in WORKER_FILES]
-    files += [(f"{DRIVERS}/{path.name}", path) for path in sorted((ENGINE_DIR / DRIVERS).glob("*.py"))]
-    if frameworks:
-        keras_drivers = ENGINE_DIR / DRIVERS / "keras"
-        files += [(f"{DRIVERS}/keras/{path.name}", path) for path in sorted(keras_drivers.glob("*.py"))]
-        files.append((f"{DRIVERS}/keras/model_spec.py", Path(model_spec.__file__).resolve()))
+    """``(path in the worker's folder, source file)`` of each ``.py`` file under ``sandboxed/``, at its path
+    relative to that folder: ``drivers/keras/`` (the Keras drivers and the model description they share
+    with the references) only with ``frameworks``; ``sandboxed/__init__.py`` never, the worker's folder
+    being no package."""
+    files = []
+    for path in sorted(SANDBOXED_DIR.rglob("*.py")):
+        relative = path.relative_to(SANDBOXED_DIR)
+        if relative == Path("__init__.py") or (relative.is_relative_to(KERAS_DRIVERS) and not frameworks):
+            continue
+        files.append((relative.as_posix(), path))
     return tuple(files)
 
 

@@ -92,7 +92,7 @@ def landlock_available() -> bool:
     Landlock; probed once in the grader, before any worker starts."""
     global _LANDLOCK_OK
     if _LANDLOCK_OK is None:
-        from dlcourse.autograder.engine.confine import landlock_abi
+        from dlcourse.autograder.engine.sandboxed.confine import landlock_abi
 
         _LANDLOCK_OK = landlock_abi() >= 1
     return _LANDLOCK_OK

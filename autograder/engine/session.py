@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from dlcourse.autograder.engine import wire
+from dlcourse.autograder.engine.sandboxed import wire
 from dlcourse.autograder.engine.pool import Spawned, WorkerPool, spawn
 from dlcourse.autograder.engine.sandbox import Sandbox
 

@@ -46,7 +46,7 @@ def audit(subparsers) -> None:
 def _run_audit(args) -> int:
     from dlcourse.autograder.cases import ASSIGNMENTS
     from dlcourse.autograder.course.audit import MAX_PER_UNIT, audit as run, write_report
-    from dlcourse.autograder.engine.references import cache_dir
+    from dlcourse.autograder.engine.reference_cache import cache_dir
     from dlcourse.cli.secret import course_secret
 
     problem = unknown_assignment(args.assignment) or choose_isolation(args)

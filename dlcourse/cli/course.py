@@ -250,7 +250,7 @@ def _run_gradescope_grade(args) -> int:
     from dlcourse.autograder.course.gradescope import grade_upload
     from dlcourse.autograder.engine.fingerprint import grader_fingerprint
     from dlcourse.autograder.engine.grade import Grader
-    from dlcourse.autograder.engine.references import ReferenceCache, cache_dir
+    from dlcourse.autograder.engine.reference_cache import ReferenceCache, cache_dir
     from dlcourse.autograder.engine.report import print_result
     from dlcourse.cli.secret import course_secret
 
@@ -275,7 +275,7 @@ def _run_gradescope_grade(args) -> int:
 
 def _run_gradescope_warm(args) -> int:
     from dlcourse.autograder.course.gradescope import warm
-    from dlcourse.autograder.engine.references import ReferenceCache, cache_dir
+    from dlcourse.autograder.engine.reference_cache import ReferenceCache, cache_dir
     from dlcourse.cli.secret import course_secret
 
     folder = cache_dir()

@@ -50,7 +50,7 @@ def _grading_arguments(parser, path_help: str, public_only: bool) -> None:
 def _run(args, public_only: bool) -> int:
     from dlcourse.autograder.cases import ASSIGNMENTS, COURSE
     from dlcourse.autograder.engine.grade import Grader
-    from dlcourse.autograder.engine.references import ReferenceCache, cache_dir
+    from dlcourse.autograder.engine.reference_cache import ReferenceCache, cache_dir
     from dlcourse.autograder.engine.report import gradescope, print_result, print_summary
     from dlcourse.cli.secret import course_secret
 
@@ -93,7 +93,7 @@ def _run(args, public_only: bool) -> int:
 
 def _run_warm(args) -> int:
     from dlcourse.autograder.cases import ASSIGNMENTS
-    from dlcourse.autograder.engine.references import ReferenceCache, cache_dir, warm as warm_cases
+    from dlcourse.autograder.engine.reference_cache import ReferenceCache, cache_dir, warm as warm_cases
 
     choose_backend(args)
     unknown = [name for name in args.assignments if name not in ASSIGNMENTS]

@@ -26,7 +26,7 @@ import numpy as np
 
 from dlcourse.references._keras import keras
 from dlcourse.references.autodiff import to_numpy, value_and_grad
-from dlcourse.references.model_spec import describe
+from dlcourse.autograder.engine.sandboxed.drivers.keras.model_spec import describe
 
 F64 = "float64"
 DIGIT_SIDE = 32

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlcourse.references import model_spec
+from dlcourse.autograder.engine.sandboxed.drivers.keras import model_spec
 from dlcourse.references._keras import keras
 from dlcourse.references.autodiff import to_numpy, value_and_grad
 

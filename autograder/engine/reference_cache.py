@@ -13,7 +13,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from dlcourse.autograder.engine import wire
+from dlcourse.autograder.engine.sandboxed import wire
 from dlcourse.autograder.engine.atomic import write_atomically
 from dlcourse.autograder.engine.case import Case
 from dlcourse.autograder.engine.fingerprint import reference_fingerprint

@@ -8,10 +8,11 @@
   a student's build with a reference build.
 - ``dense_layers(keras, model)``: ``[[class name, units or None, activation name or None], ...]``.
 
-The Keras assignments' sandbox mounts this file beside the Keras drivers
-(``autograder/engine/drivers/keras/``), so it imports nothing (``keras`` is an argument: the
-references pass theirs, quiet and pinned to the grader's backend, the worker its own) and holds no
-reference value: a student who reads it learns only the format.
+It sits with the Keras drivers (``autograder/engine/sandboxed/drivers/keras/``), which the Keras
+assignments' sandbox mounts, and the references import it from there; so it imports nothing (``keras``
+is an argument: the references pass theirs, quiet and pinned to the grader's backend, the worker its
+own) and holds no reference value: a student who reads it learns only the format. It is no driver
+(it has no ``run``).
 """
 
 from __future__ import annotations
