@@ -31,7 +31,6 @@ RTOL, ATOL = 1e-9, 1e-12
 
 # ----------------------------------------------------------------------------- schedules
 
-NOT_APPLICABLE = {"(not applicable)": 0.0}  # a mistake's outputs that no submission matches
 
 def _schedule_inputs(step, initial_learning_rate, decay_steps, decay_rate, staircase):
     def make(rng):
@@ -71,7 +70,7 @@ def _schedule_mistakes(unit: str) -> tuple[Mistake, ...]:
     def with_p(make_p):
         def outputs(inputs, expected):
             p = make_p(inputs)
-            return NOT_APPLICABLE if p is None else {"learning_rate": rate(inputs, p)}
+            return None if p is None else {"learning_rate": rate(inputs, p)}
         return outputs
 
     mistakes = [

@@ -132,7 +132,7 @@ def _loops(kind, backward=False, **options):
 def _default_strides_one(kind):
     def outputs(i, e):
         if i["strides"] is not None or pair(i["pool_size"]) == (1, 1):
-            return {"out": np.full(1, np.nan)}
+            return None
         return pool_loops(kind, i["x"], i["pool_size"], 1, i["padding"])  # NumPy: naming it imports no framework
     return outputs
 

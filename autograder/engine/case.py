@@ -22,11 +22,12 @@ class Mistake:
 
     Args:
         name: what the student did, in words ("summed db over the wrong axis").
-        outputs: ``(inputs, expected) -> {quantity: wrong value}`` for the quantities it changes.
+        outputs: ``(inputs, expected) -> {quantity: wrong value}`` for the quantities it changes, or None
+            where the mistake does not apply to these inputs (changes nothing, or cannot be computed for them).
     """
 
     name: str
-    outputs: Callable[[dict, dict], dict]
+    outputs: Callable[[dict, dict], dict | None]
 
 
 @dataclass(frozen=True)

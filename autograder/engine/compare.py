@@ -269,7 +269,7 @@ def recognise_mistake(case: Case, inputs: dict, expected: dict, received: dict) 
     A mistake is recognised only when the quantities it changes match its wrong values, those values
     differ from the right ones on this case (at a batch of one, "db averages over the batch" changes
     nothing), and every quantity it does not change is right. When several mistakes match, all are
-    named: this case cannot tell them apart.
+    named: this case cannot tell them apart. A mistake whose ``outputs`` are None does not apply here.
     """
     def same(name, want, got):
         return compare_value(name, want, got, case.rtol, case.atol) is None
