@@ -274,6 +274,13 @@ def _good_shape(rng, smallest=1):
     return tuple(int(dim) for dim in rng.integers(smallest, 7, size=int(rng.integers(1, 5))))
 
 
+def _with_zero(rng):
+    """A valid shape of 1-4 axes with one axis of 0 (``compute_fans``'s docstring: non-negative ints)."""
+    dims = list(_good_shape(rng))
+    dims[int(rng.integers(len(dims)))] = 0
+    return tuple(dims)
+
+
 def _bad_shape(rng, kind):
     """A shape of 1-4 positive axes but one: negative (-1 to -3), or ``fractional`` (an axis plus 0.5)."""
     dims = list(_good_shape(rng))
@@ -282,18 +289,24 @@ def _bad_shape(rng, kind):
     return tuple(dims)
 
 
+def _fans_checks(rng):
+    """Bad: a negative axis, a fractional axis; good: an axis of 0, positive axes."""
+    return mixed(rng, [({"shape": _bad_shape(rng, "negative")}, "shape"), ({"shape": _bad_shape(rng, "fractional")}, "shape")],
+                 [{"shape": _with_zero(rng)}, {"shape": _good_shape(rng)}])
+
+
 def _stddev_checks(rng):
-    """Bad: a negative shape, a stddev of 0 or below; good: a positive stddev with any mean, a positive shape."""
-    return mixed(rng, [({"shape": _bad_shape(rng, "negative")}, "shape"),
-                       ({"stddev": float(-rng.uniform(0.01, 1.0)) if rng.random() < 0.5 else 0.0}, "stddev")],
+    """Bad: a negative shape, a stddev of 0, a negative stddev; good: a positive stddev with any mean, a positive shape."""
+    return mixed(rng, [({"shape": _bad_shape(rng, "negative")}, "shape"), ({"stddev": 0.0}, "stddev"),
+                       ({"stddev": -float(rng.uniform(0.01, 1.0))}, "stddev")],
                  [{"mean": float(rng.normal()), "stddev": float(rng.uniform(0.01, 2.0))}, {"shape": _good_shape(rng)}])
 
 
 def _interval_checks(rng):
-    """Bad: a negative shape, minval >= maxval (equal or reversed); good: minval < maxval, a positive shape."""
+    """Bad: a negative shape, minval = maxval, minval > maxval; good: minval < maxval, a positive shape."""
     low, high = sorted(float(v) for v in rng.normal(0.0, 1.0, 2))
-    empty = {"minval": high, "maxval": low} if rng.random() < 0.5 else {"minval": low, "maxval": low}
-    return mixed(rng, [({"shape": _bad_shape(rng, "negative")}, "shape"), (empty, "minval")],
+    return mixed(rng, [({"shape": _bad_shape(rng, "negative")}, "shape"), ({"minval": low, "maxval": low}, "minval"),
+                       ({"minval": high, "maxval": low}, "minval")],
                  [{"minval": low, "maxval": high}, {"shape": _good_shape(rng)}])
 
 
@@ -302,10 +315,11 @@ SAMPLER_NAMES = ("gaussian_init", "uniform_init", "xavier_uniform", "xavier_norm
 
 
 def _stats_checks(rng):
-    """Bad: an init name that is not one of the notebook's samplers, a width of 0 or below; good: each of the
-    notebook's sampler names, a single layer and 2-3 layers, with a width of 1-16."""
-    return mixed(rng, [({"init": str(rng.choice(NOT_SAMPLERS))}, "init"), ({"width": -int(rng.integers(0, 3))}, "width")],
-                 [{"init": str(rng.choice(SAMPLER_NAMES))}, {"depth": 1, "width": int(rng.integers(1, 17))},
+    """Bad: an init name that is not one of the notebook's samplers, a width of 0, a negative width; good: each of
+    the notebook's sampler names, a single layer and 2-3 layers, with a width of 1-16."""
+    return mixed(rng, [({"init": str(rng.choice(NOT_SAMPLERS))}, "init"), ({"width": 0}, "width"),
+                       ({"width": -int(rng.integers(1, 4))}, "width")],
+                 [*({"init": name} for name in SAMPLER_NAMES), {"depth": 1, "width": int(rng.integers(1, 17))},
                   {"depth": int(rng.integers(2, 4)), "width": int(rng.integers(1, 17))}])
 
 
@@ -340,10 +354,7 @@ FANS = [
     Case("compute_fans", "a kernel with a zero axis (3, 0, 4)", _shape_inputs((3, 0, 4)), ref.compute_fans,
          ("fan_in", "fan_out"), rtol=0.0, atol=0.0, hint=FANS_HINT, points=0.5),
     rejections_case("compute_fans", "shapes with a negative or a fractional axis are rejected, others accepted",
-                    _shape_inputs((3, 4)), lambda rng: mixed(
-                        rng, [({"shape": _bad_shape(rng, "negative")}, "shape"),
-                              ({"shape": _bad_shape(rng, "fractional")}, "shape")],
-                        [{"shape": _good_shape(rng, smallest=0)}, {"shape": _good_shape(rng, smallest=0)}])),
+                    _shape_inputs((3, 4)), _fans_checks),
     Case("compute_fans", "random conv kernel", _random_conv_shape, ref.compute_fans, ("fan_in", "fan_out"),
          rtol=0.0, atol=0.0, hidden=True, points=0.5),
     Case("compute_fans", "a scalar's shape ()", _shape_inputs(()), ref.compute_fans, ("fan_in", "fan_out"),

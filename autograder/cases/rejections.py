@@ -9,8 +9,10 @@ the case's seed, as in every sampler case).
 
 What was raised is the worker's word, and after the student's cells load the worker is the student's, its
 drivers included. So the calls are drawn afresh at every grading (the case is ``fresh``), bad and good mixed
-in a random order, each good call close to a bad one (``stddev`` 0 or -0.3 beside 0.7, ``h0`` of shape
-``(1, H)`` beside ``(N, H)``), and the grader keeps the list of which is which (a private input). A report
+in a random order, each good call close to a bad one (``stddev`` 0 and -0.3 beside 0.7, ``h0`` of shape
+``(1, H)`` beside ``(N, H)``), and the grader keeps the list of which is which (a private input). Every kind
+of bad and good argument (the boundary itself, 0, as well as beyond it) is in every draw; only the values
+and the order are drawn, so a check that gets one kind wrong fails at every grading, not at some. A report
 that passes must tell the bad calls from the good ones: only the argument check itself, wherever it is
 written, can do that. A driver that reports "ValueError" for every call, or for none, loses the case
 (``tests/test_forged_driver.py``). What a unit returns for a good call does not cross the boundary: the

@@ -176,8 +176,8 @@ def rejects(unit, argument, make, states=("h0",)):
     calls to a shape that does not fit (the docstring's "Raises": a ValueError whose message names it, as Keras's
     layers reject such inputs) and in others to a shape that does (``cases/rejections.py``).
 
-    Bad: ``x`` 2-D or 4-D; ``h0`` of shape (1, H) (NumPy broadcasts it silently), (N + 1 or 2, H), (N, H + 1)
-    or (H,). Good: a new batch of any size 1-5 and length 1-5, ``x`` and the ``states`` given together.
+    Bad: ``x`` 2-D and 4-D; ``h0`` of shapes (1, H) (NumPy broadcasts it silently), (N + 1 or 2, H), (N, H + 1)
+    and (H,). Good: the same batch and a new one of 1-5, of length 1-5, ``x`` and the ``states`` given together.
     """
     sample = make(np.random.default_rng(0))
     n, _, d = sample["x"].shape
@@ -191,7 +191,7 @@ def rejects(unit, argument, make, states=("h0",)):
             bad = [({"x": _normal(rng, n, int(rng.integers(1, 6)))}, "x"), ({"x": _normal(rng, n, 2, d, 1)}, "x")]
         else:
             wrong = [(1, h) if n > 1 else (2, h), (n + int(rng.integers(1, 3)), h), (n, h + 1), (h,)]
-            bad = [({argument: _normal(rng, *wrong[i])}, argument) for i in rng.choice(len(wrong), 2, replace=False)]
+            bad = [({argument: _normal(rng, *shape)}, argument) for shape in wrong]
         return mixed(rng, bad, [fitting(n), fitting(int(rng.integers(1, 6)))])
 
     shapes = "x must be (N, T, D)" if argument == "x" else f"{argument} must be (N, H)"
@@ -343,8 +343,8 @@ def _clip_verdict(inputs, expected, received, hidden):
 
 
 def _clip_checks(rng):
-    """Bad: a clip_norm of 0 or below; good: a positive float or int (TensorFlow rejects the same)."""
-    return mixed(rng, [({"clip_norm": 0.0 if rng.random() < 0.5 else 0}, "clip_norm"),
+    """Bad: a clip_norm of 0.0, 0 and below; good: a positive float and int (TensorFlow rejects the same)."""
+    return mixed(rng, [({"clip_norm": 0.0}, "clip_norm"), ({"clip_norm": 0}, "clip_norm"),
                        ({"clip_norm": -float(rng.uniform(0.01, 5.0))}, "clip_norm")],
                  [{"clip_norm": float(rng.uniform(1e-3, 10.0))}, {"clip_norm": int(rng.integers(1, 5))}])
 
