@@ -10,14 +10,16 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from dlcourse.autograder.cases import ASSIGNMENTS
-from dlcourse.autograder.course.batch import gradebook_csv, grade_batch
+from dlcourse.autograder.course.batch import Settings, gradebook_csv, grade_batch
 from dlcourse.autograder.course.choice import choose
 from dlcourse.autograder.course.discovery import survey
+from dlcourse.autograder.course.records import Record
 from dlcourse.autograder.engine.fingerprint import code_digest, grader_fingerprint
 from conftest import ASSIGNMENTS_DIR, ROOT, SOLUTIONS, TEST_SECRET
 
@@ -125,7 +127,7 @@ def test_survey_reports_odd_entries_and_keeps_every_student(classroom):
 @pytest.fixture(scope="module")
 def graded(classroom, tmp_path_factory, reference_cache):
     out = tmp_path_factory.mktemp("graded")
-    return grade_batch(classroom, out, TEST_SECRET, cache=reference_cache.folder, figures=False), out
+    return grade_batch(classroom, out, Settings(TEST_SECRET, cache=reference_cache.folder, figures=False)), out
 
 
 def test_batch_grades_zips_notes_odd_entries_and_never_drops_a_student(graded):
@@ -154,8 +156,15 @@ def test_an_unreadable_notebook_is_not_graded_never_a_zero_and_is_retried(graded
     record = json.loads((out / "results" / "gus" / "bundle.zip" / "01_backprop.ipynb.json").read_text())
     assert record["status"] == "not graded" and record["units"] == []
     assert "Not graded: cannot read bundle.zip/01_backprop.ipynb" in (out / "feedback" / "gus.html").read_text()
-    again = grade_batch(classroom, out, TEST_SECRET, cache=reference_cache.folder, figures=False)
+    again = grade_batch(classroom, out, Settings(TEST_SECRET, cache=reference_cache.folder, figures=False))
     assert again.graded == 1 and again.skipped == 5  # only the not-graded notebook is tried again
+
+
+def test_a_record_reads_back_to_the_bytes_it_was_written_as(graded):
+    _, out = graded
+    texts = [path.read_text() for path in sorted((out / "results").rglob("*.json"))]
+    assert {Record.from_json(text).status for text in texts} == {"graded", "not graded"}
+    assert all(Record.from_json(text).to_json() == text for text in texts)
 
 
 def test_records_carry_the_fingerprint_and_a_new_secret_regrades_everything(graded, classroom, reference_cache):
@@ -163,22 +172,21 @@ def test_records_carry_the_fingerprint_and_a_new_secret_regrades_everything(grad
     record = json.loads((out / "results" / "ann" / "01_backprop.ipynb.json").read_text())
     assert record["fingerprint"] == grader_fingerprint(TEST_SECRET) and record["status"] == "graded"
     assert record["score"] == record["max_score"] == BACKPROP.max_score
-    other = grade_batch(classroom, out, TEST_SECRET + "-rotated", cache=reference_cache.folder, figures=False,
-                        students=["ann"])
+    settings = Settings(TEST_SECRET, cache=reference_cache.folder, figures=False)
+    other = grade_batch(classroom, out, replace(settings, secret=TEST_SECRET + "-rotated"), students=["ann"])
     assert other.graded == 1 and other.skipped == 0
-    back = grade_batch(classroom, out, TEST_SECRET, cache=reference_cache.folder, figures=False, students=["ann"])
+    back = grade_batch(classroom, out, settings, students=["ann"])
     assert back.graded == 1  # graded under the rotated secret: stale again
-    same = grade_batch(classroom, out, TEST_SECRET, cache=reference_cache.folder, figures=False, students=["ann"])
+    same = grade_batch(classroom, out, settings, students=["ann"])
     assert same.graded == 0 and same.skipped == 1
-    forced = grade_batch(classroom, out, TEST_SECRET, cache=reference_cache.folder, figures=False,
-                         students=["ann", "eve"], force=True)
+    forced = grade_batch(classroom, out, settings, students=["ann", "eve"], force=True)
     assert forced.graded == 2 and forced.skipped == 0
     assert sorted(read_csv(out / "gradebook.csv")) == ["ann", "bob", "cat", "dan", "eve", "fay", "gus"]
 
 
 def test_an_unknown_student_is_a_clear_error(classroom, tmp_path):
     with pytest.raises(ValueError, match="Received unknown: zed"):
-        grade_batch(classroom, tmp_path, TEST_SECRET, students=["zed"])
+        grade_batch(classroom, tmp_path, Settings(TEST_SECRET), students=["zed"])
 
 
 def test_a_grader_failure_is_retried_then_not_graded(tmp_path, reference_cache):
@@ -188,20 +196,19 @@ def test_a_grader_failure_is_retried_then_not_graded(tmp_path, reference_cache):
     shutil.copy(SOLUTIONS / "01_backprop.ipynb", root / "ann" / "01_backprop.ipynb")
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("")
-    report = grade_batch(root, tmp_path / "out", TEST_SECRET, cache=blocked, figures=False, retries=1)
+    report = grade_batch(root, tmp_path / "out", Settings(TEST_SECRET, cache=blocked, figures=False, retries=1))
     (name, reason), = report.not_graded
     assert name == "ann/01_backprop.ipynb" and reason.startswith("grader error: ")
     row = read_csv(tmp_path / "out" / "gradebook.csv")["ann"]
     assert row["total"] == "not graded" and "not graded: grader error" in row["notes"]
-    fixed = grade_batch(root, tmp_path / "out", TEST_SECRET, cache=reference_cache.folder, figures=False)
+    fixed = grade_batch(root, tmp_path / "out", Settings(TEST_SECRET, cache=reference_cache.folder, figures=False))
     assert fixed.graded == 1 and not fixed.not_graded
     assert float(read_csv(tmp_path / "out" / "gradebook.csv")["ann"]["total"]) == BACKPROP.max_score
 
 
 def test_the_csv_takes_the_notebook_named_after_the_assignment():
     def record(label, score):
-        return {"student": "s", "submission": label, "assignment": "01_backprop", "status": "graded",
-                "score": score, "units": [], "results": {"score": score}}
+        return Record("s", label, assignment="01_backprop", score=score, results={"score": score})
 
     rows = read_csv_text(gradebook_csv([record("draft.ipynb", 38), record("final/01_backprop.ipynb", 12)]))
     assert rows["s"]["01_backprop"] == "12"

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from dlcourse.autograder.cases import ASSIGNMENTS
-from dlcourse.autograder.course.batch import grade_batch
+from dlcourse.autograder.course.batch import Settings, grade_batch
 from conftest import ASSIGNMENTS_DIR, SOLUTIONS, TEST_SECRET
 
 distributed = pytest.importorskip("distributed")
@@ -94,7 +94,7 @@ def test_a_two_process_cluster_grades_a_relative_path_from_another_folder(cluste
     assert Path(worker_folder).resolve() == worker_cwd.resolve() and os.getpid() not in worker_pids
     assert not (worker_cwd / "submitted").exists()
 
-    report = grade_batch(Path("submitted"), Path("out"), TEST_SECRET, scheduler=address, figures=False)
+    report = grade_batch(Path("submitted"), Path("out"), Settings(TEST_SECRET, scheduler=address, figures=False))
     rows = read_csv(Path("out/gradebook.csv"))
     assert report.graded == 2 and not report.not_graded
     assert float(rows["ann"]["total"]) == BACKPROP.max_score and float(rows["bob"]["total"]) == 0
@@ -102,7 +102,8 @@ def test_a_two_process_cluster_grades_a_relative_path_from_another_folder(cluste
     # The client's grader now differs from the worker's (another Keras backend): the worker refuses,
     # Dask retries, and the notebooks end "not graded", not 0.
     monkeypatch.setenv("KERAS_BACKEND", "jax" if os.environ.get("KERAS_BACKEND") != "jax" else "torch")
-    refused = grade_batch(Path("submitted"), Path("out2"), TEST_SECRET, scheduler=address, figures=False, retries=1)
+    refused = grade_batch(Path("submitted"), Path("out2"),
+                          Settings(TEST_SECRET, scheduler=address, figures=False, retries=1))
     monkeypatch.undo()
     monkeypatch.chdir(client_cwd)
     assert sorted(name for name, _ in refused.not_graded) == ["ann/01_backprop.ipynb", "bob/01_backprop.ipynb"]
@@ -110,6 +111,6 @@ def test_a_two_process_cluster_grades_a_relative_path_from_another_folder(cluste
     rows = read_csv(Path("out2/gradebook.csv"))
     assert rows["ann"]["total"] == rows["bob"]["total"] == "not graded"
 
-    again = grade_batch(Path("submitted"), Path("out2"), TEST_SECRET, scheduler=address, figures=False)
+    again = grade_batch(Path("submitted"), Path("out2"), Settings(TEST_SECRET, scheduler=address, figures=False))
     assert again.graded == 2 and not again.not_graded
     assert Path("out2/gradebook.csv").read_text() == Path("out/gradebook.csv").read_text()

@@ -235,7 +235,7 @@ def test_a_cluster_without_worker_ends_each_notebook_not_graded_after_the_bounde
 
 
 def test_a_dask_worker_killed_mid_batch_ends_its_notebooks_not_graded(scheduler, tmp_path):
-    from dlcourse.autograder.course.batch import grade_batch
+    from dlcourse.autograder.course.batch import Settings, grade_batch
 
     address, scheduler_file = scheduler
     for student in ("ann", "bob", "cem"):
@@ -264,8 +264,8 @@ def test_a_dask_worker_killed_mid_batch_ends_its_notebooks_not_graded(scheduler,
         killer = threading.Thread(target=kill_once_grading, daemon=True)
         killer.start()
         began = time.monotonic()
-        report = grade_batch(tmp_path / "submitted", tmp_path / "out", TEST_SECRET, scheduler=address,
-                             figures=False, retries=0, worker_wait=3.0)
+        report = grade_batch(tmp_path / "submitted", tmp_path / "out",
+                             Settings(TEST_SECRET, scheduler=address, figures=False, retries=0, worker_wait=3.0))
         took = time.monotonic() - began
         killer.join(timeout=30)
     finally:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from dlcourse.autograder.cases import ASSIGNMENTS
-from dlcourse.autograder.course.batch import discover, grade_batch
+from dlcourse.autograder.course.batch import Settings, discover, grade_batch
 from conftest import ASSIGNMENTS_DIR, EXAMPLES, SOLUTIONS, TEST_SECRET
 
 BIN = Path(sys.executable).parent
@@ -49,7 +49,7 @@ def classroom(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def batch(classroom, tmp_path_factory, reference_cache):
     out = tmp_path_factory.mktemp("batch")
-    return grade_batch(classroom, out, TEST_SECRET, workers=2, cache=reference_cache.folder), out
+    return grade_batch(classroom, out, Settings(TEST_SECRET, workers=2, cache=reference_cache.folder)), out
 
 
 def test_batch_writes_a_record_per_notebook_a_csv_row_per_student_and_feedback(batch):
@@ -72,7 +72,7 @@ def test_batch_writes_a_record_per_notebook_a_csv_row_per_student_and_feedback(b
 def test_batch_rerun_grades_only_what_changed(batch, classroom, reference_cache):
     _, out = batch
     before = (out / "gradebook.csv").read_text()
-    again = grade_batch(classroom, out, TEST_SECRET, cache=reference_cache.folder)
+    again = grade_batch(classroom, out, Settings(TEST_SECRET, cache=reference_cache.folder))
     assert again.graded == 0 and again.skipped == 4
     assert (out / "gradebook.csv").read_text() == before
 

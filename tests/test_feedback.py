@@ -6,19 +6,20 @@ import html
 import re
 
 from dlcourse.autograder.course.feedback import feedback_html
+from dlcourse.autograder.course.records import Record
 
 HOSTILE = "<script>alert('x')</script> & \"quoted\""
 
 
-def _record(**extra) -> dict:
-    record = {"submission": "01_backprop.ipynb", "assignment": "01_backprop", "score": 2.5, "max_score": 4,
+def _record(**extra) -> Record:
+    record = {"student": "ann", "submission": "01_backprop.ipynb", "assignment": "01_backprop", "score": 2.5, "max_score": 4,
               "results": {"score": 2.5, "output": f"note: {HOSTILE}\n\nsecond note"},
               "units": [{"unit": "dense_forward", "status": "passed", "message": "", "score": 2.5, "max_score": 2.5},
                         {"unit": "relu_backward", "status": "not implemented", "message": HOSTILE, "score": 0,
                          "max_score": 1.5}],
               "figures": {"relu_backward": "iVBORw0KGgo+/="}}
     record.update(extra)
-    return record
+    return Record.from_dict(record)
 
 
 def _text(page: str) -> str:

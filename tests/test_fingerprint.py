@@ -15,7 +15,7 @@ import pytest
 from conftest import SOLUTIONS, TEST_SECRET
 
 from dlcourse.autograder.cases import MODULES
-from dlcourse.autograder.course.batch import grade_batch
+from dlcourse.autograder.course.batch import Settings, grade_batch
 from dlcourse.autograder.engine import fingerprint
 
 
@@ -63,16 +63,16 @@ def test_a_batch_keeps_records_whose_assignment_fingerprint_holds(tmp_path):
     for student, name in (("ann", "01_backprop"), ("bo", "05_pooling")):
         (root / student).mkdir(parents=True)
         shutil.copy(SOLUTIONS / f"{name}.ipynb", root / student / f"{name}.ipynb")
-    first = grade_batch(root, out, TEST_SECRET)
-    assert first.graded == 2 and all(r["assignment_fingerprint"] for r in first.records)
-    records = {r["student"]: out / "results" / r["student"] / f"{r['submission']}.json" for r in first.records}
+    first = grade_batch(root, out, Settings(TEST_SECRET))
+    assert first.graded == 2 and all(r.assignment_fingerprint for r in first.records)
+    records = {r.student: out / "results" / r.student / f"{r.submission}.json" for r in first.records}
     for path in records.values():  # another assignment's cases changed: the grader's fingerprint moved
         record = json.loads(path.read_text())
         path.write_text(json.dumps({**record, "fingerprint": "another grader"}))
-    again = grade_batch(root, out, TEST_SECRET)
+    again = grade_batch(root, out, Settings(TEST_SECRET))
     assert (again.graded, again.skipped) == (0, 2)
     stale = json.loads(records["bo"].read_text())
     records["bo"].write_text(json.dumps({**stale, "assignment_fingerprint": "05's cases changed"}))
-    third = grade_batch(root, out, TEST_SECRET)
+    third = grade_batch(root, out, Settings(TEST_SECRET))
     assert (third.graded, third.skipped) == (1, 1)
     assert json.loads(records["bo"].read_text())["assignment_fingerprint"] == stale["assignment_fingerprint"]

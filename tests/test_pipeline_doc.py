@@ -1,5 +1,5 @@
 """docs/pipeline.md cannot drift from the code: the files it says the worker runs are the runtime's, the
-import-linter contract names their one package, and the operations it lists are the ones the grader sends."""
+import-linter contract names their one package, and the operations it lists are the ones the grader sends (``wire.Op``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import tomllib
 from pathlib import Path
 
 from dlcourse.autograder.engine import runtime
+from dlcourse.autograder.engine.sandboxed import wire
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = (ROOT / "docs" / "pipeline.md").read_text()
@@ -36,5 +37,5 @@ def test_the_sandbox_contract_names_the_one_package_those_files_are():
 def test_the_operations_listed_are_the_ones_the_grader_sends():
     sent = set()
     for path in [ENGINE / "session.py", ENGINE / "sandboxed" / "drivers" / "__init__.py"]:
-        sent |= set(re.findall(r'\{"op": "(\w+)"', path.read_text()))
-    assert set(_listed("ops")) == sent == {"probe", "load", "run", "progress"}
+        sent |= {wire.Op[name].value for name in re.findall(r'\{"op": wire\.Op\.(\w+)\.value', path.read_text())}
+    assert set(_listed("ops")) == sent == {op.value for op in wire.Op} == {"probe", "load", "run", "progress"}

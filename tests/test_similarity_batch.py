@@ -20,6 +20,7 @@ import pytest
 
 from conftest import ROOT, SOLUTIONS, TEST_SECRET
 from dlcourse.cli import main
+from dlcourse.autograder.course.records import Record, RecordStatus
 from dlcourse.cli.similarity import similarity_of_graded
 from similarity_corpus.corpus import disguised, independent, stub_path, write_class
 
@@ -71,10 +72,10 @@ def test_only_the_graded_submissions_are_compared(tmp_path, capsys):
     submitted = write_class(tmp_path / "submitted", "05_pooling", {"ann": independent("05_pooling")["p01"],
                                                                    "bob": disguised("05_pooling")["p01_disguised"],
                                                                    "cyd": independent("05_pooling")["p07"]})
-    records = [{"student": "ann", "status": "graded", "assignment": "05_pooling"},
-               {"student": "bob", "status": "not graded", "assignment": "05_pooling"},
-               {"student": "cyd", "status": "graded", "assignment": "05_pooling"},
-               {"student": "cyd", "status": "graded", "assignment": None}]
+    records = [Record("ann", "p.ipynb", assignment="05_pooling"),
+               Record("bob", "p.ipynb", status=RecordStatus.NOT_GRADED, assignment="05_pooling"),
+               Record("cyd", "p.ipynb", assignment="05_pooling"),
+               Record("cyd", "q.ipynb", assignment=None)]
     assert similarity_of_graded(records, submitted, tmp_path / "out", lambda name: stub_path(name)) == 0
     assert summary_lines(capsys.readouterr().out) == ["similarity 05_pooling: 2 submissions, 0 pairs flagged"]
 

@@ -26,18 +26,18 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlcourse.autograder.course.choice import choose
+from dlcourse.autograder.course.records import Record, RecordStatus
 from dlcourse.autograder.course.roster import CANVAS_COLUMNS, CANVAS_REQUIRED, Roster
 from dlcourse.autograder.engine.atomic import write_atomically
 
 FORMATS = ("canvas", "moodle", "csv")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV injection: what a spreadsheet may run as a formula
 POINTS_POSSIBLE = "Points Possible"
-NOT_GRADED = "not graded"
+NOT_GRADED = "not graded"  # what a blank says of a record that is not a grade
 
 
 def neutralise(text: str) -> str:
@@ -107,19 +107,19 @@ def grades_from_records(graded: Path, only: list[str] | None = None) -> Grades:
         raise ValueError(f"Expected the output folder of `dlcourse grade-batch` (with a results/ folder). "
                          f"Received {graded}.")
     grades = Grades()
-    by_key: dict[tuple[str, str], list[dict]] = {}
+    by_key: dict[tuple[str, str], list[Record]] = {}
     students: set[str] = {path.name for path in results.iterdir() if path.is_dir()}
     for path in sorted(results.rglob("*.json")):
         try:
-            record = json.loads(path.read_text())
-            student, assignment = record["student"], record.get("assignment")
+            record = Record.from_json(path.read_text())
+            student, assignment = record.student, record.assignment
         except (OSError, ValueError, KeyError, TypeError) as error:
             grades.notes.append(f"{path.relative_to(results)}: an unreadable record ({type(error).__name__}): "
                                 "run grade-batch again")
             continue
         students.add(student)
         if not assignment:
-            grades.notes.append(f"{student}: {record.get('submission')}: {record.get('error') or 'no assignment'}")
+            grades.notes.append(f"{student}: {record.submission}: {record.error or 'no assignment'}")
             continue
         by_key.setdefault((student, assignment), []).append(record)
     present = sorted({assignment for _, assignment in by_key})
@@ -128,37 +128,37 @@ def grades_from_records(graded: Path, only: list[str] | None = None) -> Grades:
         raise ValueError(f"Expected assignments that have records in {results} ({', '.join(present) or 'none'}). "
                          f"Received {', '.join(unknown)}.")
     for assignment in (only or present):
-        maxima = [r.get("max_score") or 0.0 for (_, a), rs in by_key.items() if a == assignment for r in rs]
+        maxima = [r.max_score or 0.0 for (_, a), rs in by_key.items() if a == assignment for r in rs]
         known = ASSIGNMENTS.get(assignment)
         grades.assignments[assignment] = float(known.max_score if known else max(maxima, default=0.0))
     grades.students = sorted(students)
     for (student, assignment), candidates in by_key.items():
         if assignment not in grades.assignments:
             continue
-        chosen, reason = choose(assignment, [record["submission"] for record in candidates])
-        record = next((r for r in candidates if r["submission"] == chosen), None)
+        chosen, reason = choose(assignment, [record.submission for record in candidates])
+        record = next((r for r in candidates if r.submission == chosen), None)
         if record is None:
             grades.blanks[student, assignment] = reason
-        elif record.get("status") == NOT_GRADED:
-            grades.blanks[student, assignment] = f"{record['submission']}: {record.get('error') or NOT_GRADED}"
+        elif record.status is RecordStatus.NOT_GRADED:
+            grades.blanks[student, assignment] = f"{record.submission}: {record.error or NOT_GRADED}"
         elif (unreadable := unreadable_reason(record)) is not None:
-            grades.blanks[student, assignment] = f"{record['submission']}: the grader could not read it ({unreadable})"
+            grades.blanks[student, assignment] = f"{record.submission}: the grader could not read it ({unreadable})"
         else:
-            grades.scores[student, assignment] = float(record.get("score", record["results"]["score"]))
+            grades.scores[student, assignment] = float(record.score)
     return grades
 
 
-def unreadable_reason(record: dict) -> str | None:
+def unreadable_reason(record: Record) -> str | None:
     """Why the grader could not read a recorded notebook (invalid JSON, too large, ...), or None.
 
     Such a notebook is recorded with every unit in error for one reason, which is also the notebook's
     first notice (``Grader._unreadable``): a score of 0 that no case produced.
     """
-    units = record.get("units") or []
+    units = record.units
     if not units or any(unit.get("status") != "error" for unit in units):
         return None
     reasons = {str(unit.get("message", "")).partition(": ")[2] for unit in units}
-    notices = str((record.get("results") or {}).get("output", "")).splitlines()
+    notices = str(record.results.get("output", "")).splitlines()
     reason = reasons.pop() if len(reasons) == 1 else None
     return reason if reason and reason in notices else None
 

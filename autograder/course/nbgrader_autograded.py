@@ -32,6 +32,7 @@ from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, NbGra
 from traitlets import List
 
 from dlcourse.autograder.course.nbgrader_config import course_on_path
+from dlcourse.autograder.course.records import Record
 
 CHECK_PREFIX = "check_"
 
@@ -109,13 +110,13 @@ class InsertResults(NbGraderPreprocessor):
         if cell.cell_type != "code" or not utils.is_grade(cell) or unit is None:
             return cell, resources
         record = resources["dlcourse"]["record"]
-        units = {row["unit"]: row for row in record["units"]}
+        units = {row["unit"]: row for row in record.units}
         if unit in units:
-            cell.outputs = unit_outputs(units[unit], record.get("figures", {}).get(unit))
-        elif record.get("error"):
-            cell.outputs = error_outputs(record["error"])
+            cell.outputs = unit_outputs(units[unit], record.figures.get(unit))
+        elif record.error:
+            cell.outputs = error_outputs(record.error)
         else:
-            cell.outputs = error_outputs(f"dlcourse has no unit {unit!r} in {record.get('assignment')}")
+            cell.outputs = error_outputs(f"dlcourse has no unit {unit!r} in {record.assignment}")
         cell.execution_count = None
         return cell, resources
 
@@ -164,11 +165,11 @@ class SaveDlcourseGrades(SaveAutoGrades):
             note(self, f"grade cell {grade_id} is not a dlcourse check: left for manual grading")
         self.gradebook.db.commit()
 
-    def _set_unit_score(self, grade, grade_id: str, record: dict) -> None:
-        units = {row["unit"]: row for row in record["units"]}
+    def _set_unit_score(self, grade, grade_id: str, record: Record) -> None:
+        units = {row["unit"]: row for row in record.units}
         unit = units.get(unit_of(grade_id))
         self.scored.add(grade_id)
-        if unit is None and not record.get("error"):  # a check of the course's own that dlcourse does not grade
+        if unit is None and not record.error:  # a check of the course's own that dlcourse does not grade
             grade.auto_score, grade.needs_manual_grade = None, True
             note(self, f"grade cell {grade_id} is not a dlcourse unit: left for manual grading")
             return
@@ -201,8 +202,8 @@ class DlcourseAutograde(Autograde):
     def init_single_notebook_resources(self, notebook_filename: str) -> dict:
         resources = super().init_single_notebook_resources(notebook_filename)
         notebook_id = resources["nbgrader"]["notebook"]
-        record = self.records.get(notebook_id) or {"units": [], "figures": {}, "assignment": None,
-                                                   "error": f"no dlcourse result for {notebook_id}.ipynb"}
+        record = self.records.get(notebook_id) or Record(self.coursedir.student_id, f"{notebook_id}.ipynb",
+                                                         error=f"no dlcourse result for {notebook_id}.ipynb")
         resources["dlcourse"] = {"record": record, "unchanged": self.unchanged}
         return resources
 

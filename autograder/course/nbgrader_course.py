@@ -30,10 +30,11 @@ from pathlib import Path
 
 from sqlalchemy.exc import SAWarning
 
-from dlcourse.autograder.course.batch import grade_batch
+from dlcourse.autograder.course.batch import Settings, grade_batch
 from dlcourse.autograder.course.feedback import feedback_html
 from dlcourse.autograder.course.nbgrader_config import Course, CourseConfigError, load_course
 from dlcourse.autograder.course.nbgrader_plan import Plan, plan
+from dlcourse.autograder.course.records import Record, RecordStatus
 
 
 OUT_FOLDER = "dlcourse-grading"  # not an importable name: nbgrader puts the course folder on sys.path
@@ -97,7 +98,7 @@ def grade_course(course: Course | Path, assignment: str, secret: str, students: 
 # ----------------------------------------------------------------------------- grading
 
 def _grade_notebooks(todo: list[Plan], out: Path, secret: str, workers: int, scheduler: str | None,
-                     isolation: str | None, progress) -> dict[tuple[str, str], dict]:
+                     isolation: str | None, progress) -> dict[tuple[str, str], Record]:
     """Grade the planned students' notebooks with ``grade_batch``; ``{(student, notebook id): record}``.
 
     The batch reads a mirror, ``out/submissions/<student>/<notebook>.ipynb`` (so any nbgrader directory
@@ -115,21 +116,21 @@ def _grade_notebooks(todo: list[Plan], out: Path, secret: str, workers: int, sch
             shutil.copyfile(path, mirror / path.name)
     planned = [item.student for item in todo]
     try:
-        report = grade_batch(inbox, out, secret, workers=workers, scheduler=scheduler, isolation=isolation,
+        report = grade_batch(inbox, out, Settings(secret, workers=workers, scheduler=scheduler, isolation=isolation),
                              progress=progress, force=True, students=planned)
     except OSError as error:
         if not scheduler:
             raise
         raise CourseConfigError(f"Expected a Dask scheduler that answers at {scheduler}. Received: "
                                 f"{type(error).__name__}: {error}") from None
-    return {(record["student"], Path(record["submission"]).stem): record for record in report.records
-            if record["student"] in planned}
+    return {(record.student, Path(record.submission).stem): record for record in report.records
+            if record.student in planned}
 
 
-def _not_graded_reason(record: dict) -> str | None:
+def _not_graded_reason(record: Record) -> str | None:
     """Why a record is not a grade (the grader failed, not the student), or None for a grade."""
-    if record.get("status") == "not graded":
-        return f"not graded: {record.get('reason') or record.get('error') or 'grader failure'}"
+    if record.status is RecordStatus.NOT_GRADED:
+        return f"not graded: {record.reason or record.error or 'grader failure'}"
     return None
 
 
@@ -171,8 +172,8 @@ def _finish(course: Course, assignment: str, item: Plan, out: Path, records: dic
         row.status = "graded" if item.previous is None else "regraded"
         _write_state(course, assignment, out, item)
         for record in own.values():
-            if record.get("error"):
-                row.notes.append(record["error"])
+            if record.error:
+                row.notes.append(record.error)
         if feedback:
             _write_feedback(course, assignment, item.student, own)
     _read_scores(course, assignment, row)
@@ -260,15 +261,15 @@ def _write_feedback(course: Course, assignment: str, student: str, records: dict
 
 # ----------------------------------------------------------------------------- for --similarity DIR
 
-def graded_notebooks(course: Course, assignment: str) -> tuple[Path, list[dict]]:
+def graded_notebooks(course: Course, assignment: str) -> tuple[Path, list[Record]]:
     """The folder where each student's graded notebooks are kept (``submissions/<student>/``, as the batch read
     them; ``dlcourse similarity`` reads them there) and the batch's records of them."""
     out = course.root / OUT_FOLDER / assignment
     records = []
     for path in sorted((out / "results").glob("*/*.json")):
         try:
-            records.append(json.loads(path.read_text()))
-        except (OSError, ValueError):
+            records.append(Record.from_json(path.read_text()))
+        except (OSError, ValueError, KeyError, TypeError):
             continue
     return out / "submissions", records
 

@@ -1,16 +1,24 @@
-"""A graded submission as a plain JSON record: what batch results files, CSVs and feedback are made of."""
+"""A graded submission as a record (``Record``): what batch results files, CSVs and feedback are made of.
+
+A record is written as one JSON object per notebook (``results/<student>/<notebook>.json``); its key order
+depends on its status, as it always has, so the files read the same byte for byte.
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import io
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dlcourse.autograder.engine.grade import SubmissionResult
-from dlcourse.autograder.engine.report import gradescope
+if TYPE_CHECKING:  # the grading engine is imported only by what grades (export and feedback read records)
+    from dlcourse.autograder.engine.grade import SubmissionResult
 
 
 def file_digest(path: Path) -> str:
@@ -19,8 +27,94 @@ def file_digest(path: Path) -> str:
         return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
+class RecordStatus(StrEnum):
+    """A record's ``"status"``: a grade, or an infrastructure failure that the next run regrades."""
+
+    GRADED = "graded"
+    NOT_GRADED = "not graded"
+
+
+_GRADED_KEYS = ("student", "submission", "sha256", "fingerprint", "assignment_fingerprint", "status", "assignment",
+                "error", "score", "max_score", "units", "results", "figures")
+_NOT_GRADED_KEYS = ("student", "submission", "sha256", "fingerprint", "status", "assignment", "error", "reason",
+                    "score", "max_score", "units", "figures", "results")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One notebook of one student, graded or not.
+
+    Attributes:
+        submission: the notebook's path inside the student's folder (``bundle.zip/x.ipynb`` inside a zip).
+        sha256: of the notebook's bytes (None when they could not be read).
+        fingerprint: the grader fingerprint it was graded under (``fingerprint.grader_fingerprint``).
+        assignment_fingerprint: the same, narrowed to its assignment (``fingerprint.assignment_fingerprint``).
+        error: why the notebook scored nothing as a whole ("not graded: <reason>" when not graded).
+        units: a row per unit: ``unit``, ``score``, ``max_score``, ``status``, ``message``.
+        results: Gradescope's ``results.json`` format.
+        figures: ``{unit: base64 PNG}`` of where a wrong array differs.
+        reason: why it was not graded (not-graded records only).
+    """
+
+    student: str
+    submission: str
+    sha256: str | None = None
+    status: RecordStatus = RecordStatus.GRADED
+    assignment: str | None = None
+    error: str | None = None
+    score: float = 0.0
+    max_score: float = 0.0
+    units: list[dict] = field(default_factory=list)
+    results: dict = field(default_factory=dict)
+    figures: dict[str, str] = field(default_factory=dict)
+    fingerprint: str | None = None
+    assignment_fingerprint: str | None = None
+    reason: str | None = None
+
+    @property
+    def graded(self) -> bool:
+        return self.status is RecordStatus.GRADED
+
+    def as_dict(self) -> dict:
+        """The JSON object of the record, keys in the order its status has always had."""
+        keys = _GRADED_KEYS if self.graded else _NOT_GRADED_KEYS
+        data = {key: getattr(self, key) for key in keys}
+        data["status"] = self.status.value
+        return data
+
+    def to_json(self) -> str:
+        """The record's file contents."""
+        return json.dumps(self.as_dict())
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Record:
+        """A record from its JSON object; keys that older records lack take their defaults.
+
+        Raises:
+            TypeError: not an object; KeyError: no student or submission; ValueError: an unknown status.
+        """
+        if not isinstance(data, dict):
+            raise TypeError(f"Expected a JSON object. Received {type(data).__name__}.")
+        results = data.get("results") or {}
+        return cls(student=data["student"], submission=data["submission"], sha256=data.get("sha256"),
+                   status=RecordStatus(data.get("status", RecordStatus.GRADED)), assignment=data.get("assignment"),
+                   error=data.get("error"), score=data.get("score", results.get("score", 0.0)),
+                   max_score=data.get("max_score", results.get("max_score", 0.0)), units=data.get("units") or [],
+                   results=results, figures=data.get("figures") or {}, fingerprint=data.get("fingerprint"),
+                   assignment_fingerprint=data.get("assignment_fingerprint"), reason=data.get("reason"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Record:
+        """A record from its file contents.
+
+        Raises:
+            ValueError: not JSON, or an unknown status; TypeError, KeyError: not a record (see ``from_dict``).
+        """
+        return cls.from_dict(json.loads(text))
+
+
 def to_record(result: SubmissionResult, student: str, digest: str, figures: bool = True,
-              fingerprint: str | None = None, assignment_fingerprint: str | None = None) -> dict:
+              fingerprint: str | None = None, assignment_fingerprint: str | None = None) -> Record:
     """Everything about one graded notebook, as JSON-ready data (Gradescope's format inside).
 
     Args:
@@ -29,39 +123,31 @@ def to_record(result: SubmissionResult, student: str, digest: str, figures: bool
             a batch regrades a record whose assignment fingerprint differs from its own (the grader
             fingerprint where a record has none).
     """
-    record = {
-        "student": student,
-        "submission": result.label,
-        "sha256": digest,
-        "fingerprint": fingerprint,
-        "assignment_fingerprint": assignment_fingerprint,
-        "status": "graded",
-        "assignment": result.assignment.name if result.assignment else None,
-        "error": result.error,
-        "score": result.score,
-        "max_score": result.max_score,
-        "units": [{key: row[key] for key in ("unit", "score", "max_score", "status", "message")}
-                  for row in result.units()],
-        "results": gradescope([result]),
-        "figures": {},
-    }
+    from dlcourse.autograder.engine.report import gradescope
+
+    pictures: dict[str, str] = {}
     if figures:
         for item in result.results:
-            if item.verdict.detail is not None and item.case.unit not in record["figures"]:
-                record["figures"][item.case.unit] = heatmap_png(*item.verdict.detail, title=item.case.id)
-    return record
+            if item.verdict.detail is not None and item.case.unit not in pictures:
+                pictures[item.case.unit] = heatmap_png(*item.verdict.detail, title=item.case.id)
+    return Record(student=student, submission=result.label, sha256=digest, fingerprint=fingerprint,
+                  assignment_fingerprint=assignment_fingerprint, status=RecordStatus.GRADED,
+                  assignment=result.assignment.name if result.assignment else None, error=result.error,
+                  score=result.score, max_score=result.max_score,
+                  units=[{key: row[key] for key in ("unit", "score", "max_score", "status", "message")}
+                         for row in result.units()],
+                  results=gradescope([result]), figures=pictures)
 
 
 def not_graded_record(student: str, label: str, digest: str | None, reason: str,
-                      assignment: str | None = None) -> dict:
+                      assignment: str | None = None) -> Record:
     """A notebook the grader could not grade (unreadable, worker or cluster failure): never a final zero.
 
     It is shown as "not graded: <reason>" and regraded by the next run of the batch.
     """
-    return {"student": student, "submission": label, "sha256": digest, "fingerprint": None, "status": "not graded",
-            "assignment": assignment, "error": f"not graded: {reason}", "reason": reason, "score": 0.0,
-            "max_score": 0.0, "units": [], "figures": {},
-            "results": {"score": 0.0, "output": f"not graded: {reason}", "tests": []}}
+    return Record(student=student, submission=label, sha256=digest, status=RecordStatus.NOT_GRADED,
+                  assignment=assignment, error=f"not graded: {reason}", reason=reason,
+                  results={"score": 0.0, "output": f"not graded: {reason}", "tests": []})
 
 
 def heatmap_png(quantity: str, expected: np.ndarray, received: np.ndarray, title: str) -> str:

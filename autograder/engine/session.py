@@ -115,7 +115,7 @@ class WorkerSession:
         """Start a worker without student code and ask what confinement holds in it; ``targets`` are
         what its probe tries to reach (``worker.probe``: a ``canary`` file, a ``writable`` folder)."""
         self.close()
-        reply = self._start(probe={"op": "probe", **targets})
+        reply = self._start(probe={"op": wire.Op.PROBE.value, **targets})
         self.close()
         return reply
 
@@ -145,7 +145,7 @@ class WorkerSession:
             self.pool.prepare(self.sandbox)  # the next submissions' workers start while this one is graded
         if probe:
             return self._exchange(probe, LOAD_TIMEOUT)
-        loaded = self._exchange({"op": "load", "cells": self.cells}, LOAD_TIMEOUT)
+        loaded = self._exchange({"op": wire.Op.LOAD.value, "cells": self.cells}, LOAD_TIMEOUT)
         if isinstance(loaded, Failure):
             self.close()
             return Failure(loaded.kind, f"your code could not be loaded: {loaded.message}", loaded.output, loading=True)
@@ -185,7 +185,7 @@ class WorkerSession:
                     return reply
                 del pump.incoming[:wire.HEADER_BYTES + len(frame)]
                 stop = bool(progress(reply.get("value"), reply.get("at"))) if progress is not None else False
-                pump.send(wire.frame(wire.encode({"op": "progress", "stop": stop})))
+                pump.send(wire.frame(wire.encode({"op": wire.Op.PROGRESS.value, "stop": stop})))
 
     def _decode(self, frame: bytes, deadline: float, timeout: float) -> dict | Failure:
         """The reply in ``frame``, decoded within the case's ``deadline``; a ``Failure`` naming the bound it broke.

@@ -13,7 +13,7 @@ from dlcourse.cli.options import (backend_option, choose_backend, choose_isolati
                                   progress_bar, unknown_assignment, writable_file, writable_folder)
 from dlcourse.cli.similarity import similarity_option
 
-WORKER_WAIT = 300.0  # as dlcourse.autograder.course.batch.WORKER_WAIT (not imported here: the CLI loads fast)
+WORKER_WAIT = 300.0  # as dlcourse.autograder.course.batch.settings.WORKER_WAIT (not imported here: the CLI loads fast)
 
 
 def grade_batch(subparsers) -> None:
@@ -96,7 +96,7 @@ def gradescope(subparsers) -> None:
 
 
 def _run_batch(args) -> int:
-    from dlcourse.autograder.course.batch import grade_batch as run_batch, survey
+    from dlcourse.autograder.course.batch import Settings, grade_batch as run_batch, survey
     from dlcourse.cli.secret import course_secret
 
     choose_backend(args)
@@ -121,11 +121,10 @@ def _run_batch(args) -> int:
     with progress_bar() as bar:
         task = bar.add_task("grading", total=total)
         try:
-            report = run_batch(args.submissions, args.out, secret, workers=args.workers,
-                               scheduler=args.scheduler, figures=not args.no_figures,
-                               force=args.force, students=args.students, worker_cache=args.worker_cache,
-                               worker_wait=args.worker_wait,
-                               isolation=os.environ.get("DLCOURSE_ISOLATION"),
+            settings = Settings(secret, workers=args.workers, scheduler=args.scheduler, figures=not args.no_figures,
+                                worker_cache=args.worker_cache, worker_wait=args.worker_wait,
+                                isolation=os.environ.get("DLCOURSE_ISOLATION"))
+            report = run_batch(args.submissions, args.out, settings, force=args.force, students=args.students,
                                progress=lambda n, text: bar.update(task, advance=n, description=text[:40]))
         except ValueError as error:
             return fail(str(error))
@@ -204,7 +203,7 @@ def _run_gradebook(args) -> int:
 
         mirror, records = graded_notebooks(course, assignment)  # everyone graded so far, not only --student's
         left_out = {row.student for row in rows if row.status not in ("graded", "regraded", "up to date")}
-        status = max(status, similarity_of_graded([record for record in records if record["student"] not in left_out],
+        status = max(status, similarity_of_graded([record for record in records if record.student not in left_out],
                                                   mirror, args.similarity,
                                                   released_stub(released_notebooks(course, assignment))))
     return status

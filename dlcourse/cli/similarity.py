@@ -83,12 +83,13 @@ def similarity_option(parser) -> None:
                              "released notebooks")
 
 
-def similarity_of_graded(records: list[dict], submitted: Path, out: Path, stub_of=None, students=None) -> int:
+def similarity_of_graded(records: list, submitted: Path, out: Path, stub_of=None, students=None) -> int:
     """``dlcourse similarity`` over the submissions that were graded, one assignment at a time, into
     ``out/<assignment>/``; the exit status (0, or 2 if an assignment could not be compared).
 
     Args:
-        records: the batch's records (``grade_batch``): a graded one names its student and assignment.
+        records: the batch's records (``grade_batch``, ``records.Record``): a graded one names its student and
+            assignment.
         submitted: the folder the graded notebooks were read from (``submitted/<student>/...``).
         stub_of: ``stub_of(assignment)``: the released notebook, or None if there is none (default:
             ``assignments/<assignment>.ipynb`` of the course checkout that holds the current folder).
@@ -97,9 +98,8 @@ def similarity_of_graded(records: list[dict], submitted: Path, out: Path, stub_o
     stub_of = stub_of or checkout_stub
     graded: dict[str, set[str]] = {}
     for record in records:
-        if record.get("status", "graded") == "graded" and record.get("assignment") and \
-                (students is None or record["student"] in students):
-            graded.setdefault(record["assignment"], set()).add(record["student"])
+        if record.graded and record.assignment and (students is None or record.student in students):
+            graded.setdefault(record.assignment, set()).add(record.student)
     status = 0
     for assignment in sorted(graded):
         stub = stub_of(assignment)

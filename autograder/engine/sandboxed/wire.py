@@ -24,6 +24,7 @@ import re
 import struct
 import time
 import zipfile
+from enum import StrEnum
 
 import numpy as np
 
@@ -44,6 +45,19 @@ _ZIP_LOCAL_SIGNATURE = b"PK\x03\x04"
 _MAX_DIRECTORY_ENTRY = 46 + len("__skeleton__.npy") + 28  # fixed part, longest name, a ZIP64 extra field
 _ENCRYPTED = 0x1
 _MAX_NPY_HEADER = 4096  # encode's headers take about 128 bytes; a 32-dimensional shape under 1 KB
+
+
+class Op(StrEnum):
+    """The ``"op"`` of a request from the grader to the worker.
+
+    A request carries ``Op.X.value``, a plain ``str``: ``encode`` turns any subclass of ``str`` (a member
+    included) into an unsupported marker. A member compares equal to its string, so ``request["op"] == Op.X``.
+    """
+
+    PROBE = "probe"  # what confinement holds (before any student code is loaded)
+    LOAD = "load"  # execute the notebook's kept statements
+    RUN = "run"  # run one case
+    PROGRESS = "progress"  # the answer to a driver's progress report: stop or go on
 
 
 class WireError(ValueError):

@@ -167,9 +167,9 @@ def main() -> None:
         if payload is None:
             return
         request = wire.decode(payload)
-        if request["op"] == "probe":  # asked before any student code is loaded (see protections.py)
+        if request["op"] == wire.Op.PROBE:  # asked before any student code is loaded (see protections.py)
             reply = probe(request)
-        elif request["op"] == "load":
+        elif request["op"] == wire.Op.LOAD:
             loaded = load(request["cells"])
             namespace = loaded["namespace"]
             reply = {"status": "ok", "problems": loaded["problems"], "unavailable": loaded["unavailable"]}
@@ -210,7 +210,7 @@ def _asking_the_grader(reply_stream, requests, worker_pid):
         if payload is None:
             os._exit(0)  # the grader has gone
         answered = wire.decode(payload)
-        return isinstance(answered, dict) and answered.get("op") == "progress" and answered.get("stop") is True
+        return isinstance(answered, dict) and answered.get("op") == wire.Op.PROGRESS and answered.get("stop") is True
     return answer
 
 

@@ -38,6 +38,11 @@ from types import ModuleType
 from . import _progress as progress  # noqa: F401 - drivers.progress: for the worker and the runner
 from ._calling import Missing, StudentError, error_reply
 
+try:  # in the grader ``wire`` is a module of the engine package
+    from .. import wire
+except ImportError:  # in the sandbox ``drivers`` is a package of its own, beside ``wire.py``
+    import wire
+
 KERAS_PACKAGE = f"{__name__}.keras"
 
 
@@ -83,7 +88,7 @@ def request(case, inputs: dict) -> dict:
         inputs: the case's inputs by name, in call order.
     """
     args = {key: value for key, value in inputs.items() if key not in case.private}  # the grader's own: never sent
-    message = {"op": "run", "unit": case.unit, "driver": case.driver}
+    message = {"op": wire.Op.RUN.value, "unit": case.unit, "driver": case.driver}
     build = getattr(available()[case.driver], "request", None)
     if build is not None:
         message.update(build(case, args))
