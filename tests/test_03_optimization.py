@@ -241,7 +241,7 @@ def test_textbook_variants_fail_with_the_variant_named(unit, fragment, variant, 
 
 def test_hidden_cases_step_at_least_ten_times():
     for case in ASSIGNMENT.cases:
-        if case.driver == "steps":
+        if case.driver.name == "steps":
             assert len(case.make_inputs(TEST_SECRET if case.hidden else None)["dws"]) >= 10
 
 

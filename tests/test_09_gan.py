@@ -18,12 +18,12 @@ from dlcourse.autograder.engine.compare import judge
 from conftest import SOLUTIONS, code_cell, solution_namespace, write_variant
 from dlcourse.references import gan as ref
 
-(TRAINING,) = [case for case in gan.ASSIGNMENT.cases if case.driver == "gan_train"]
+(TRAINING,) = [case for case in gan.ASSIGNMENT.cases if case.driver.name == "gan_train"]
 
 
 def cases_of(unit, *, hidden=False, training=False):
     return [case for case in gan.ASSIGNMENT.cases if case.unit == unit and (hidden or not case.hidden)
-            and (training or case.driver != "gan_train")]
+            and (training or case.driver.name != "gan_train")]
 
 
 def case_named(unit, start):
@@ -215,7 +215,7 @@ def test_builders_judges_credit_outputs_not_the_description(solution, run):
     another function (or outputs kept from another grading) earn nothing."""
     for unit in ("build_generator", "build_discriminator"):
         for case in cases_of(unit, hidden=True):
-            assert case.fresh and case.driver == "keras_model"
+            assert case.fresh and case.driver.name == "keras_model"
             inputs = case.make_inputs("a")
             expected = case.reference(**inputs)
             forged = {"model": {"weight_shapes": expected["weight_shapes"],

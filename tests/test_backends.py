@@ -36,7 +36,7 @@ def test_solution_passes_every_case_against_this_backends_references(name, refer
     solution = solution_namespace(name)
     failures = []
     for case in ASSIGNMENTS[name].cases:
-        if case.driver not in COMPARABLE or case.timeout > 30:
+        if case.driver.name not in COMPARABLE or case.timeout > 30:
             continue
         inputs = case.make_inputs(TEST_SECRET)
         reply = wire.decode(wire.encode(worker.run_case(solution, wire.decode(wire.encode(case.request(inputs))))))
@@ -63,7 +63,7 @@ from dlcourse.autograder.engine.sandboxed import wire
 out = {}
 for assignment in ASSIGNMENTS.values():
     for case in assignment.cases:
-        if case.judge is None and case.driver != "keras_model":
+        if case.judge is None and case.driver.name != "keras_model":
             out[case.id] = case.reference(**case.make_inputs(sys.argv[2]))
 open(sys.argv[1], "wb").write(wire.encode(out))
 """

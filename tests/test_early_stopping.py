@@ -17,7 +17,7 @@ from dlcourse.autograder.engine.runner import CaseRunner, in_process
 from conftest import SOLUTIONS, code_cell, solution_namespace, write_variant
 
 TRAIN_LENET5 = next(case for case in cnn_architectures.ASSIGNMENT.cases if case.unit == "train_lenet5")
-RING = next(case for case in gan.ASSIGNMENT.cases if case.driver == "gan_train")
+RING = next(case for case in gan.ASSIGNMENT.cases if case.driver.name == "gan_train")
 
 
 def trainer(epochs: int, learning_rate: float, returned: str = "model.get_weights()") -> str:
@@ -71,7 +71,7 @@ def test_what_the_unit_returns_is_graded_even_when_its_training_reached_the_bar(
 
 
 def test_reports_beyond_the_case_budget_are_not_judged():
-    capped = dataclasses.replace(TRAIN_LENET5, progress=1)
+    capped = dataclasses.replace(TRAIN_LENET5, driver=dataclasses.replace(TRAIN_LENET5.driver, progress=1))
     # a slow learning rate keeps epoch 1 below the bar on any drawn task; epochs 2 to 6 are not judged
     verdict, namespace = in_process_verdict(trainer(epochs=6, learning_rate=1e-4), case=capped)
     assert namespace["EPOCHS_RUN"] == [6]

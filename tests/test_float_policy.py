@@ -14,7 +14,7 @@ import pytest
 from conftest import SOLUTIONS, read_json_notebook, write_variant
 
 from dlcourse.autograder.cases import ASSIGNMENTS
-from dlcourse.autograder.engine.case import Case
+from dlcourse.autograder.engine.case import CALL, Case, KerasCall, RngProbe
 from dlcourse.autograder.engine.compare import FLOAT64_ADVICE, float64_graded, judge
 from dlcourse.autograder.engine.extract import read_notebook
 from dlcourse.autograder.engine.sandboxed.worker import load
@@ -117,7 +117,7 @@ def test_the_solution_passes_every_case_of_the_same_unit(name, unit, tmp_path, g
     assert result.score == result.max_score, [item.verdict.message for item in result.results if not item.verdict.passed]
 
 
-def _case(driver="call", outputs=("out",)):
+def _case(driver=CALL, outputs=("out",)):
     return Case("f", "one", lambda rng: {}, lambda **inputs: {"out": np.ones(3)}, outputs, driver=driver)
 
 
@@ -132,8 +132,8 @@ def test_the_policy_holds_where_the_inputs_are_float64(inputs, graded):
 
 
 def test_keras_drivers_and_the_probe_wrapper_are_outside_the_policy():
-    assert not float64_graded(_case("keras_call"), {"x": np.ones(3)})
-    assert not float64_graded(_case("rng_probe"), {"x": np.ones(3)})  # each probed run is judged under it
+    assert not float64_graded(_case(KerasCall()), {"x": np.ones(3)})
+    assert not float64_graded(_case(RngProbe(lambda inputs: {})), {"x": np.ones(3)})  # each probed run is judged under it
 
 
 def test_every_float_dtype_but_float64_fails_and_names_the_quantity():
@@ -163,12 +163,12 @@ def _policy_units(reference_cache) -> dict[str, list[str]]:
     for name, assignment in ASSIGNMENTS.items():
         for case in assignment.public_cases():
             inputs = case.make_inputs(None)
-            if not (float64_graded(case, inputs) or case.driver == "rng_probe") or case.unit in found.get(name, []):
+            if not (float64_graded(case, inputs) or case.driver.name == "rng_probe") or case.unit in found.get(name, []):
                 continue
             inner = case.request(inputs).get("inner") or {}
             if inner.get("driver") == "raises":  # an argument check: its answers are exceptions
                 continue
-            if case.driver == "rng_probe" or any(_floats_in(reference_cache.expected(case, inputs).get(output)) for output in case.outputs):
+            if case.driver.name == "rng_probe" or any(_floats_in(reference_cache.expected(case, inputs).get(output)) for output in case.outputs):
                 found.setdefault(name, []).append(case.unit)
     return found
 
@@ -227,7 +227,7 @@ def test_every_unit_under_the_policy_fails_its_public_checks_in_float32(policy_u
             verdicts, printed = _check(namespace, unit, capsys)
             cases = [case for case in ASSIGNMENTS[name].public_cases() if case.unit == unit]
             for case, verdict in zip(cases, verdicts):
-                if "raises" in (case.driver, (case.request(case.make_inputs(None)).get("inner") or {}).get("driver")):
+                if "raises" in (case.driver.name, (case.request(case.make_inputs(None)).get("inner") or {}).get("driver")):
                     continue  # its answer is an exception (an argument check): no value to cast
                 if verdict.passed or not DTYPE_MESSAGE.search(verdict.message):
                     wrong.append(f"{name} {case.id}: {verdict.message[:200]}")

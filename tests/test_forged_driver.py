@@ -20,7 +20,7 @@ from dlcourse.autograder.cases import gan
 from dlcourse.autograder.cases.rejections import RUNS
 from dlcourse.autograder.engine.grade import Grader
 
-TRAINING = next(case for case in gan.ASSIGNMENT.cases if case.driver == "gan_train")
+TRAINING = next(case for case in gan.ASSIGNMENT.cases if case.driver.name == "gan_train")
 RING_ONLY = dataclasses.replace(gan.ASSIGNMENT, cases=(TRAINING,))
 LAYERS = [["Dense", 128, "relu"], ["Dense", 128, "relu"], ["Dense", 2, None]]
 
@@ -163,7 +163,7 @@ def test_a_blank_06_that_describes_the_reference_builds_gains_nothing(tmp_path, 
     from dlcourse.autograder.cases import cnn_architectures
     from dlcourse.references import cnn_architectures as ref
 
-    builds = tuple(case for case in cnn_architectures.ASSIGNMENT.cases if case.driver == "keras_model")
+    builds = tuple(case for case in cnn_architectures.ASSIGNMENT.cases if case.driver.name == "keras_model")
     descriptions = {f"{unit}{tuple(shape)}{classes}": ref.architecture(unit, shape, classes)
                     for unit in ("build_lenet5", "build_mini_alexnet") for shape, classes in (((32, 32, 1), 10),
                                                                                              ((28, 28, 3), 5))}

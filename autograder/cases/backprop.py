@@ -11,7 +11,7 @@ import dataclasses
 import numpy as np
 
 from dlcourse.autograder.engine.probes import GLOBAL_SEEDS, held_out_verdict, same_value
-from dlcourse.autograder.engine.case import Assignment, Case, Mistake
+from dlcourse.autograder.engine.case import Assignment, Case, ForwardBackward, Mistake, NumericalGradient, RngProbe
 from dlcourse.autograder.engine.compare import FLOAT64_ADVICE, dtype_problems
 from dlcourse import datasets
 from dlcourse.references import backprop as ref
@@ -54,12 +54,12 @@ DENSE = [
          mistakes=(FORGOT_BIAS,)),
     Case("dense_forward", "random shape", _random_dense(False), ref.dense_forward, ("out", "cache"), hidden=True),
     Case("dense_backward", "batch of 4, 5 -> 3", _dense_inputs(4, 5, 3, True), ref.dense_backward,
-         ("dx", "dw", "db"), driver="forward_backward", forward="dense_forward", mistakes=DENSE_BACK_MISTAKES,
+         ("dx", "dw", "db"), driver=ForwardBackward("dense_forward"), mistakes=DENSE_BACK_MISTAKES,
          hint="dx = dout w^T, dw = x^T dout, db sums dout over the batch"),
     Case("dense_backward", "one example, 7 -> 2", _dense_inputs(1, 7, 2, True), ref.dense_backward,
-         ("dx", "dw", "db"), driver="forward_backward", forward="dense_forward", mistakes=DENSE_BACK_MISTAKES),
+         ("dx", "dw", "db"), driver=ForwardBackward("dense_forward"), mistakes=DENSE_BACK_MISTAKES),
     Case("dense_backward", "random shape", _random_dense(True), ref.dense_backward, ("dx", "dw", "db"),
-         driver="forward_backward", forward="dense_forward", hidden=True, points=2.0),
+         driver=ForwardBackward("dense_forward"), hidden=True, points=2.0),
 ]
 
 
@@ -93,9 +93,9 @@ def _activation_cases(activation, units, special, mistakes=(), hint=""):
         Case(forward_unit, "5x4, with extreme values", _activation_inputs((5, 4), special), forward, ("out", "cache")),
         Case(forward_unit, "random shape", _random_activation(False), forward, ("out", "cache"), hidden=True),
         Case(backward_unit, "5x4, with extreme values", _activation_inputs((5, 4), special, True), backward,
-             ("dx",), driver="forward_backward", forward=forward_unit, mistakes=mistakes, hint=hint),
+             ("dx",), driver=ForwardBackward(forward_unit), mistakes=mistakes, hint=hint),
         Case(backward_unit, "random shape", _random_activation(True), backward, ("dx",),
-             driver="forward_backward", forward=forward_unit, hidden=True),
+             driver=ForwardBackward(forward_unit), hidden=True),
     ]
 
 
@@ -279,17 +279,17 @@ def _integer_reference(x, c, d, h=None):
 
 NUMERICAL = [
     Case("numerical_gradient", f"{shape} array, h={h:g}", _gradient_inputs(shape, h), ref.cubic_sine_gradient,
-         ("grad",), driver="numerical_gradient", function=("cubic_sine", ("c", "d")), rtol=1e-5, atol=1e-6,
+         ("grad",), driver=NumericalGradient("cubic_sine", ("c", "d")), rtol=1e-5, atol=1e-6,
          mistakes=(Mistake("a one-sided difference (f(x+h) - f(x)) / h; use (f(x+h) - f(x-h)) / 2h",
                            _forward_difference),),
          hint="perturb one entry at a time, put it back afterwards, and use central differences")
     for shape, h in (((3, 4), 1e-5), ((6,), 1e-3))
 ] + [Case("numerical_gradient", "an integer point: x an int64 (2, 3) array, h=0.0001", _integer_point,
-          _integer_reference, ("grad",), driver="numerical_gradient", function=("cubic_sine", ("c", "d")),
+          _integer_reference, ("grad",), driver=NumericalGradient("cubic_sine", ("c", "d")),
           rtol=1e-5, atol=1e-6, points=0.5,
           hint="work on a float copy of x, np.array(x, dtype=np.float64): an integer array rounds x + h back to x"),
      Case("numerical_gradient", "random array", _random_gradient, ref.cubic_sine_gradient, ("grad",),
-          driver="numerical_gradient", function=("cubic_sine", ("c", "d")), rtol=1e-5, atol=1e-6, hidden=True,
+          driver=NumericalGradient("cubic_sine", ("c", "d")), rtol=1e-5, atol=1e-6, hidden=True,
           points=0.5)]
 
 
@@ -370,13 +370,13 @@ def _judge_training(inputs, held_out, received, timing):
 SEED_CHECK_SIZE = 32
 
 
-def _seed_check_extra(case: Case):
-    def extra(inputs: dict) -> dict:
+def _seed_check_probe(case: Case):
+    def probe(inputs: dict) -> dict:
         subset = {"x": inputs["x"][:SEED_CHECK_SIZE], "y": inputs["y"][:SEED_CHECK_SIZE]}
         runs = [[0, GLOBAL_SEEDS[0], subset], [0, GLOBAL_SEEDS[1], subset], [0, GLOBAL_SEEDS[0]]]
         # "rng_arg" names no argument of train_mlp: every run gets the case's own seed
         return {"inner": case.request(inputs), "rng_arg": "no generator argument", "runs": runs}
-    return extra
+    return probe
 
 
 def _judge_seeded_training(training: Case):
@@ -408,8 +408,8 @@ def _training_case() -> Case:
     base = Case("train_mlp", f"ten symbols drawn for this grading, held-out accuracy >= {REQUIRED_ACCURACY}",
                 _training_inputs, _held_out, ("params",), points=4.0, timeout=120.0, judge=_judge_training, fresh=True,
                 private=("x_test", "y_test"))
-    return dataclasses.replace(base, driver="rng_probe", outputs=("probe",), judge=_judge_seeded_training(base),
-                               extra=_seed_check_extra(base))
+    return dataclasses.replace(base, driver=RngProbe(_seed_check_probe(base)), outputs=("probe",),
+                               judge=_judge_seeded_training(base))
 
 
 TRAINING = [_training_case()]

@@ -18,7 +18,7 @@ import functools
 
 import numpy as np
 
-from dlcourse.autograder.engine.case import Assignment, Case, Mistake
+from dlcourse.autograder.engine.case import Assignment, Case, ForwardBackward, KerasFit, KerasModel, Mistake
 from dlcourse.autograder.engine.compare import compare_value, describe
 from dlcourse.autograder.engine.probes import held_out_verdict, rng_probed
 from dlcourse import datasets
@@ -143,7 +143,7 @@ DROPOUT = []
 for backward_pass, unit in ((False, "dropout_forward"), (True, "dropout_backward")):
     reference = ref.dropout_backward if backward_pass else ref.dropout_forward
     outputs = ("dx",) if backward_pass else ("out", "cache")
-    common = dict(driver="forward_backward", forward="dropout_forward") if backward_pass else {}
+    common = dict(driver=ForwardBackward("dropout_forward")) if backward_pass else {}
     judge = _judge_dropout_backward if backward_pass else _judge_dropout_forward
     DROPOUT += [_probed_dropout(Case(unit, name, _dropout_inputs(shape, rate, training, backward_pass), reference,
                                      outputs, points=0.5, judge=judge, **common))
@@ -473,10 +473,10 @@ BUILDS = []
 for unit in ("build_lenet5", "build_mini_alexnet"):
     BUILDS += [
         Case(unit, "32x32x1 digits, 10 classes: layers, parameters and logits", _build_inputs(unit, (32, 32, 1), 10),
-             _architecture_reference(unit), ("model",), points=3.0, driver="keras_model", judge=_judge_logits,
+             _architecture_reference(unit), ("model",), points=3.0, driver=KerasModel(), judge=_judge_logits,
              fresh=True, timeout=60.0),
         Case(unit, "28x28x3 images, 5 classes: layers, parameters and logits", _build_inputs(unit, (28, 28, 3), 5),
-             _architecture_reference(unit), ("model",), points=2.0, driver="keras_model", judge=_judge_logits,
+             _architecture_reference(unit), ("model",), points=2.0, driver=KerasModel(), judge=_judge_logits,
              fresh=True, timeout=60.0),
     ]
 
@@ -521,7 +521,7 @@ def _judge_training(inputs, held_out, received, timing):
 TRAINING = [
     Case("train_lenet5", f"ten symbols drawn for this grading, 32x32, held-out accuracy >= {REQUIRED_ACCURACY} "
          "within 2 minutes", _training_inputs, _held_out, ("weights",), points=4.0, timeout=120.0,
-         judge=_judge_training, fresh=True, private=("x_test", "y_test"), driver="keras_fit", progress=MAX_JUDGED_EPOCHS),
+         judge=_judge_training, fresh=True, private=("x_test", "y_test"), driver=KerasFit(progress=MAX_JUDGED_EPOCHS)),
 ]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlcourse.autograder.engine.case import Assignment, Case, Mistake
+from dlcourse.autograder.engine.case import Assignment, Case, ForwardBackward, Mistake
 from dlcourse.autograder.engine.compare import compare_value
 from dlcourse.references import conv_numpy
 from dlcourse.references import convolution as ref
@@ -326,7 +326,7 @@ def _conv_cases(units: tuple[str, str], geometry_points: float, hidden_points: f
     for backward_pass, unit in ((False, forward), (True, backward)):
         reference = ref.conv2d_backward if backward_pass else ref.conv2d_forward
         outputs = ("dx", "dw", "db") if backward_pass else ("out", "cache")
-        common = dict(driver="forward_backward", forward=forward) if backward_pass else {}
+        common = dict(driver=ForwardBackward(forward)) if backward_pass else {}
         mistakes = BACKWARD_MISTAKES if backward_pass else FORWARD_MISTAKES
         hint = BACKWARD_HINT if backward_pass else FORWARD_HINT
         for name, x_shape, w_shape, strides, padding in GEOMETRIES:

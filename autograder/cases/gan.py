@@ -31,7 +31,7 @@ import hashlib
 
 import numpy as np
 
-from dlcourse.autograder.engine.case import Assignment, Case, Mistake
+from dlcourse.autograder.engine.case import Assignment, Case, GanStep, GanTrain, KerasCall, KerasModel, Mistake
 from dlcourse.autograder.engine.compare import compare_value, describe
 from dlcourse.references import gan as ref
 
@@ -185,23 +185,23 @@ def _judge_tensor_value(inputs, expected, received):
 # "returns a tensor" cases: half a point each, taken from the unit's first public case
 LOSSES = [
     Case("discriminator_loss", "8 real and 5 generated moderate logits", _d_inputs(8, 5, 2.0), ref.discriminator_loss,
-         ("loss",), driver="keras_call", mistakes=D_MISTAKES, hint=LOSS_HINT, timeout=30.0, points=0.5,
+         ("loss",), driver=KerasCall(), mistakes=D_MISTAKES, hint=LOSS_HINT, timeout=30.0, points=0.5,
          **LOSS_TOLERANCE),
     Case("discriminator_loss", "returns a tensor, 4 real and 7 generated", _d_inputs(4, 7, 2.0),
-         ref.discriminator_loss, ("loss",), driver="keras_call", judge=_judge_tensor(D_MISTAKES), timeout=30.0,
+         ref.discriminator_loss, ("loss",), driver=KerasCall(), judge=_judge_tensor(D_MISTAKES), timeout=30.0,
          points=0.5),
     Case("discriminator_loss", "logits of +-100, 6 real and 9 generated", _d_inputs(6, 9, 2.0, EXTREMES),
          ref.discriminator_loss, ("loss",),
-         driver="keras_call", mistakes=D_MISTAKES, hint=LOSS_HINT, timeout=30.0, **LOSS_TOLERANCE),
-    Case("discriminator_loss", "random batch", _random_d, ref.discriminator_loss, ("loss",), driver="keras_call",
+         driver=KerasCall(), mistakes=D_MISTAKES, hint=LOSS_HINT, timeout=30.0, **LOSS_TOLERANCE),
+    Case("discriminator_loss", "random batch", _random_d, ref.discriminator_loss, ("loss",), driver=KerasCall(),
          hidden=True, timeout=30.0, **LOSS_TOLERANCE),
     Case("generator_loss", "8 moderate logits", _g_inputs(8, 2.0), ref.generator_loss, ("loss",),
-         driver="keras_call", mistakes=G_MISTAKES, hint=LOSS_HINT, timeout=30.0, points=0.5, **LOSS_TOLERANCE),
+         driver=KerasCall(), mistakes=G_MISTAKES, hint=LOSS_HINT, timeout=30.0, points=0.5, **LOSS_TOLERANCE),
     Case("generator_loss", "returns a tensor, 5 logits", _g_inputs(5, 2.0), ref.generator_loss, ("loss",),
-         driver="keras_call", judge=_judge_tensor(G_MISTAKES), timeout=30.0, points=0.5),
+         driver=KerasCall(), judge=_judge_tensor(G_MISTAKES), timeout=30.0, points=0.5),
     Case("generator_loss", "logits of +-100", _g_inputs(6, 2.0, EXTREMES), ref.generator_loss, ("loss",),
-         driver="keras_call", mistakes=G_MISTAKES, hint=LOSS_HINT, timeout=30.0, **LOSS_TOLERANCE),
-    Case("generator_loss", "random batch", _random_g, ref.generator_loss, ("loss",), driver="keras_call",
+         driver=KerasCall(), mistakes=G_MISTAKES, hint=LOSS_HINT, timeout=30.0, **LOSS_TOLERANCE),
+    Case("generator_loss", "random batch", _random_g, ref.generator_loss, ("loss",), driver=KerasCall(),
          hidden=True, timeout=30.0, **LOSS_TOLERANCE),
 ]
 
@@ -288,7 +288,7 @@ def _judge_builder(unit, hidden=False):
 def _builder_cases(unit, public_sizes, output_sizes, random_sizes):
     def shown(sizes):
         return ", ".join(f"{name}={size}" for name, size in zip(_ARG_NAMES[unit], sizes))
-    common = dict(driver="keras_model", fresh=True, timeout=30.0)
+    common = dict(driver=KerasModel(), fresh=True, timeout=30.0)
     return [
         Case(unit, f"architecture, {shown(public_sizes)}", _builder_inputs(unit, lambda rng: public_sizes),
              _builder_reference(unit), ("model",), judge=_judge_builder(unit), **common),
@@ -475,7 +475,7 @@ def _step_case(name, make, points, hidden=False):
     def judge(inputs, expected, received, timing):
         return _judge_step(inputs, expected, received, timing, hidden)
     return Case("train_step", name, make, _step_reference, STEP_OUTPUTS, points=points, hidden=hidden,
-                driver="gan_step", judge=judge, timeout=60.0)
+                driver=GanStep(), judge=judge, timeout=60.0)
 
 
 STEPS = [
@@ -561,7 +561,7 @@ def _judge_steps(inputs, expected, received, timing):
 STEPS_TOGETHER = [
     Case("train_step", f"{STEPS_IN_A_ROW} steps in a row, compiled as training runs them (random sizes, SGD)",
          _steps_inputs, _steps_reference, ("d_losses", "g_losses", "generator", "discriminator"), points=4.0,
-         hidden=True, driver="gan_step", judge=_judge_steps, timeout=90.0),
+         hidden=True, driver=GanStep(), judge=_judge_steps, timeout=90.0),
 ]
 
 
@@ -720,9 +720,9 @@ TRAINING = [
     Case("train_step",
          f"ring of 8 Gaussians, {TRAIN_STEPS} steps: at least {REQUIRED_MODES} modes covered (a report, no points)",
          _training_inputs, _centres, ("weights", "d_losses", "g_losses", "initial", "layers"), points=0.0,
-         driver="gan_train", fresh=True, private=("eval_noise",),
-         extra=lambda inputs: {"builders": ["build_generator", "build_discriminator"], "report_every": REPORT_EVERY},
-         judge=judge_coverage, timeout=180.0, progress=TRAIN_STEPS // REPORT_EVERY),
+         driver=GanTrain(builders=("build_generator", "build_discriminator"), report_every=REPORT_EVERY,
+                         progress=TRAIN_STEPS // REPORT_EVERY),
+         fresh=True, private=("eval_noise",), judge=judge_coverage, timeout=180.0),
 ]
 
 

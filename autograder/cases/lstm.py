@@ -14,7 +14,7 @@ import itertools
 import numpy as np
 
 from dlcourse.autograder.cases.rnn_bptt import rejects
-from dlcourse.autograder.engine.case import Assignment, Case, Mistake
+from dlcourse.autograder.engine.case import Assignment, Case, ForwardBackward, Mistake
 from dlcourse.references import lstm as ref
 
 KERAS_ORDER = ("i", "f", "c", "o")
@@ -194,13 +194,13 @@ STEP = [
     Case("lstm_step_forward", "random shape", _random_step(False), ref.lstm_step_forward, ("out", "cache"),
          hidden=True),
     Case("lstm_step_backward", "batch of 4, 3 -> 5 units", _step_inputs(4, 3, 5, True), ref.lstm_step_backward,
-         STEP_GRADS, driver="forward_backward", forward="lstm_step_forward", mistakes=STEP_BACK_MISTAKES,
+         STEP_GRADS, driver=ForwardBackward("lstm_step_forward"), mistakes=STEP_BACK_MISTAKES,
          hint=STEP_BACK_HINT),
     Case("lstm_step_backward", "one example, 6 -> 2 units", _step_inputs(1, 6, 2, True), ref.lstm_step_backward,
-         STEP_GRADS, driver="forward_backward", forward="lstm_step_forward", mistakes=STEP_BACK_MISTAKES,
+         STEP_GRADS, driver=ForwardBackward("lstm_step_forward"), mistakes=STEP_BACK_MISTAKES,
          hint=STEP_BACK_HINT, points=2.0),
     Case("lstm_step_backward", "random shape", _random_step(True), ref.lstm_step_backward, STEP_GRADS,
-         driver="forward_backward", forward="lstm_step_forward", hidden=True, points=2.0),
+         driver=ForwardBackward("lstm_step_forward"), hidden=True, points=2.0),
 ]
 
 
@@ -238,8 +238,8 @@ def _forward_case(name, inputs, **options):
 
 
 def _backward_case(name, inputs, **options):
-    return Case("lstm_backward", name, inputs, ref.lstm_backward, GRADS, driver="forward_backward",
-                forward="lstm_forward", mistakes=BACKWARD_MISTAKES, hint=BACKWARD_HINT, **options)
+    return Case("lstm_backward", name, inputs, ref.lstm_backward, GRADS, driver=ForwardBackward("lstm_forward"),
+                mistakes=BACKWARD_MISTAKES, hint=BACKWARD_HINT, **options)
 
 
 SEQUENCE = [

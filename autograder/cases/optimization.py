@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 
 from dlcourse.autograder.cases.rejections import mixed, rejections_case
-from dlcourse.autograder.engine.case import Assignment, Case, Mistake
+from dlcourse.autograder.engine.case import Assignment, Case, Mistake, Steps
 from dlcourse.autograder.engine.compare import compare_value
 from dlcourse.autograder.engine.probes import same_value
 from dlcourse.references import optimization as ref
@@ -450,7 +450,7 @@ def _steps_case(unit, name, inputs, hidden=False, points=1.0):
         if partner is not None:
             expected["partner"] = ref.optimizer_steps(unit, partner["w"], partner["dws"], partner["config"])["result"]
         return expected
-    return Case(unit, name, inputs, reference, ("result",), driver="steps", hidden=hidden, points=points,
+    return Case(unit, name, inputs, reference, ("result",), driver=Steps(), hidden=hidden, points=points,
                 judge=_steps_judge(unit), rtol=RTOL, atol=ATOL)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlcourse.autograder.engine.case import Assignment, Case, Mistake
+from dlcourse.autograder.engine.case import Assignment, Case, ForwardBackward, Mistake
 from dlcourse.references import pooling as ref
 from dlcourse.references.geometry import pair, window_geometry
 
@@ -186,7 +186,7 @@ def _cases(forward, backward, references):
     cases = []
     for backward_pass, unit, reference in ((False, forward, references[0]), (True, backward, references[1])):
         outputs = ("dx",) if backward_pass else ("out", "cache")
-        common = dict(driver="forward_backward", forward=forward) if backward_pass else {}
+        common = dict(driver=ForwardBackward(forward)) if backward_pass else {}
         points = 1.0 if backward_pass else 0.5
         for name, shape, pool, strides, padding, values in GEOMETRIES:
             cases.append(Case(unit, name, _pool_inputs(shape, pool, strides, padding, values, backward_pass), reference,

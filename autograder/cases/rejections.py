@@ -27,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-from dlcourse.autograder.engine.case import Case
+from dlcourse.autograder.engine.case import Case, Raises, RngProbe
 from dlcourse.autograder.engine.compare import describe_inputs
 from dlcourse.autograder.engine.probes import GLOBAL_SEEDS
 
@@ -75,10 +75,10 @@ def rejections_case(unit: str, name: str, inputs: Callable[[np.random.Generator]
         return {"raised": [{"call": call_text(unit, changes), "raises": "ValueError" if argument else None,
                             "naming": argument} for changes, argument in values[RUNS]]}
 
-    base = Case(unit, name, make, reference, ("raised",), driver="raises", points=points, hidden=hidden,
+    base = Case(unit, name, make, reference, ("raised",), driver=Raises(), points=points, hidden=hidden,
                 private=(RUNS,), fresh=True)
 
-    def extra(values: dict) -> dict:
+    def probe(values: dict) -> dict:
         generator = values.get("rng")
         seed = int(generator["__rng__"]) if isinstance(generator, dict) and "__rng__" in generator else 0
         arg = "rng" if isinstance(generator, dict) else NO_GENERATOR
@@ -115,4 +115,4 @@ def rejections_case(unit: str, name: str, inputs: Callable[[np.random.Generator]
         checked = ", ".join(sorted({argument for _, argument in runs if argument}))
         return True, f"rejects a bad {checked} with ValueError and accepts the valid calls ({len(runs)} calls)"
 
-    return dataclasses.replace(base, driver="rng_probe", outputs=("probe",), judge=judge, extra=extra)
+    return dataclasses.replace(base, driver=RngProbe(probe), outputs=("probe",), judge=judge)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlcourse.autograder.cases.rejections import mixed, rejections_case
-from dlcourse.autograder.engine.case import Assignment, Case, Mistake
+from dlcourse.autograder.engine.case import Assignment, Case, ForwardBackward, Mistake
 from dlcourse.autograder.engine.compare import compare_value
 from dlcourse.references import rnn_bptt as ref
 
@@ -134,13 +134,13 @@ STEP = [
     Case("rnn_step_forward", "random shape", _random_step(False), ref.rnn_step_forward, ("h_next", "cache"),
          hidden=True),
     Case("rnn_step_backward", "batch of 4, 3 -> 5", _step_inputs(4, 3, 5, True), ref.rnn_step_backward,
-         ("dx", "dh_prev", "dwx", "dwh", "db"), driver="forward_backward", forward="rnn_step_forward",
+         ("dx", "dh_prev", "dwx", "dwh", "db"), driver=ForwardBackward("rnn_step_forward"),
          mistakes=STEP_BACK_MISTAKES, hint=STEP_BACK_HINT),
     Case("rnn_step_backward", "one example, 6 -> 2", _step_inputs(1, 6, 2, True), ref.rnn_step_backward,
-         ("dx", "dh_prev", "dwx", "dwh", "db"), driver="forward_backward", forward="rnn_step_forward",
+         ("dx", "dh_prev", "dwx", "dwh", "db"), driver=ForwardBackward("rnn_step_forward"),
          mistakes=STEP_BACK_MISTAKES, hint=STEP_BACK_HINT),
     Case("rnn_step_backward", "random shape", _random_step(True), ref.rnn_step_backward,
-         ("dx", "dh_prev", "dwx", "dwh", "db"), driver="forward_backward", forward="rnn_step_forward",
+         ("dx", "dh_prev", "dwx", "dwh", "db"), driver=ForwardBackward("rnn_step_forward"),
          hidden=True, points=2.0),
 ]
 
@@ -211,17 +211,17 @@ SEQUENCE = [
     rejects("rnn_forward", "x", _sequence_inputs(3, 4, 4, 5)),
     rejects("rnn_forward", "h0", _sequence_inputs(3, 4, 4, 5)),
     Case("rnn_backward", "T=1, batch of 3, 4 -> 5", _sequence_inputs(3, 1, 4, 5, True), ref.rnn_backward, GRADS,
-         driver="forward_backward", forward="rnn_forward", mistakes=BACKWARD_MISTAKES, hint=BACKWARD_HINT),
+         driver=ForwardBackward("rnn_forward"), mistakes=BACKWARD_MISTAKES, hint=BACKWARD_HINT),
     Case("rnn_backward", "T=6, batch of 2, 3 -> 4", _sequence_inputs(2, 6, 3, 4, True), ref.rnn_backward, GRADS,
-         driver="forward_backward", forward="rnn_forward", mistakes=BACKWARD_MISTAKES, hint=BACKWARD_HINT,
+         driver=ForwardBackward("rnn_forward"), mistakes=BACKWARD_MISTAKES, hint=BACKWARD_HINT,
          points=2.0),
     Case("rnn_backward", "T=50, batch of 5, 4 -> 8", _sequence_inputs(5, 50, 4, 8, True), ref.rnn_backward, GRADS,
-         driver="forward_backward", forward="rnn_forward", mistakes=BACKWARD_MISTAKES, hint=BACKWARD_HINT,
+         driver=ForwardBackward("rnn_forward"), mistakes=BACKWARD_MISTAKES, hint=BACKWARD_HINT,
          points=2.0),
     Case("rnn_backward", "random length 1-50", _random_sequence(True), ref.rnn_backward, GRADS,
-         driver="forward_backward", forward="rnn_forward", hidden=True, points=2.0),
+         driver=ForwardBackward("rnn_forward"), hidden=True, points=2.0),
     Case("rnn_backward", "random length 30-50", _random_sequence(True, (30, 51)), ref.rnn_backward, GRADS,
-         driver="forward_backward", forward="rnn_forward", hidden=True),
+         driver=ForwardBackward("rnn_forward"), hidden=True),
 ]
 
 

@@ -46,11 +46,11 @@ from pathlib import Path
 from dlcourse.autograder.course.batch import die_with_parent
 from dlcourse.autograder.course.export import neutralise
 from dlcourse.autograder.course.mutants import Definition, Mutant, find_definitions, mutants_of, replacement_mutant
-from dlcourse.autograder.engine.case import Assignment
+from dlcourse.autograder.engine.case import Assignment, KerasModel
 
 MAX_PER_UNIT = 400  # mutants kept per unit (spread evenly over the function when there are more)
 # drivers whose verdict reads no clock: a model built by the unit, set to given weights and run on given inputs
-UNTIMED_DRIVERS = frozenset({"keras_model"})
+UNTIMED_DRIVERS = (KerasModel,)
 # statuses of a lost case that no load can cause: the code raised, or gave no function
 DETERMINISTIC_LOSSES = frozenset({"error", "missing", "not implemented"})
 STATUSES = ("killed", "timed out", "equivalent", "survived", "error")
@@ -340,7 +340,7 @@ def _load_could_explain(assignment: Assignment, reply: dict, baseline: dict) -> 
             return False
         if item["status"] == "timeout" or item.get("failure"):  # stopped, or its worker died (a CPU limit, say)
             continue
-        if item["status"] in DETERMINISTIC_LOSSES or case.driver in UNTIMED_DRIVERS:
+        if item["status"] in DETERMINISTIC_LOSSES or isinstance(case.driver, UNTIMED_DRIVERS):
             return False
     return bool(lost)
 
@@ -361,7 +361,7 @@ def _numpy_only(assignment: Assignment, notebook, definitions: dict, units: tupl
     heavy = _imported_from_frameworks(notebook)
     found = set()
     for unit in units:
-        if any(assignment.cases[index].driver in keras_drivers for index in graded_on[unit]):
+        if any(assignment.cases[index].driver.name in keras_drivers for index in graded_on[unit]):
             continue
         seen, frontier = set(), [unit]
         while frontier:

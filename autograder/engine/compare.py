@@ -19,7 +19,7 @@ from enum import StrEnum
 import numpy as np
 
 from dlcourse.autograder.engine.sandboxed import drivers
-from dlcourse.autograder.engine.case import Case
+from dlcourse.autograder.engine.case import Case, RngProbe
 from dlcourse.autograder.engine.session import Failure, FailureKind
 from dlcourse.autograder.engine.sandboxed.wire import Unsupported
 
@@ -127,8 +127,8 @@ def float64_graded(case: Case, inputs: dict) -> bool:
     """Whether the float policy holds for ``case``: its unit is called by a NumPy driver (not a Keras one), and
     every floating-point array among its inputs is float64 (inputs with none, a shape and a seed, count as
     float64: NumPy's default). A randomness probe's runs are judged one by one, each under the policy."""
-    module = drivers.available().get(case.driver)
-    if module is None or module.__name__.startswith(drivers.KERAS_PACKAGE) or case.driver == "rng_probe":
+    module = drivers.available().get(case.driver.name)
+    if module is None or module.__name__.startswith(drivers.KERAS_PACKAGE) or isinstance(case.driver, RngProbe):
         return False
     return all(dtype == np.float64 for dtype in _float_dtypes(inputs))
 

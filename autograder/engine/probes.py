@@ -24,7 +24,7 @@ from typing import Callable
 
 import numpy as np
 
-from dlcourse.autograder.engine.case import Case
+from dlcourse.autograder.engine.case import Case, RngProbe
 from dlcourse.autograder.engine.compare import judge as compare_judge
 
 GLOBAL_SEEDS = (20260101, 7)
@@ -54,7 +54,7 @@ def rng_probed(case: Case, arg: str = "rng", noun: str = "result", check: RunChe
     """
     changes = [dict(probe_with)] if probe_with else []
 
-    def extra(inputs: dict) -> dict:
+    def probe(inputs: dict) -> dict:
         seed = int(inputs[arg]["__rng__"])
         runs = [[seed, GLOBAL_SEEDS[0], *changes], [seed, GLOBAL_SEEDS[1], *changes],
                 [other_seed(seed), GLOBAL_SEEDS[0], *changes]]
@@ -94,7 +94,7 @@ def rng_probed(case: Case, arg: str = "rng", noun: str = "result", check: RunChe
         verdict = compare_judge(case, inputs, lambda: expected, reply, timing)
         return verdict.passed, _without_unit(case, verdict.message)
 
-    return dataclasses.replace(case, driver="rng_probe", outputs=("probe",), judge=judge, extra=extra)
+    return dataclasses.replace(case, driver=RngProbe(probe), outputs=("probe",), judge=judge)
 
 
 def _judge_alone(case, inputs, expected, received, timing):

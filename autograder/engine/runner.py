@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from dlcourse.autograder.engine.sandboxed import drivers, wire, worker
-from dlcourse.autograder.engine.case import Case
+from dlcourse.autograder.engine.case import Case, Training
 from dlcourse.autograder.engine.compare import Status, Verdict, judge
 from dlcourse.autograder.engine.session import Failure
 
@@ -76,7 +76,7 @@ class CaseRunner:
             timeout = min(case.timeout, self.max_timeout or case.timeout)
             expected = functools.cache(lambda: self.expected(case, inputs))
             started = time.monotonic()
-            progress = _Progress(self, case, inputs, expected, started) if case.progress else None
+            progress = _Progress(self, case, inputs, expected, started) if _judged_reports(case) else None
             reply = self.run(request, timeout, progress=progress)
             self.last_seconds = self.seconds() if self.seconds else time.monotonic() - started
             timing = {"seconds": self.last_seconds, "earlier": dict(self.earlier), "yardsticks": dict(self.yardsticks)}
@@ -121,7 +121,7 @@ class CaseRunner:
 @dataclass
 class _Progress:
     """``(value, at) -> stop?``, the answer to a training case's progress reports: the first
-    ``case.progress`` reports are judged as the final value would be; True once one passes
+    ``case.driver.progress`` reports are judged as the final value would be; True once one passes
     (``stopped_at``: its ``at``), and from then on."""
 
     runner: CaseRunner
@@ -134,7 +134,7 @@ class _Progress:
 
     def __call__(self, value, at) -> bool:
         self.reports += 1
-        if self.stopped_at is not None or self.reports > self.case.progress:
+        if self.stopped_at is not None or self.reports > _judged_reports(self.case):
             return self.stopped_at is not None
         timing = {"seconds": time.monotonic() - self.started, "earlier": dict(self.runner.earlier)}
         verdict = judge(self.case, self.inputs, self.expected, {"status": "ok", "value": value, "mutated": []},
@@ -142,6 +142,11 @@ class _Progress:
         if verdict.passed:
             self.stopped_at = at if isinstance(at, int) and not isinstance(at, bool) else self.reports
         return verdict.passed
+
+
+def _judged_reports(case: Case) -> int:
+    """How many progress reports of ``case`` the grader judges (its ``Training`` driver's ``progress``; else 0)."""
+    return case.driver.progress if isinstance(case.driver, Training) else 0
 
 
 class CheckTimeLimit(BaseException):

@@ -2,10 +2,11 @@
 
 Each driver module keeps both sides of its protocol together:
 
-- ``request(case, args) -> dict`` (grader side, optional): the request keys the driver needs
-  besides ``unit`` and ``args``, popped from ``args`` (the case's inputs by name); a module without
-  it takes the inputs as ``args`` alone. A case's ``extra`` adds further keys (documented in the
-  driver's docstring).
+- ``request(case, args, inputs) -> dict`` (grader side, optional): the request keys the driver needs
+  besides ``unit`` and ``args``, popped from ``args`` (the case's inputs by name, without its private
+  ones) or made from ``inputs`` (all of them, read only); the driver's options are ``case.driver``'s
+  attributes (``engine/case.py``: ``ForwardBackward(forward=...)``, say), read by name, since these files
+  import nothing of the grader. A module without it takes the inputs as ``args`` alone.
 - ``run(namespace, request) -> reply`` (worker side): calls the unit found in ``namespace``.
 
 The NumPy drivers sit in this folder, the Keras drivers in ``keras/``. The sandbox mounts the files
@@ -83,16 +84,14 @@ def request(case, inputs: dict) -> dict:
     """The plain-data message that asks the worker to run ``case`` on ``inputs`` (grader side).
 
     Args:
-        case: an ``dlcourse.autograder.engine.case.Case`` (its ``unit``, ``driver``, ``extra`` and the fields
-            its driver reads).
+        case: an ``dlcourse.autograder.engine.case.Case`` (its ``unit``, ``private`` and ``driver``: the driver's
+            ``name`` and the options its module reads).
         inputs: the case's inputs by name, in call order.
     """
     args = {key: value for key, value in inputs.items() if key not in case.private}  # the grader's own: never sent
-    message = {"op": wire.Op.RUN.value, "unit": case.unit, "driver": case.driver}
-    build = getattr(available()[case.driver], "request", None)
+    message = {"op": wire.Op.RUN.value, "unit": case.unit, "driver": case.driver.name}
+    build = getattr(available()[case.driver.name], "request", None)
     if build is not None:
-        message.update(build(case, args))
-    if case.extra is not None:
-        message.update(case.extra(inputs))
+        message.update(build(case, args, inputs))
     message["args"] = [[key, value] for key, value in args.items()]
     return message

@@ -11,9 +11,9 @@ from __future__ import annotations
 from ._calling import invoke, lookup, wrong_type
 
 
-def request(case, args: dict) -> dict:
-    """The forward unit (``case.forward``) and ``dout``, taken out of the inputs."""
-    return {"forward": case.forward, "dout": args.pop("dout")}
+def request(case, args: dict, inputs: dict) -> dict:
+    """The forward unit (``case.driver.forward``) and ``dout``, taken out of the inputs."""
+    return {"forward": case.driver.forward, "dout": args.pop("dout")}
 
 
 def run(namespace, request):

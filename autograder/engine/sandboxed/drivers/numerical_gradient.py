@@ -21,10 +21,9 @@ def cubic_sine(c, d):
 TEST_FUNCTIONS = {"cubic_sine": cubic_sine}
 
 
-def request(case, args: dict) -> dict:
-    """``case.function`` is ``(name, parameter names)``: those parameters are taken out of the inputs."""
-    name, params = case.function
-    return {"function": name, "params": {key: args.pop(key) for key in params}}
+def request(case, args: dict, inputs: dict) -> dict:
+    """The test function ``case.driver.function``; its parameters ``case.driver.params`` are taken out of the inputs."""
+    return {"function": case.driver.function, "params": {key: args.pop(key) for key in case.driver.params}}
 
 
 def run(namespace, request):

@@ -1,7 +1,8 @@
 """``rng_probe``: one unit run several times through its own driver, each time with a generator made here.
 
-The grader builds the request (``probes.rng_probed``) and compares the runs to tell whether the unit
-uses its generator, and only it. Request: ``{"unit", "inner": the request the unit's case would
+The grader builds the request (``probes.rng_probed``: the case's ``RngProbe`` option ``probe`` makes its keys
+from the inputs, ``request``) and compares the runs to tell whether the unit uses its generator, and only
+it. Request: ``{"unit", "inner": the request the unit's case would
 send alone, "rng_arg": the name of its generator argument, "runs": [[seed, global_seed], ...]}``,
 or ``[seed, global_seed, {argument: value}]`` for a run with some other arguments. Before each run
 NumPy's global state is seeded with ``global_seed``, and the argument becomes
@@ -17,6 +18,11 @@ from __future__ import annotations
 import numpy as np
 
 from . import run_case
+
+
+def request(case, args: dict, inputs: dict) -> dict:
+    """Grader side: ``"inner"``, ``"rng_arg"`` and ``"runs"``, made by ``case.driver.probe`` from all the inputs."""
+    return case.driver.probe(inputs)
 
 
 def run(namespace, request):

@@ -1,7 +1,7 @@
 """``gan_train``: train a GAN with the student's builders and step; return the trained generator's weights.
 
-Request: ``{"unit": the step, "builders": [the generator's builder, the discriminator's] (a case's
-``extra``), "args"}`` with (all plain data):
+Request: ``{"unit": the step, "builders": [the generator's builder, the discriminator's], "args"}``
+(the builders are the case's ``GanTrain`` option, ``request``) with (all plain data):
     generator_args, discriminator_args: lists of values the builders are called with.
     g_optimizer, d_optimizer: as for "gan_step".
     seed: for ``keras.utils.set_random_seed`` before building, so initial weights are reproducible.
@@ -19,9 +19,9 @@ Value: ``(weights, d_losses (S,), g_losses (S,), initial, layers)``:
 first one (float64 arrays), and ``layers`` describes the generator (``model_spec.dense_layers``),
 which the judge reads only to name what is wrong.
 
-With ``"report_every": k`` in the request, the value so far is reported to the grader before every
-k-th step (``_progress.report``); once the grader answers that it reaches the case's bar, training
-stops there and the value after the steps taken is returned.
+With ``"report_every": k`` in the request (the option of that name), the value so far is reported to
+the grader before every k-th step (``_progress.report``); once the grader answers that it reaches the
+case's bar, training stops there and the value after the steps taken is returned.
 """
 
 from __future__ import annotations
@@ -33,6 +33,15 @@ from .._progress import report
 from . import model_spec
 from ._values import require_model, two_losses
 from .gan_step import COMPILED_STEP, FIRST_STEP
+
+
+def request(case, args: dict, inputs: dict) -> dict:
+    """Grader side: the builders, and the steps between progress reports where the case asks for them."""
+    options = case.driver
+    keys = {"builders": list(options.builders)}
+    if options.report_every is not None:
+        keys["report_every"] = options.report_every
+    return keys
 
 
 def run(namespace, request):

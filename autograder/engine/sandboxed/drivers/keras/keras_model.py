@@ -18,7 +18,7 @@ from . import model_spec
 from ._values import require_model
 
 
-def request(case, args) -> dict:
+def request(case, args: dict, inputs: dict) -> dict:
     """Grader side: the inputs ``set_weights`` and ``predict`` are for the driver, not the builder's arguments."""
     return {key: args.pop(key) for key in ("set_weights", "predict") if key in args}
 
