@@ -7,7 +7,7 @@ as a student meets it after the notebook's cells ran (the notebook's loading is 
 public references come from a cache warmed first by ``dlcourse warm``, as ``make`` does. The
 README promises an answer "in a fraction of a second without importing Keras or TensorFlow"
 (target: under 1 s); the table also says which frameworks the wrong answer's check imported and
-whether it named the mistake. Prints figures, asserts nothing (``tests/test_check_without_frameworks.py``
+whether it named the mistake. Prints figures, asserts nothing (``tests/check/test_check_without_frameworks.py``
 asserts the imports and the names).
 
     .venv/bin/python benchmarks/check.py [--runs 5] [--cache DIR] [01_backprop 04_convolution ...]

@@ -1,6 +1,6 @@
 """``dlcourse similarity`` beside copydetect (PyPI) on the test corpus: precision, recall and seconds.
 
-The corpus is ``tests/similarity_corpus/`` for the nine assignments, built as ``tests/test_similarity.py``
+The corpus is ``tests/similarity_corpus/`` for the nine assignments, built as ``tests/operations/test_similarity.py``
 builds it (independent implementations, copies disguised by hand, a mechanically disguised copy of each
 implementation, one-unit copies), each student's code appended to the released stub as notebook cells.
 

@@ -10,7 +10,7 @@ under it, and each of its workers, finds no Landlock, as in such a container.
 As root the filter is loaded with CAP_SYS_ADMIN and leaves ``no_new_privs`` unset, as Docker does;
 otherwise the kernel requires ``no_new_privs``, and libseccomp sets it.
 
-The tests of ``tests/test_no_landlock.py`` run the grader under it (and `make test` runs them, in CI).
+The tests of ``tests/threats/test_no_landlock.py`` run the grader under it (and `make test` runs them, in CI).
 """
 
 from __future__ import annotations

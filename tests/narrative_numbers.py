@@ -9,7 +9,7 @@ notebook's first code cell creates empty:
 
     quoted["xavier_tanh_factor"] = signal_norms["tanh", "xavier_normal"][-1] / signal_norms["tanh", "xavier_normal"][0]
 
-The marker renders as its bare text in JupyterLab and in nbconvert's HTML. tests/test_notebooks.py runs each
+The marker renders as its bare text in JupyterLab and in nbconvert's HTML. tests/course/test_notebooks.py runs each
 solution once, reads ``quoted`` after the last cell (``RECORD`` below) and calls ``problems``:
 
 - the written number may be ``2.2``, ``-0.8``, ``8,480``, ``1.2e-07``, ``$1.2\\cdot 10^{-7}$``, ``$10^{-10}$``
@@ -24,7 +24,7 @@ solution once, reads ``quoted`` after the last cell (``RECORD`` below) and calls
   library (08's noisy sequence task: the same seeds give 22% or 53% under two OpenBLAS kernels);
 - every marker's name must be recorded, and every recorded name must be marked somewhere in the notebook.
 
-A failure names the notebook, the cell (its index, as ``tests/test_notebooks.py`` counts cells from 0, and its
+A failure names the notebook, the cell (its index, as ``tests/course/test_notebooks.py`` counts cells from 0, and its
 id), the number as written and the one computed.
 """
 

@@ -15,7 +15,7 @@ of bad and good argument (the boundary itself, 0, as well as beyond it) is in ev
 and the order are drawn, so a check that gets one kind wrong fails at every grading, not at some. A report
 that passes must tell the bad calls from the good ones: only the argument check itself, wherever it is
 written, can do that. A driver that reports "ValueError" for every call, or for none, loses the case
-(``tests/test_forged_driver.py``). What a unit returns for a good call does not cross the boundary: the
+(``tests/threats/test_forged_driver.py``). What a unit returns for a good call does not cross the boundary: the
 values of good calls are the other cases' business.
 """
 

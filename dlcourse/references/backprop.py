@@ -121,7 +121,7 @@ def mlp_logits(params, x) -> np.ndarray:
 
     This is the plain forward pass of the Keras model that ``_mlp`` builds (sigmoid hidden layers, a
     linear output), so held-out accuracy needs no framework import in the grader or in a student's
-    check; ``tests/test_01_backprop.py`` checks it against that model.
+    check; ``tests/assignments/test_01_backprop.py`` checks it against that model.
     """
     depth = len(params) // 2
     h = np.asarray(x, dtype=np.float64)

@@ -4,7 +4,7 @@ The timed cases of assignment 04 compare a student's ``conv2d_*_fast`` with this
 timed in the grader on the same fresh inputs (``timed_forward``, ``timed_backward``): a fast unit
 must be within a factor of it, however slow the student's naive unit is. Its values equal Keras's
 ``Conv2D`` (TensorFlow's "same" padding: the extra row or column after), which
-``tests/test_04_convolution.py`` checks against the Keras reference. NumPy only: no framework import.
+``tests/assignments/test_04_convolution.py`` checks against the Keras reference. NumPy only: no framework import.
 """
 
 from __future__ import annotations

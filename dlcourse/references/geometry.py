@@ -6,7 +6,7 @@ Along one axis of ``size`` cells, a window of ``kernel`` cells moved by ``stride
 - "same": ``out = ceil(size / stride)``, and ``max((out - 1) * stride + kernel - size, 0)`` zeros in
   total, the odd one after the input (TensorFlow's split; PyTorch's differs).
 
-``tests/test_04_convolution.py`` checks ``tf_geometry`` against Keras's ``Conv2D`` (``conv_geometry``
+``tests/assignments/test_04_convolution.py`` checks ``tf_geometry`` against Keras's ``Conv2D`` (``conv_geometry``
 in ``dlcourse.references.convolution``). No framework import.
 """
 

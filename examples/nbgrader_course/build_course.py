@@ -17,7 +17,7 @@ markdown cell with ``solution`` and ``grade``, no test) when the solution has no
 ``ada`` hands in the solution's code, ``ben`` the notebook as released, ``cat`` the solution's
 code and a written answer, ``dan`` the solution's code after the due date. The README's nbgrader
 walkthrough continues from there with ``dlcourse gradebook``. The tests build their course with
-these same functions (``tests/test_nbgrader_gradebook.py``).
+these same functions (``tests/operations/test_nbgrader_gradebook.py``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Batch grading an instructor can rerun and trust: fingerprints, discovery, notebook choice, "not graded"."""
+"""Batch grading an instructor can rerun and trust: records' fingerprints, discovery, notebook choice, "not graded",
+a rerun that grades only what changed, and a batch killed with ``kill -9`` that resumes where it stopped."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -16,12 +19,12 @@ from pathlib import Path
 import pytest
 
 from dlcourse.autograder.cases import ASSIGNMENTS
-from dlcourse.autograder.course.batch import Settings, gradebook_csv, grade_batch
+from dlcourse.autograder.course.batch import Settings, discover, gradebook_csv, grade_batch
 from dlcourse.autograder.course.choice import choose
 from dlcourse.autograder.course.discovery import survey
 from dlcourse.autograder.course.records import Record
-from dlcourse.autograder.engine.fingerprint import code_digest, grader_fingerprint
-from conftest import ASSIGNMENTS_DIR, ROOT, SOLUTIONS, TEST_SECRET
+from dlcourse.autograder.engine.fingerprint import grader_fingerprint
+from conftest import ASSIGNMENTS_DIR, EXAMPLES, SOLUTIONS, TEST_SECRET
 
 BIN = Path(sys.executable).parent
 BACKPROP = ASSIGNMENTS["01_backprop"]
@@ -37,47 +40,6 @@ def zip_with(target: Path, members: dict[str, bytes]) -> Path:
         for name, data in members.items():
             archive.writestr(name, data)
     return target
-
-
-# ----------------------------------------------------------------------------- the grader fingerprint
-
-def copy_package(target: Path) -> Path:
-    """An installed layout: ``dlcourse/`` with the grader in ``dlcourse/autograder/``."""
-    shutil.copytree(ROOT / "dlcourse", target / "dlcourse", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(ROOT / "autograder", target / "dlcourse" / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
-    return target
-
-
-def fingerprints_in(package: Path) -> dict:
-    """The reference-cache key prefix and grader fingerprint computed by a fresh interpreter importing ``package``."""
-    script = ("import json, dlcourse; from dlcourse.autograder.engine.reference_cache import ReferenceCache;"
-              "from dlcourse.autograder.engine.fingerprint import grader_fingerprint;"
-              "print(json.dumps({'file': dlcourse.__file__, 'cache': ReferenceCache().fingerprint,"
-              f"'grader': grader_fingerprint({TEST_SECRET!r})}}))")
-    env = {**os.environ, "PYTHONPATH": str(package)}
-    completed = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, cwd=package)
-    assert completed.returncode == 0, completed.stderr
-    return json.loads(completed.stdout.splitlines()[-1])
-
-
-def test_editing_a_reference_function_changes_the_cache_key_and_the_grader_fingerprint(tmp_path):
-    package = copy_package(tmp_path / "copy")
-    assert code_digest(package) == code_digest(ROOT)
-    before = fingerprints_in(package)
-    assert before["file"].startswith(str(package))
-    reference = package / "dlcourse" / "references" / "backprop.py"
-    source = reference.read_text()
-    assert "def " in source
-    reference.write_text(source.replace("def ", "def _unused_helper():\n    return 1\n\n\ndef ", 1))
-    after = fingerprints_in(package)
-    assert code_digest.__wrapped__(package) != code_digest(ROOT)
-    assert after["cache"] != before["cache"] and after["grader"] != before["grader"]
-
-
-def test_the_fingerprint_changes_with_the_secret_and_never_contains_it():
-    one, other = grader_fingerprint(TEST_SECRET), grader_fingerprint(TEST_SECRET + "x")
-    assert one != other and one == grader_fingerprint(TEST_SECRET)
-    assert TEST_SECRET not in one and len(one) == 32
 
 
 # ----------------------------------------------------------------------------- discovery and the CSV
@@ -248,3 +210,94 @@ def test_an_unwritable_output_is_exit_2_with_one_line(command, tmp_path):
     assert completed.returncode == 2, output
     assert "Traceback" not in output and len(output.splitlines()) == 1, output
     assert output.startswith(("Expected", "dlcourse release: Not a directory")), output
+
+# ----------------------------------------------------------------------------- a small class, rerun and resumed
+
+def read_csv_rows(path: Path) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(path.read_text())))
+
+
+def make_submissions(folder: Path, layout: dict[str, Path | str]) -> Path:
+    """``{student: notebook path or literal text}`` -> folder/<student>/01_backprop.ipynb."""
+    for student, source in layout.items():
+        (folder / student).mkdir(parents=True)
+        target = folder / student / "01_backprop.ipynb"
+        if isinstance(source, Path):
+            shutil.copy(source, target)
+        else:
+            target.write_text(source)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def four_students(tmp_path_factory) -> Path:
+    return make_submissions(tmp_path_factory.mktemp("submitted"), {
+        "ann": SOLUTIONS / "01_backprop.ipynb", "ben": EXAMPLES / "buggy" / "01_backprop.ipynb",
+        "cat": "{ this is not a notebook", "dan": ASSIGNMENTS_DIR / "01_backprop.ipynb"})
+
+
+@pytest.fixture(scope="module")
+def batch(four_students, tmp_path_factory, reference_cache):
+    out = tmp_path_factory.mktemp("batch")
+    return grade_batch(four_students, out, Settings(TEST_SECRET, workers=2, cache=reference_cache.folder)), out
+
+
+def test_batch_writes_a_record_per_notebook_a_csv_row_per_student_and_feedback(batch):
+    report, out = batch
+    assert report.graded == 4 and report.skipped == 0
+    rows = {row["student"]: row for row in read_csv_rows(out / "gradebook.csv")}
+    assert set(rows) == {"ann", "ben", "cat", "dan"}
+    assert float(rows["ann"]["total"]) == BACKPROP.max_score
+    assert float(rows["dan"]["total"]) == float(rows["cat"]["total"]) == 0
+    assert 0 < float(rows["ben"]["total"]) < BACKPROP.max_score
+    assert float(rows["ben"]["01_backprop:dense_forward"]) == 3 and float(rows["ben"]["01_backprop:relu_backward"]) < 2
+    for student in rows:
+        record = json.loads((out / "results" / student / "01_backprop.ipynb.json").read_text())
+        assert record["student"] == student and "tests" in record["results"]
+    ben = (out / "feedback" / "ben.html").read_text()
+    assert "db averages over the batch" in ben and "data:image/png;base64," in ben
+    assert "not valid notebook JSON" in (out / "feedback" / "cat.html").read_text()
+
+
+def test_batch_rerun_grades_only_what_changed(batch, four_students, reference_cache):
+    _, out = batch
+    before = (out / "gradebook.csv").read_text()
+    again = grade_batch(four_students, out, Settings(TEST_SECRET, cache=reference_cache.folder))
+    assert again.graded == 0 and again.skipped == 4
+    assert (out / "gradebook.csv").read_text() == before
+
+
+@pytest.mark.slow
+def test_kill_9_in_the_middle_then_resume_equals_an_uninterrupted_run(tmp_path, reference_cache):
+    layout = {f"s{index:02d}": ASSIGNMENTS_DIR / "01_backprop.ipynb" for index in range(10)}
+    layout.update({"s03": SOLUTIONS / "01_backprop.ipynb", "s07": EXAMPLES / "buggy" / "01_backprop.ipynb"})
+    submissions = make_submissions(tmp_path / "submitted", layout)
+    env = {**os.environ, "DLCOURSE_SECRET": TEST_SECRET}
+    command = [str(BIN / "dlcourse"), "grade-batch", str(submissions), "--workers", "2", "--no-figures"]
+
+    interrupted = tmp_path / "interrupted"
+    process = subprocess.Popen([*command, "--out", str(interrupted)], env=env, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and len(list((interrupted / "results").rglob("*.json"))) < 3:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    done_before = len(list((interrupted / "results").rglob("*.json")))
+    assert 3 <= done_before < len(layout), "the kill should land in the middle of the batch"
+    assert not (interrupted / "gradebook.csv").exists()
+
+    resumed = subprocess.run([*command, "--out", str(interrupted)], env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert f"already up to date {done_before}" in " ".join(resumed.stdout.split())
+    clean = tmp_path / "clean"
+    subprocess.run([*command, "--out", str(clean)], env=env, check=True, capture_output=True)
+    assert (interrupted / "gradebook.csv").read_text() == (clean / "gradebook.csv").read_text()
+    assert len(read_csv_rows(interrupted / "gradebook.csv")) == len(layout)
+    assert not list(interrupted.rglob("*.part"))
+
+
+def test_discover_takes_the_student_from_the_first_folder():
+    found = discover(EXAMPLES)
+    assert [(s.student, s.label) for s in found] == [("buggy", "01_backprop.ipynb"), ("cheat", "01_backprop.ipynb"),
+                                                     ("complete", "01_backprop.ipynb")]

@@ -13,7 +13,7 @@ import pytest
 
 from dlcourse.autograder.cases import ASSIGNMENTS
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]  # tests/, every folder of it
 
 
 def _cases_module(assignment) -> types.ModuleType:
@@ -38,7 +38,7 @@ def test_every_unit_is_named_in_its_cases_references_and_tests(name):
                   if isinstance(value, types.ModuleType) and value.__name__.startswith("dlcourse.references.")]
     assert references, f"{cases.__name__} imports no module of dlcourse.references"
     reference_text = "\n".join(_source(module) for module in references)
-    tests_text = "\n".join(path.read_text(encoding="utf-8") for path in sorted(TESTS.glob("test_*.py"))
+    tests_text = "\n".join(path.read_text(encoding="utf-8") for path in sorted(TESTS.rglob("test_*.py"))
                            if path.name != Path(__file__).name)
     missing = [f"{unit} ({where})" for unit in assignment.units
                for where, text in ((cases.__name__, _source(cases)),

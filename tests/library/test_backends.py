@@ -30,7 +30,7 @@ COMPARABLE = ("call", "forward_backward", "numerical_gradient", "steps")
 ON_TENSORFLOW = os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow"
 
 
-@pytest.mark.skipif(ON_TENSORFLOW, reason="on TensorFlow, test_course.py grades every solution against these already")
+@pytest.mark.skipif(ON_TENSORFLOW, reason="on TensorFlow, course/test_course.py grades every solution against these already")
 @pytest.mark.parametrize("name", NUMPY_ASSIGNMENTS)
 def test_solution_passes_every_case_against_this_backends_references(name, reference_cache):
     solution = solution_namespace(name)
@@ -46,7 +46,7 @@ def test_solution_passes_every_case_against_this_backends_references(name, refer
     assert not failures, "\n\n".join(failures)
 
 
-@pytest.mark.skipif(ON_TENSORFLOW, reason="on TensorFlow, test_course.py grades every solution already")
+@pytest.mark.skipif(ON_TENSORFLOW, reason="on TensorFlow, course/test_course.py grades every solution already")
 @pytest.mark.parametrize("name", sorted(ASSIGNMENTS))
 def test_solution_scores_full_marks_on_this_backend(grader, name):
     result = grader.grade(SOLUTIONS / f"{name}.ipynb")

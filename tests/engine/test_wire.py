@@ -1,4 +1,6 @@
-"""The plain-data format and the notebook extractor, on their own."""
+"""The plain-data format (``sandboxed/wire.py``), on its own: round trips, and replies refused before they are decoded.
+
+The notebook extractor is tested in ``test_extract.py``, the shipped data sets in ``library/test_datasets.py``."""
 
 from __future__ import annotations
 
@@ -13,8 +15,6 @@ import numpy as np
 import pytest
 
 from dlcourse.autograder.engine.sandboxed import wire
-from dlcourse.autograder.engine.extract import kept_statements, read_notebook
-from dlcourse.datasets import load_digits
 
 
 def test_wire_round_trips_plain_data():
@@ -161,73 +161,3 @@ def test_decoding_counts_against_a_deadline():
     assert len(wire.decode(message, deadline=time.monotonic() + 60)["value"]) == 2000
     with pytest.raises(wire.DeadlinePassed, match="past its deadline"):
         wire.decode(message, deadline=time.monotonic() - 1)
-
-
-def test_extraction_keeps_definitions_and_quick_assignments_and_drops_calls():
-    source = ("%matplotlib inline\n!pip install x\nimport numpy as np\nRATE = 0.5\nSIZES = [64, 10]\n"
-              "params = train(x)\nplt.plot(history)\n@decorator\ndef f(x):\n    return x\nclass C:\n    pass\n"
-              "for i in range(3):\n    print(i)\nlookup = {k: 1 for k in 'ab'}\n")
-    kept = kept_statements(source, "cell 1")
-    texts = [text for _, text, _ in kept]
-    assert texts == ["import numpy as np", "RATE = 0.5", "SIZES = [64, 10]", "@decorator\ndef f(x):\n    return x",
-                     "class C:\n    pass", "lookup = {k: 1 for k in 'ab'}"]
-    assert [line for line, _, _ in kept] == [3, 4, 5, 8, 11, 15]
-    assert [name for _, _, name in kept if name] == ["f", "C"]
-
-
-def test_syntax_errors_are_reported_for_code_cells_only():
-    problems = []
-    assert kept_statements("def f(:\n", "cell 4", problems) == []
-    assert problems and problems[0].startswith("cell 4, line 1: SyntaxError")
-    assert kept_statements("Some *markdown* text.", "cell 5", None) == []
-
-
-def test_read_notebook_finds_units_in_any_cell_type(tmp_path):
-    import json
-    notebook = {"cells": [{"cell_type": "markdown", "source": "# Title"},
-                          {"cell_type": "raw", "source": "def g():\n    return 2\n"},
-                          {"cell_type": "code", "source": ["def f(", "):\n    return 1\n"]}],
-                "metadata": {"dlcourse": {"assignment": "01_backprop"}}}
-    path = tmp_path / "n.ipynb"
-    path.write_text(json.dumps(notebook))
-    read = read_notebook(path)
-    assert read.defined == {"f", "g"} and read.metadata["dlcourse"]["assignment"] == "01_backprop"
-    assert [cell["label"] for cell in read.cells] == ["cell 2", "cell 3"]
-
-
-def test_shipped_digits_load_with_a_fixed_stratified_split():
-    x_train, y_train = load_digits("train")
-    x_test, y_test = load_digits("test")
-    images, _ = load_digits("all", flatten=False)
-    assert x_train.shape == (1437, 64) and x_test.shape == (360, 64) and images.shape == (1797, 8, 8, 1)
-    assert np.bincount(y_test).tolist() == [36] * 10
-    assert 0.0 == x_train.min() and x_train.max() == 1.0
-    x_all, _ = load_digits("all")
-    assert sorted(map(bytes, np.vstack([x_train, x_test]))) == sorted(map(bytes, x_all))  # a partition
-    again, _ = load_digits("test")
-    np.testing.assert_array_equal(again, x_test)
-    with pytest.raises(ValueError, match="Received split='validation'"):
-        load_digits("validation")
-
-
-def test_a_drawn_glyph_task_is_balanced_reproducible_new_and_learnable():
-    """``make_glyphs``: what 01's and 06's training cases train on. The same generator gives the same
-    task; another gives other symbols (nothing prepared for one task fits the next); the class means of
-    one task tell its held-out images apart far better than chance but not perfectly (it must be learned)."""
-    from dlcourse.datasets import make_glyphs
-
-    x, y, x_test, y_test = make_glyphs(np.random.default_rng(3))
-    assert x.shape == (1500, 8, 8) and x_test.shape == (400, 8, 8) and x.dtype == np.float64
-    assert np.bincount(y).tolist() == [150] * 10 and np.bincount(y_test).tolist() == [40] * 10
-    assert 0.0 <= x.min() and x.max() <= 1.0 and not np.array_equal(y[:20], np.sort(y[:20]))  # shuffled
-    again = make_glyphs(np.random.default_rng(3))
-    np.testing.assert_array_equal(again[0], x)
-    other_x, other_y, _, _ = make_glyphs(np.random.default_rng(4))
-    means = np.stack([x[y == k].mean(0).ravel() for k in range(10)])
-    other_means = np.stack([other_x[other_y == k].mean(0).ravel() for k in range(10)])
-    nearest = np.argmin(((x_test.reshape(len(x_test), 1, 64) - means) ** 2).sum(-1), 1)
-    accuracy = np.mean(nearest == y_test)
-    assert 0.75 < accuracy < 0.99, accuracy
-    # the symbols of another task are others: none of this task's means is close to one of them
-    gaps = np.linalg.norm(means[:, None] - other_means[None], axis=-1).min(axis=1)
-    assert gaps.min() > 0.5 * np.linalg.norm(means[:, None] - means[None], axis=-1)[~np.eye(10, dtype=bool)].min()

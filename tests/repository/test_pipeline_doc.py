@@ -10,7 +10,7 @@ from pathlib import Path
 from dlcourse.autograder.engine import runtime
 from dlcourse.autograder.engine.sandboxed import wire
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PAGE = (ROOT / "docs" / "pipeline.md").read_text()
 ENGINE = ROOT / "autograder" / "engine"
 

@@ -1,7 +1,7 @@
 """The written questions of every notebook: manually graded nbgrader answer cells, with points and a
 model answer in solutions/ only, that automatic grading never reads and nbgrader's gradebook lists
 for manual grading. (That every figure has a title, axis labels and legends is checked on the live
-figures by tests/test_notebooks.py, with the rules of tests/figure_rules.py, tested below; so is every
+figures by tests/course/test_notebooks.py, with the rules of tests/figure_rules.py, tested below; so is every
 number the text quotes from the notebook's output, with the markers of tests/narrative_numbers.py,
 also tested below, and read in every solution here without running it.)"""
 
@@ -230,7 +230,7 @@ def test_a_bound_in_the_text_holds_for_any_value_on_its_side():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_marked_number_in_a_solution_is_readable_and_recorded_by_name_in_a_code_cell(name):
-    """Without running the notebook (tests/test_notebooks.py compares the values): each marker parses, and a
+    """Without running the notebook (tests/course/test_notebooks.py compares the values): each marker parses, and a
     code cell of the same notebook records its name literally, quoted["name"] = ..., so a reader can find it."""
     from narrative_numbers import markers
 

@@ -125,3 +125,14 @@ def test_a_folder_gets_a_table_each_and_a_summary_naming_each_submission(tmp_pat
     assert "summary" in completed.stdout
     assert "ada/01_backprop.ipynb" in completed.stdout and "bob/01_backprop.ipynb" in completed.stdout
     assert "checkpoint" not in completed.stdout
+
+
+def test_doctor_reports_and_exits_2_for_an_impossible_level(monkeypatch):
+    run = subprocess.run([sys.executable, "-m", "dlcourse", "doctor", "--isolation", "fallback"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode in (0, 1), run.stderr
+    assert "Landlock" in run.stdout and "isolation fallback" in run.stdout
+    monkeypatch.setenv("DLCOURSE_ISOLATION", "sideways")
+    run = subprocess.run([sys.executable, "-m", "dlcourse", "doctor"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "Traceback" not in run.stdout + run.stderr
+    assert "Expected isolation among auto, bwrap, fallback" in run.stdout

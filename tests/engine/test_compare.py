@@ -1,4 +1,5 @@
-"""One float policy for every NumPy unit (``compare.float64_graded``): given float64 inputs, its results must be
+"""``compare.py``: values compare by meaning, whatever their Python or NumPy type (``compare_value``), and
+one float policy for every NumPy unit (``compare.float64_graded``): given float64 inputs, its results must be
 float64. A float32 answer fails every case of its unit, whatever its values, with a message that names the unit,
 the quantity, the expected dtype float64 and the received one; ``check()`` in the notebook and the grader say
 the same. Before, a float32 ``dense_forward`` failed 1 case of 2, a float32 ``conv2d_forward`` passed 9 of 9."""
@@ -15,7 +16,7 @@ from conftest import SOLUTIONS, read_json_notebook, write_variant
 
 from dlcourse.autograder.cases import ASSIGNMENTS
 from dlcourse.autograder.engine.case import CALL, Case, KerasCall, RngProbe
-from dlcourse.autograder.engine.compare import FLOAT64_ADVICE, float64_graded, judge
+from dlcourse.autograder.engine.compare import FLOAT64_ADVICE, compare_value, float64_graded, judge
 from dlcourse.autograder.engine.extract import read_notebook
 from dlcourse.autograder.engine.sandboxed.worker import load
 from dlcourse.autograder.live_check import CheckFailed, check
@@ -244,3 +245,22 @@ def _as_float32(value):
     if isinstance(value, (list, tuple)):
         return type(value)(_as_float32(item) for item in value)
     return value
+
+
+# ----------------------------------------------------------------------------- values compare by meaning, not type
+
+def test_compare_value_accepts_python_floats_for_scalars_and_checks_nested_dicts():
+    assert compare_value("loss", np.float64(1.5), 1.5, 1e-6, 1e-8) is None
+    problem = compare_value("grads", {"W1": np.ones(2)}, {"W2": np.ones(2)}, 1e-6, 1e-8)
+    assert problem == "grads: missing keys ['W1'] (received keys ['W2'])"
+    assert "grads['W1']: wrong values" in compare_value("grads", {"W1": np.ones(2)}, {"W1": np.zeros(2)}, 1e-6, 1e-8)
+
+
+def test_numbers_compare_by_value_whatever_their_python_or_numpy_type():
+    for received in (3, 3.0, np.int64(3), np.int32(3), np.float32(3.0), np.float64(3.0)):
+        assert compare_value("t", 3, received, 1e-6, 1e-8) is None, received
+        assert compare_value("loss", np.float64(3.0), received, 1e-6, 1e-8) is None, received
+    assert compare_value("fans", (4, 5), [np.int64(4), np.int64(5)], 1e-6, 1e-8) is None
+    assert compare_value("sizes", [4, 5], (4, 5), 1e-6, 1e-8) is None
+    assert "received bool True" in compare_value("t", 1, True, 1e-6, 1e-8)
+    assert "wrong values" in compare_value("t", 3, np.int64(4), 1e-6, 1e-8)

@@ -59,7 +59,7 @@ def test_untouched_assignment_scores_zero_with_not_implemented(grader, name):
 def test_each_unit_has_one_check_cell_carrying_its_points(name):
     """The contract `dlcourse gradebook` relies on: code grade cell `check_<unit>` runs `check(<unit>)` and
     is worth exactly the points of that unit's cases (Markdown grade cells are manually graded answers:
-    tests/test_teaching.py)."""
+    tests/course/test_teaching.py)."""
     notebook = json.loads((SOLUTIONS / f"{name}.ipynb").read_text())
     cells = [(cell["metadata"]["nbgrader"], "".join(cell["source"]).strip()) for cell in notebook["cells"]
              if cell.get("metadata", {}).get("nbgrader", {}).get("grade") and cell["cell_type"] == "code"]

@@ -27,7 +27,7 @@ SYSTEM_PYTHON = "/usr/bin/python3.11"  # an interpreter an unprivileged uid can 
 OUTSIDER = 60999  # an unprivileged uid of no one, outside the leased range (61000+)
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="a jail and a uid per worker need root")
 
-# Grades a notebook at the fallback level with a few units of 01 (as tests/test_isolation.py does), in
+# Grades a notebook at the fallback level with a few units of 01 (as tests/threats/test_trust_boundary.py does), in
 # a process under the filter; prints what the test checks as JSON.
 GRADE = """
 import json, sys

@@ -1,7 +1,8 @@
-"""The extraction rule (``extract.py``'s docstring): what grading runs of a notebook, and what it says it left out.
+"""The extraction rule (``extract.py``'s docstring): what grading runs of a notebook, and what it says it left out;
+and the notebook size limit, which applies to code (outputs are dropped before it).
 
 Kept statements are loaded with the worker's own ``load`` in this process, as ``check()`` and the
-in-process tests do; the sandboxed end-to-end run of 09's ``train_step`` is in ``test_check.py``.
+in-process tests do; the sandboxed end-to-end run of 09's ``train_step`` is in ``course/test_other_styles.py``.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import numpy as np
 import pytest
 
 from dlcourse.autograder.engine.compare import judge
-from dlcourse.autograder.engine.extract import kept_statements, read_notebook
+from dlcourse.autograder.engine.extract import MAX_NOTEBOOK_BYTES, NotebookError, kept_statements, read_notebook
 from dlcourse.autograder.engine.sandboxed.worker import load
 from dlcourse.autograder.cases import backprop
 from dlcourse.autograder.engine.sandboxed import wire, worker
+from conftest import SOLUTIONS
 
 
 def kept_and_skipped(source: str) -> tuple[list[str], dict]:
@@ -155,4 +157,66 @@ def test_a_broken_old_notebook_nbformat_cannot_upgrade_gets_the_usual_message(tm
     path = tmp_path / "broken.ipynb"
     path.write_text(json.dumps({"nbformat": 3, "worksheets": "not a list"}))
     with pytest.raises(NotebookError, match="has no list of cells"):
+        read_notebook(path)
+
+
+def test_extraction_keeps_definitions_and_quick_assignments_and_drops_calls():
+    source = ("%matplotlib inline\n!pip install x\nimport numpy as np\nRATE = 0.5\nSIZES = [64, 10]\n"
+              "params = train(x)\nplt.plot(history)\n@decorator\ndef f(x):\n    return x\nclass C:\n    pass\n"
+              "for i in range(3):\n    print(i)\nlookup = {k: 1 for k in 'ab'}\n")
+    kept = kept_statements(source, "cell 1")
+    texts = [text for _, text, _ in kept]
+    assert texts == ["import numpy as np", "RATE = 0.5", "SIZES = [64, 10]", "@decorator\ndef f(x):\n    return x",
+                     "class C:\n    pass", "lookup = {k: 1 for k in 'ab'}"]
+    assert [line for line, _, _ in kept] == [3, 4, 5, 8, 11, 15]
+    assert [name for _, _, name in kept if name] == ["f", "C"]
+
+
+def test_syntax_errors_are_reported_for_code_cells_only():
+    problems = []
+    assert kept_statements("def f(:\n", "cell 4", problems) == []
+    assert problems and problems[0].startswith("cell 4, line 1: SyntaxError")
+    assert kept_statements("Some *markdown* text.", "cell 5", None) == []
+
+
+def test_read_notebook_finds_units_in_any_cell_type(tmp_path):
+    import json
+    notebook = {"cells": [{"cell_type": "markdown", "source": "# Title"},
+                          {"cell_type": "raw", "source": "def g():\n    return 2\n"},
+                          {"cell_type": "code", "source": ["def f(", "):\n    return 1\n"]}],
+                "metadata": {"dlcourse": {"assignment": "01_backprop"}}}
+    path = tmp_path / "n.ipynb"
+    path.write_text(json.dumps(notebook))
+    read = read_notebook(path)
+    assert read.defined == {"f", "g"} and read.metadata["dlcourse"]["assignment"] == "01_backprop"
+    assert [cell["label"] for cell in read.cells] == ["cell 2", "cell 3"]
+
+
+# ----------------------------------------------------------------------------- the size limit applies to code
+# Outputs are dropped before it, so a big plot never costs points.
+
+def with_output(tmp_path, megabytes: int):
+    notebook = json.loads((SOLUTIONS / "01_backprop.ipynb").read_text())
+    code = next(cell for cell in notebook["cells"] if cell["cell_type"] == "code")
+    code["outputs"] = [{"output_type": "display_data", "metadata": {},
+                        "data": {"image/png": "A" * (megabytes * 2**20)}}]
+    path = tmp_path / "01_backprop.ipynb"
+    path.write_text(json.dumps(notebook))
+    return path
+
+
+def test_a_notebook_over_the_limit_only_through_its_outputs_scores_full_marks(grader, tmp_path):
+    path = with_output(tmp_path, MAX_NOTEBOOK_BYTES // 2**20 + 8)
+    assert path.stat().st_size > MAX_NOTEBOOK_BYTES
+    result = grader.grade(path)
+    assert result.error is None and result.score == result.max_score
+
+
+def test_too_much_code_is_refused_with_the_reason(tmp_path):
+    notebook = json.loads((SOLUTIONS / "01_backprop.ipynb").read_text())
+    notebook["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                              "source": "# " + "x" * (MAX_NOTEBOOK_BYTES + 10)})
+    path = tmp_path / "01_backprop.ipynb"
+    path.write_text(json.dumps(notebook))
+    with pytest.raises(NotebookError, match="MiB of cell source, over the 32 MiB limit"):
         read_notebook(path)

@@ -33,7 +33,7 @@ from conftest import EXAMPLES, SOLUTIONS, TEST_SECRET
 pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "nbgrader_course" / "build_course.py"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "nbgrader_course" / "build_course.py"
 _spec = importlib.util.spec_from_file_location("build_course", EXAMPLE)
 example = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(example)  # the example course's own builder: the tests use the walkthrough's course

@@ -2,21 +2,26 @@
 
 Each assignment's grades depend on the engine, its cases module and the case and reference modules those
 import; ``assignment_digest`` follows exactly that, here on a copy of the code where files are changed.
-A batch keeps a record whose assignment fingerprint still holds, whatever else changed.
+A batch keeps a record whose assignment fingerprint still holds, whatever else changed. The grader's fingerprint
+(and the reference cache's key) follow the code as installed, and the secret without containing it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import SOLUTIONS, TEST_SECRET
+from conftest import ROOT, SOLUTIONS, TEST_SECRET
 
 from dlcourse.autograder.cases import MODULES
 from dlcourse.autograder.course.batch import Settings, grade_batch
 from dlcourse.autograder.engine import fingerprint
+from dlcourse.autograder.engine.fingerprint import code_digest, grader_fingerprint
 
 
 @pytest.fixture
@@ -76,3 +81,44 @@ def test_a_batch_keeps_records_whose_assignment_fingerprint_holds(tmp_path):
     third = grade_batch(root, out, Settings(TEST_SECRET))
     assert (third.graded, third.skipped) == (1, 1)
     assert json.loads(records["bo"].read_text())["assignment_fingerprint"] == stale["assignment_fingerprint"]
+
+
+# ----------------------------------------------------------------------------- the grader fingerprint
+
+def copy_package(target: Path) -> Path:
+    """An installed layout: ``dlcourse/`` with the grader in ``dlcourse/autograder/``."""
+    shutil.copytree(ROOT / "dlcourse", target / "dlcourse", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "autograder", target / "dlcourse" / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+def fingerprints_in(package: Path) -> dict:
+    """The reference-cache key prefix and grader fingerprint computed by a fresh interpreter importing ``package``."""
+    script = ("import json, dlcourse; from dlcourse.autograder.engine.reference_cache import ReferenceCache;"
+              "from dlcourse.autograder.engine.fingerprint import grader_fingerprint;"
+              "print(json.dumps({'file': dlcourse.__file__, 'cache': ReferenceCache().fingerprint,"
+              f"'grader': grader_fingerprint({TEST_SECRET!r})}}))")
+    env = {**os.environ, "PYTHONPATH": str(package)}
+    completed = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, cwd=package)
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout.splitlines()[-1])
+
+
+def test_editing_a_reference_function_changes_the_cache_key_and_the_grader_fingerprint(tmp_path):
+    package = copy_package(tmp_path / "copy")
+    assert code_digest(package) == code_digest(ROOT)
+    before = fingerprints_in(package)
+    assert before["file"].startswith(str(package))
+    reference = package / "dlcourse" / "references" / "backprop.py"
+    source = reference.read_text()
+    assert "def " in source
+    reference.write_text(source.replace("def ", "def _unused_helper():\n    return 1\n\n\ndef ", 1))
+    after = fingerprints_in(package)
+    assert code_digest.__wrapped__(package) != code_digest(ROOT)
+    assert after["cache"] != before["cache"] and after["grader"] != before["grader"]
+
+
+def test_the_fingerprint_changes_with_the_secret_and_never_contains_it():
+    one, other = grader_fingerprint(TEST_SECRET), grader_fingerprint(TEST_SECRET + "x")
+    assert one != other and one == grader_fingerprint(TEST_SECRET)
+    assert TEST_SECRET not in one and len(one) == 32
