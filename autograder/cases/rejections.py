@@ -86,33 +86,43 @@ def rejections_case(unit: str, name: str, inputs: Callable[[np.random.Generator]
                 "runs": [[seed, GLOBAL_SEEDS[0], changes] for changes, _ in values[RUNS]]}
 
     def judge(values: dict, expected: dict, received: dict, timing: dict) -> tuple[bool, str]:
-        runs = values[RUNS]
-        probe = received.get("probe")
-        outcomes = probe.get("runs") if isinstance(probe, dict) else None
-        if not isinstance(outcomes, list) or len(outcomes) != len(runs):
-            return False, "the argument checks received no results"
-        # good calls first, then the bad ones by argument: the first line says the same of a submission at every
-        # draw (check() and the grader agree); the call itself, drawn anew, is on the second line
-        order = sorted(range(len(runs)), key=lambda index: (runs[index][1] is not None, runs[index][1] or ""))
-        for index in order:
-            (changes, argument), outcome = runs[index], outcomes[index]
-            call = call_text(unit, changes)
-            raised = outcome.get("raised") if isinstance(outcome, dict) else None
-            message = str(outcome.get("message", "")) if isinstance(outcome, dict) else ""
-            if argument is None:
-                if raised is not None:
-                    return False, (f"a call with valid arguments raised {raised}; these arguments are valid (the "
-                                   f"notebook's conventions), so the call must succeed\n  {call} raised {raised}: "
-                                   f"{message[:200]}")
-                continue
-            if raised is None:
-                return False, (f"a call with a bad {argument} was accepted; raise ValueError when {argument} is "
-                               f"invalid, with a message that names {argument} and the value received, e.g. "
-                               f"ValueError(f\"Expected ... Received {argument}={{{argument}!r}}.\")\n  {call} returned")
-            if raised != "ValueError" or not _names(message, argument):
-                return False, (f"a call with a bad {argument} raised {raised}; raise ValueError with a message that "
-                               f"names {argument} and the value received\n  {call} raised {raised}: {message[:200]}")
-        checked = ", ".join(sorted({argument for _, argument in runs if argument}))
-        return True, f"rejects a bad {checked} with ValueError and accepts the valid calls ({len(runs)} calls)"
+        return judge_runs(unit, values[RUNS], received.get("probe"))
 
     return dataclasses.replace(base, driver=RngProbe(probe), outputs=("probe",), judge=judge)
+
+
+def judge_runs(unit: str, runs: list[Run], probe) -> tuple[bool, str]:
+    """The verdict on what each of ``runs`` raised (``probe``: the "rng_probe" driver's value).
+
+    Good calls are judged first, then the bad ones by argument, so the first line says the same of a submission
+    at every draw (check() and the grader agree); the call itself, drawn anew, is on the second line.
+    """
+    outcomes = probe.get("runs") if isinstance(probe, dict) else None
+    if not isinstance(outcomes, list) or len(outcomes) != len(runs):
+        return False, "the argument checks received no results"
+    for index in sorted(range(len(runs)), key=lambda index: (runs[index][1] is not None, runs[index][1] or "")):
+        (changes, argument), outcome = runs[index], outcomes[index]
+        problem = _call_problem(call_text(unit, changes), argument, outcome)
+        if problem:
+            return False, problem
+    checked = ", ".join(sorted({argument for _, argument in runs if argument}))
+    return True, f"rejects a bad {checked} with ValueError and accepts the valid calls ({len(runs)} calls)"
+
+
+def _call_problem(call: str, argument: str | None, outcome) -> str | None:
+    """What is wrong with one call's outcome (``{"raised": type name or None, "message"}``), or None."""
+    raised = outcome.get("raised") if isinstance(outcome, dict) else None
+    message = str(outcome.get("message", "")) if isinstance(outcome, dict) else ""
+    if argument is None:
+        if raised is None:
+            return None
+        return (f"a call with valid arguments raised {raised}; these arguments are valid (the notebook's "
+                f"conventions), so the call must succeed\n  {call} raised {raised}: {message[:200]}")
+    if raised is None:
+        return (f"a call with a bad {argument} was accepted; raise ValueError when {argument} is invalid, with a "
+                f"message that names {argument} and the value received, e.g. ValueError(f\"Expected ... Received "
+                f"{argument}={{{argument}!r}}.\")\n  {call} returned")
+    if raised != "ValueError" or not _names(message, argument):
+        return (f"a call with a bad {argument} raised {raised}; raise ValueError with a message that names "
+                f"{argument} and the value received\n  {call} raised {raised}: {message[:200]}")
+    return None
