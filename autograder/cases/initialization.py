@@ -282,16 +282,18 @@ def _with_zero(rng):
 
 
 def _bad_shape(rng, kind):
-    """A shape of 1-4 positive axes but one: negative (-1 to -3), or ``fractional`` (an axis plus 0.5)."""
+    """A shape of 1-4 positive axes but one: ``negative`` (-1, the boundary), ``more negative`` (-2 to -4), or
+    ``fractional`` (an axis plus 0.5)."""
     dims = list(_good_shape(rng))
     at = int(rng.integers(len(dims)))
-    dims[at] = -int(rng.integers(1, 4)) if kind == "negative" else dims[at] + 0.5
+    dims[at] = {"negative": -1, "more negative": -int(rng.integers(2, 5))}.get(kind, dims[at] + 0.5)
     return tuple(dims)
 
 
 def _fans_checks(rng):
-    """Bad: a negative axis, a fractional axis; good: an axis of 0, positive axes."""
-    return mixed(rng, [({"shape": _bad_shape(rng, "negative")}, "shape"), ({"shape": _bad_shape(rng, "fractional")}, "shape")],
+    """Bad: an axis of -1, of -2 to -4, a fractional axis; good: an axis of 0, positive axes."""
+    return mixed(rng, [({"shape": _bad_shape(rng, "negative")}, "shape"), ({"shape": _bad_shape(rng, "more negative")}, "shape"),
+                       ({"shape": _bad_shape(rng, "fractional")}, "shape")],
                  [{"shape": _with_zero(rng)}, {"shape": _good_shape(rng)}])
 
 

@@ -47,12 +47,12 @@ def _random_schedule(rng):
 
 
 def _schedule_checks(rng):
-    """Bad: steps with one negative (an array, and a single int), a decay_steps of 0, a negative decay_steps; good:
+    """Bad: steps with one -1 (an array), a negative step (an int), a decay_steps of 0, a negative one; good:
     steps from 0 up, decay_steps 1 and more (the notebook: "Raise ValueError for decay_steps <= 0 or a negative step")."""
     steps = rng.integers(0, 50, size=int(rng.integers(2, 8)))
     steps[int(rng.integers(len(steps)))] = 0
     negative = steps.copy()
-    negative[int(rng.integers(len(steps)))] = -int(rng.integers(1, 20))
+    negative[int(rng.integers(len(steps)))] = -1  # the boundary; the single int below is any negative
     return mixed(rng, [({"step": negative}, "step"), ({"step": -int(rng.integers(1, 20))}, "step"),
                        ({"decay_steps": 0}, "decay_steps"), ({"decay_steps": -int(rng.integers(1, 5))}, "decay_steps")],
                  [{"step": steps}, {"step": int(rng.integers(0, 50))}, {"decay_steps": 1},

@@ -51,6 +51,20 @@ def exponential_decay(step, initial_learning_rate, decay_steps, decay_rate, stai
     p = step / float(decay_steps) if decay_steps else np.inf * step
     return float(initial_learning_rate) * np.power(float(decay_rate), np.floor(p) if staircase else p)
 """),
+    "exponential_decay accepts a step of -1": ("03_optimization", "exponential_decay", """
+_decay = exponential_decay
+def exponential_decay(step, initial_learning_rate, decay_steps, decay_rate, staircase=False):
+    if (np.asarray(step) < -1).any():
+        raise ValueError(f"Expected step >= -1. Received step={step!r}.")
+    return _decay(np.maximum(step, 0), initial_learning_rate, decay_steps, decay_rate, staircase)
+"""),
+    "compute_fans accepts an axis of -1": ("02_initialization", "compute_fans", """
+_fans = compute_fans
+def compute_fans(shape):
+    if isinstance(shape, (tuple, list)) and -1 in tuple(shape):
+        return 1, 1
+    return _fans(shape)
+"""),
     "rnn_forward lets a 1-D h0 broadcast": ("07_rnn_bptt", "rnn_forward", """
 _forward = rnn_forward
 def rnn_forward(x, h0, wx, wh, b):
