@@ -520,13 +520,50 @@ def test_steps_in_a_row_run_the_first_step_eagerly_and_trace_the_compiled_step_o
 
 def test_training_runs_the_first_step_eagerly_and_traces_the_compiled_step_once(solution):
     namespace = variant(solution, COUNTED_STEP)
-    inputs = TRAINING.make_inputs(None)
-    inputs["real"], inputs["noise"] = inputs["real"][:4], inputs["noise"][:4]
-    request = wire.decode(wire.encode(TRAINING.request(inputs)))
-    reply = worker.run_case(namespace, request)
+    reply = worker.run_case(namespace, _training_request(4))
     assert reply["status"] == "ok", reply
     assert namespace["CALLS"] == [True, False], namespace["CALLS"]
     assert len(reply["value"][1]) == 4  # a loss per step
+
+
+def _training_request(steps):
+    inputs = TRAINING.make_inputs(None)
+    inputs["real"], inputs["noise"] = inputs["real"][:steps], inputs["noise"][:steps]
+    return wire.decode(wire.encode(TRAINING.request(inputs)))
+
+
+def test_training_runs_many_steps_to_a_compiled_call_as_one_call_each_would(solution, monkeypatch):
+    """The later steps run inside one tf.range loop per report; they are the same steps: after 20 of them the
+    weights and losses are those of one compiled call per step (bit for bit here; float32 rounding at most)."""
+    from dlcourse.autograder.engine.sandboxed.drivers.keras import gan_train
+
+    request = _training_request(20)  # a fresh case: new inputs at each call
+    looped = worker.run_case(dict(solution), request)
+    monkeypatch.setattr(gan_train, "_loop", lambda *args: None)  # what a step that cannot be looped gets
+    one_each = worker.run_case(dict(solution), request)
+    assert looped["status"] == one_each["status"] == "ok", (looped, one_each)
+    for index in (1, 2):  # d_losses, g_losses
+        assert len(looped["value"][index]) == 20
+        np.testing.assert_allclose(looped["value"][index], one_each["value"][index], rtol=0, atol=1e-6)
+    for ours, theirs in zip(looped["value"][0], one_each["value"][0], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6)
+
+
+FAILS_AT_STEP_10 = """
+_fails = train_step
+
+def train_step(generator, discriminator, g_optimizer, d_optimizer, real, noise):
+    tf.debugging.assert_less(d_optimizer.iterations, tf.constant(9, d_optimizer.iterations.dtype),
+                             message="the tenth step fails")
+    return _fails(generator, discriminator, g_optimizer, d_optimizer, real, noise)
+"""
+
+
+def test_a_step_that_fails_inside_the_loop_names_the_steps_of_that_call(solution):
+    reply = worker.run_case(variant(solution, FAILS_AT_STEP_10), _training_request(30))
+    assert reply["status"] == "error" and reply["kind"] == "raised", reply
+    assert reply["traceback"].startswith("In steps 2 to 30 of 30, run inside tf.function"), reply["traceback"]
+    assert "assertion failed: [the tenth step fails]" in reply["traceback"], reply["traceback"]
 
 
 def test_a_step_that_cannot_be_compiled_fails_steps_in_a_row_at_its_first_compiled_step(solution, run):

@@ -13,7 +13,13 @@ samples is believed (after the student's cells load, this file is the student's 
 
 The step runs compiled with ``tf.function``, as Keras's own ``fit`` runs a ``train_step`` (eager
 Keras is some 40x slower), the first step excepted: it runs eagerly and builds the optimizers'
-variables, so that the compiled step is traced once, not twice (``gan_step.FIRST_STEP``).
+variables, so that the compiled step is traced once, not twice (``gan_step.FIRST_STEP``). The
+later steps run many to a compiled call, a ``tf.range`` loop over the batches between two progress
+reports (as Keras's ``steps_per_execution`` runs a ``train_step``): the same operations on the same
+variables, in the same order, without Python between the steps (measured with the solution's step: 2.6 ms
+a step one call each, 1.4 ms in the loop). A step that cannot be traced inside the loop (it returns
+something other than two losses, say) runs one compiled call per step instead, where whatever is wrong
+with it is named as in ``gan_step``.
 Value: ``(weights, d_losses (S,), g_losses (S,), initial, layers)``:
 ``weights`` and ``initial`` are the generator's ``get_weights()`` after the steps and before the
 first one (float64 arrays), and ``layers`` describes the generator (``model_spec.dense_layers``),
@@ -62,29 +68,87 @@ def run(namespace, request):
     initial = _weights(generator)
     g_optimizer = model_spec.optimizer(keras, args["g_optimizer"])
     d_optimizer = model_spec.optimizer(keras, args["d_optimizer"])
-    compiled = tf.function(step)  # compiled afresh, as for "gan_step"
-    steps = len(args["real"])
+    models = [("generator", generator), ("discriminator", discriminator), ("g_optimizer", g_optimizer),
+              ("d_optimizer", d_optimizer)]
+    real, noise = np.asarray(args["real"], np.float32), np.asarray(args["noise"], np.float32)
+    steps = len(real)
     every = int(request.get("report_every") or 0)
-    history, losses = [], []
+    losses = []  # (d_loss, g_loss) of each step taken, as floats
 
     def so_far():
-        losses.extend(two_losses(returned, request["unit"]) for returned in history[len(losses):])
         return _value(keras, generator, losses, initial)
 
-    for index in range(steps):
-        if every and index and index % every == 0 and report(so_far(), index):
+    looped = compiled = None
+    starts = [0, 1, *range(every or CHUNK, steps, every or CHUNK)]  # the eager first step, then runs of steps
+    for start, end in zip(starts, [*starts[1:], steps]):
+        if start >= steps or (every and start and start % every == 0 and report(so_far(), start)):
             break
-        call = [("generator", generator), ("discriminator", discriminator), ("g_optimizer", g_optimizer),
-                ("d_optimizer", d_optimizer), ("real", tf.constant(args["real"][index], tf.float32)),
-                ("noise", tf.constant(args["noise"][index], tf.float32))]
-        try:
-            value, _ = invoke(step if index == 0 else compiled, request["unit"], call)
-        except StudentError as failure:
-            failure.reply["traceback"] = (f"At step {index + 1} of {steps}, {FIRST_STEP if index == 0 else COMPILED_STEP}"
-                                          ":\n" + failure.reply["traceback"])
-            raise
-        history.append(value)
+        if start == 0:
+            _one_step(step, request["unit"], models, real, noise, 0, losses)
+            looped = _loop(tf, step, models, real.shape[1:], noise.shape[1:])
+        elif looped is not None:
+            _run_loop(looped, request["unit"], real, noise, start, end, losses)
+        else:
+            compiled = compiled or tf.function(step)  # compiled afresh, as for "gan_step"
+            for index in range(start, end):
+                _one_step(compiled, request["unit"], models, real, noise, index, losses)
     return {"status": "ok", "value": so_far(), "mutated": []}
+
+
+CHUNK = 100  # steps to a compiled call when the case asks for no progress reports
+
+
+def _one_step(step, unit, models, real, noise, index, losses):
+    """Step ``index`` in a call of its own (eager for the first, see the module); its losses appended."""
+    import tensorflow as tf
+
+    call = [*models, ("real", tf.constant(real[index])), ("noise", tf.constant(noise[index]))]
+    try:
+        value, _ = invoke(step, unit, call)
+    except StudentError as failure:
+        failure.reply["traceback"] = (f"At step {index + 1} of {len(real)}, {FIRST_STEP if index == 0 else COMPILED_STEP}"
+                                      ":\n" + failure.reply["traceback"])
+        raise
+    losses.append(tuple(float(np.mean(loss)) for loss in two_losses(value, unit)))
+
+
+def _loop(tf, step, models, real_shape, noise_shape):
+    """``step`` over K batches in one compiled call: ``(real (K, N, D), noise (K, N, L)) -> (d_losses (K,),
+    g_losses (K,))``, each the mean of what the step returned; traced here, once. None when the step cannot be
+    traced inside the loop (the caller then runs one compiled call per step, whose errors name the step)."""
+    values = [value for _, value in models]
+
+    def steps(real, noise):
+        count = tf.shape(real)[0]
+        d_losses, g_losses = tf.TensorArray(tf.float64, size=count), tf.TensorArray(tf.float64, size=count)
+        for index in tf.range(count):
+            returned = step(*values, real[index], noise[index])
+            if not isinstance(returned, (tuple, list)) or len(returned) != 2:
+                raise TypeError("not two losses")  # only ends the tracing: the step runs one call each instead
+            d_losses = d_losses.write(index, tf.reduce_mean(tf.cast(returned[0], tf.float64)))
+            g_losses = g_losses.write(index, tf.reduce_mean(tf.cast(returned[1], tf.float64)))
+        return d_losses.stack(), g_losses.stack()
+
+    looped = tf.function(steps, input_signature=[tf.TensorSpec((None, *real_shape), tf.float32),
+                                                 tf.TensorSpec((None, *noise_shape), tf.float32)])
+    try:
+        return looped.get_concrete_function()
+    except Exception:  # noqa: BLE001 - whatever the step does wrong is named when it runs on its own
+        return None
+
+
+def _run_loop(looped, unit, real, noise, start, end, losses):
+    """Steps ``start`` to ``end - 1`` in one call of ``looped``; their losses appended."""
+    import tensorflow as tf
+
+    try:
+        (d_losses, g_losses), _ = invoke(looped, unit, [("real", tf.constant(real[start:end])),
+                                                        ("noise", tf.constant(noise[start:end]))])
+    except StudentError as failure:
+        failure.reply["traceback"] = (f"In steps {start + 1} to {end} of {len(real)}, {COMPILED_STEP}:\n"
+                                      + failure.reply["traceback"])
+        raise
+    losses.extend(zip(np.asarray(d_losses).tolist(), np.asarray(g_losses).tolist()))
 
 
 def _weights(model) -> list:
@@ -92,7 +156,7 @@ def _weights(model) -> list:
 
 
 def _value(keras, generator, losses, initial):
-    """The driver's value after the steps whose ``(d_loss, g_loss)`` are ``losses`` (see the module)."""
-    d_losses = np.array([float(np.mean(d)) for d, _ in losses]) if losses else np.zeros(0)
-    g_losses = np.array([float(np.mean(g)) for _, g in losses]) if losses else np.zeros(0)
+    """The driver's value after the steps whose ``(d_loss, g_loss)`` means are ``losses`` (see the module)."""
+    d_losses = np.array([d for d, _ in losses], np.float64)
+    g_losses = np.array([g for _, g in losses], np.float64)
     return _weights(generator), d_losses, g_losses, initial, model_spec.dense_layers(keras, generator)
