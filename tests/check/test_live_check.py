@@ -1,5 +1,5 @@
 """``check()`` in the student's kernel and ``dlcourse check`` in a terminal: one diagnosis per unit, a hung
-unit timed out once and named by its dependents, interrupts, and the terminal report.
+unit timed out once and named by its dependents, interrupts (the terminal report: ``engine/test_report.py``).
 
 (Correct code in other people's styles, graded in the sandbox: ``course/test_other_styles.py``.)
 """
@@ -97,32 +97,6 @@ def test_dlcourse_check_runs_a_hung_unit_once_and_names_it_in_dependents(referen
                 and "not run" not in item.verdict.message]
     assert len(timeouts) == 1, [item.case.id for item in timeouts]
     assert seconds < 60
-
-
-def test_the_terminal_report_prints_brackets_verbatim_and_labels_public_points():
-    from pathlib import Path
-
-    from dlcourse.autograder.cases import convolution
-    from dlcourse.autograder.engine.compare import Verdict
-    from dlcourse.autograder.engine.grade import CaseResult, SubmissionResult
-    from dlcourse.autograder.engine.report import print_result
-    from rich.console import Console
-
-    public = [case for case in convolution.ASSIGNMENT.public_cases()]
-    text = "conv2d_forward, out: wrong values; out[n, i, j, k] = sum x[i*s + u, j*s + v] w[u, v] [bold]b[/bold]"
-    result = SubmissionResult(Path("[red]mine[/red].ipynb"), convolution.ASSIGNMENT,
-                              [CaseResult(case, Verdict(False, text, "failed")) for case in public],
-                              notices=["cell [3] could not be parsed"])
-    console = Console(record=True, width=400)
-    print_result(result, console)
-    printed = console.export_text()
-    assert "sum x[i*s + u, j*s + v] w[u, v] [bold]b[/bold]" in printed, printed
-    assert "red].ipynb" in printed and "note: cell [3] could not be parsed" in printed
-    assert "public points (unit's worth)" in printed and "public points: 0 /" in printed
-    unit = public[0].unit
-    worth = sum(case.points for case in convolution.ASSIGNMENT.cases if case.unit == unit)
-    shown = sum(case.points for case in public if case.unit == unit)
-    assert f"0/{shown:g} ({worth:g})" in printed
 
 
 def test_check_warns_when_a_unit_uses_a_global_that_grading_will_not_define(backprop, capsys):

@@ -1,5 +1,5 @@
-"""The worker's drivers: one module each, the Keras ones mounted only for Keras assignments, and
-failures told apart by their kind, never by their text."""
+"""The worker's drivers: one module each, the Keras ones mounted only for Keras assignments, and typed replies
+(failures told apart by their kind: ``test_session.py``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import pytest
 
 from dlcourse.autograder.cases.backprop import ASSIGNMENT as BACKPROP
 from dlcourse.autograder.engine import runtime
-from dlcourse.autograder.engine.compare import judge
 from dlcourse.autograder.engine.runner import CaseRunner, in_process
 from dlcourse.autograder.engine.sandbox import Sandbox
 from dlcourse.autograder.engine.sandboxed import drivers
@@ -62,16 +61,6 @@ def test_a_numpy_assignments_worker_has_no_keras_driver(level):
     assert "no driver 'keras_call' here" in reply.output, reply.output
 
 
-def test_the_failure_kind_decides_the_verdict_not_the_message():
-    case = BACKPROP.cases[0]
-    inputs = case.make_inputs(None)
-    quiet = judge(case, inputs, dict, Failure("timeout", "stopped after 2 s"))
-    worded = judge(case, inputs, dict, Failure("crash", "the process exited: it had timed out before"))
-    assert (quiet.status, worded.status) == ("timeout", "error")
-    with pytest.raises(ValueError, match="Received kind='timed out'"):
-        Failure("timed out", "no such kind")
-
-
 def test_a_unit_returning_the_wrong_type_is_a_typed_reply_with_the_same_message(reference_cache):
     namespace = {**solution_namespace("01_backprop"), "dense_forward": lambda x, w, b: x @ w + b}
     case = next(case for case in BACKPROP.cases if case.unit == "dense_backward" and not case.hidden)
@@ -91,36 +80,6 @@ def test_a_raised_error_is_a_typed_reply_naming_what_is_not_defined():
     reply = drivers.run_case({"dense_forward": dense_forward}, case.request(case.make_inputs(None)))
     assert (reply["status"], reply["kind"], reply["type"], reply["name"]) == \
         ("error", "raised", "NameError", "undefined_scale")
-
-
-def test_code_that_cannot_load_is_a_loading_failure_of_its_own_kind(level):
-    """The worker dies while loading: every case's verdict says so by its fields (batch reads them)."""
-    cells = [{"label": "cell 1", "statements": [[1, "import os"], [2, "status = os._exit(3)"]]}]
-    case = BACKPROP.cases[0]
-    inputs = case.make_inputs(None)
-    with WorkerSession(Sandbox(frameworks=False, isolation=level), cells=cells) as session:
-        reply = session.run(case.request(inputs), 30.0)
-    assert isinstance(reply, Failure) and (reply.kind, reply.loading) == ("crash", True), reply
-    verdict = judge(case, inputs, dict, reply)
-    assert verdict.status == "error" and verdict.failure is reply and verdict.ran
-    assert "could not be loaded: the process exited with code 3" in verdict.message, verdict.message
-
-
-def test_a_unit_that_raises_keeps_its_worker_and_one_that_exhausts_memory_gets_a_fresh_one(level):
-    """Only errors that may leave the worker unusable (``session.RESTART_AFTER``) cost a restart."""
-    source = ("def dense_forward(x, w, b):\n"
-              "    if x.shape[0] > 1000:\n"
-              "        raise MemoryError('pretend the address space is exhausted')\n"
-              "    raise ValueError('a wrong branch')")
-    cells = [{"label": "cell 1", "statements": [[1, source]]}]
-    case = next(case for case in BACKPROP.cases if case.unit == "dense_forward" and not case.hidden)
-    inputs = case.make_inputs(None)
-    huge = {**inputs, "x": __import__("numpy").zeros((1001, inputs["x"].shape[1]))}
-    with WorkerSession(Sandbox(frameworks=False, isolation=level), cells=cells) as session:
-        replies = [session.run(case.request(inputs), 30.0) for _ in range(3)]
-        assert [reply["type"] for reply in replies] == ["ValueError"] * 3 and session.starts == 1
-        assert session.run(case.request(huge), 30.0)["type"] == "MemoryError"
-        assert session.run(case.request(inputs), 30.0)["type"] == "ValueError" and session.starts == 2
 
 
 def test_a_cases_private_inputs_stay_in_the_grader():

@@ -10,7 +10,6 @@ import zipfile
 from pathlib import Path
 
 import nbformat
-import pytest
 from rich.console import Console
 
 from conftest import SOLUTIONS, TEST_SECRET
@@ -18,7 +17,7 @@ from dlcourse.autograder.cases import ASSIGNMENTS, COURSE
 from dlcourse.autograder.course import gradescope
 from dlcourse.autograder.course.discovery import survey
 from dlcourse.autograder.engine.grade import Grader
-from dlcourse.autograder.engine.report import _message, print_result
+from dlcourse.autograder.engine.report import print_result
 
 BIN = Path(sys.executable).parent
 
@@ -27,11 +26,6 @@ def dlcourse(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DLCOURSE_SECRET": TEST_SECRET}
     return subprocess.run([str(BIN / "dlcourse"), *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=300)
-
-
-@pytest.mark.parametrize("more, text", [(1, "(1 more case of this unit fails)"), (3, "(3 more cases of this unit fail)")])
-def test_more_failing_cases_are_counted_in_good_english(more, text):
-    assert _message({"message": "dense_forward: wrong values", "more_failing": more}).plain.endswith("\n" + text)
 
 
 def test_a_file_that_is_not_a_notebook_is_one_line_not_one_row_per_unit(tmp_path):

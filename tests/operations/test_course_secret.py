@@ -1,6 +1,7 @@
 """One secret per course: every command run from the course folder draws the same hidden cases, and a
 command that falls back to this machine's own secret says so (issue: the nbgrader walkthrough graded
-with the machine's secret, the Gradescope zip with the course's, and one notebook scored 18 and 17)."""
+with the machine's secret, the Gradescope zip with the course's, and one notebook scored 18 and 17).
+Where ``find_secret`` looks, in order: ``engine/test_secret.py``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import SOLUTIONS
 
-from dlcourse.autograder.engine.secret import COURSE_FILE, find_secret, make_course_secret
+from dlcourse.autograder.engine.secret import COURSE_FILE, find_secret
 
 
 @pytest.fixture
@@ -28,27 +29,6 @@ def machine(tmp_path, monkeypatch) -> Path:
 def dlcourse(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "dlcourse", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=600, env={**os.environ, "COLUMNS": "200"})
-
-
-def test_the_environment_then_the_course_file_above_then_the_machine(tmp_path, machine, monkeypatch):
-    course, inside = tmp_path / "course", tmp_path / "course" / "submitted" / "alice"
-    inside.mkdir(parents=True)
-    fallback = find_secret(inside)
-    assert fallback.machine and Path(fallback.source).is_relative_to(machine)
-    assert find_secret(inside).value == fallback.value  # made once, then read
-    path, made = make_course_secret(course)
-    assert made and path == course / COURSE_FILE and path.stat().st_mode & 0o777 == 0o600
-    found = find_secret(inside)
-    assert not found.machine and found.source == str(path) and found.value != fallback.value
-    assert make_course_secret(course) == (path, False) and find_secret(inside).value == found.value
-    monkeypatch.setenv("DLCOURSE_SECRET", "from the environment")
-    assert find_secret(inside) == find_secret(tmp_path) and find_secret(inside).value == "from the environment"
-
-
-def test_an_empty_course_file_is_an_error_not_an_empty_secret(tmp_path, machine):
-    (tmp_path / COURSE_FILE).write_text("\n")
-    with pytest.raises(ValueError, match="empty file"):
-        find_secret(tmp_path)
 
 
 def test_dlcourse_secret_makes_the_course_secret_once_and_commands_find_it(tmp_path, machine):
