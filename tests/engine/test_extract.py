@@ -7,7 +7,6 @@ in-process tests do; the sandboxed end-to-end run of 09's ``train_step`` is in `
 
 from __future__ import annotations
 
-import inspect
 import json
 
 import numpy as np
@@ -88,29 +87,6 @@ def test_a_unit_failing_on_a_left_out_name_is_told_which_statement_and_why(tmp_p
     assert 'File "cell 1", line 5, in sigmoid_forward' in verdict.message, verdict.message
 
 
-def test_a_slow_assignment_costs_its_budget_and_is_reported():
-    cells = [{"label": "cell 2", "statements": [[1, "total = [i for i in range(10**12)]"], [2, "QUICK = 1"]]}]
-    loaded = load(cells, assignment_seconds=0.2)
-    assert loaded["namespace"]["QUICK"] == 1 and "total" not in loaded["namespace"]
-    (problem,) = loaded["problems"]
-    assert problem.startswith("cell 2, line 1 `total = [i for i in range(10**12)]`: AssignmentTooSlow: took longer than 0.2 s")
-
-
-def test_functions_carry_their_cell_source_wherever_the_def_sits():
-    """inspect and autograph read the function's own cell, not the loader's file, at any line of the cell."""
-    tf = pytest.importorskip("tensorflow")
-    padding = "".join(f"# note {index}\n" for index in range(40))
-    source = ("import tensorflow as tf\n" + padding + "def absolute(x):\n    if x > 0:\n        y = x\n"
-              "    else:\n        y = -x\n    return y\n")
-    statements = [[line, text] for line, text, _ in kept_statements(source, "cell 5")]
-    other = [[1, "def absolute(x):\n    return x"]]  # another notebook's cell 5, loaded first in this process
-    load([{"label": "cell 5", "statements": other}])
-    namespace = load([{"label": "cell 5", "statements": statements}])["namespace"]
-    assert inspect.getsource(namespace["absolute"]).startswith("def absolute(x):\n    if x > 0:")
-    assert float(tf.function(namespace["absolute"])(tf.constant(-2.0))) == 2.0  # autograph made a tf.cond of it
-    assert np.isclose(namespace["absolute"](-3.0), 3.0)
-
-
 def test_a_unit_needing_a_kept_assignment_that_failed_is_told_which_one(tmp_path):
     source = ("import numpy as np\nhistory = {}\nscale = len(history['loss'])\n"
               "def sigmoid_forward(x):\n    out = 1 / (1 + np.exp(-x)) * scale\n    return out, (out,)\n")
@@ -125,16 +101,6 @@ def test_a_unit_needing_a_kept_assignment_that_failed_is_told_which_one(tmp_path
     verdict = judge(case, inputs, lambda: case.reference(**inputs), reply, None, notebook.skipped, notebook.assigned)
     assert "`scale` is set in cell 1, line 3 `scale = len(history['loss'])`, which failed when grading ran it" \
         in verdict.message, verdict.message
-
-
-def test_a_lazy_linecache_entry_under_a_cells_name_does_not_break_loading(monkeypatch):
-    """linecache keeps lazy entries as 1-tuples (``linecache.lazycache``); a cell's name may meet one."""
-    import linecache
-
-    monkeypatch.setitem(linecache.cache, "cell 123", (lambda: [],))
-    namespace = load([{"label": "cell 123", "statements": [[2, "def seven():\n    return 7"]]}])["namespace"]
-    assert namespace["seven"]() == 7
-    assert "return 7" in inspect.getsource(namespace["seven"])
 
 
 def test_a_version_3_notebook_is_upgraded_by_nbformat_and_graded_by_its_cells(tmp_path):
