@@ -342,3 +342,37 @@ def test_a_malformed_record_is_no_record_graded_again_never_a_traceback(record, 
     assert graded == ["ann", "bob"] and again.graded == 1 and again.skipped == 1
     assert read_csv(out / "gradebook.csv")["bob"]["total"] == "7"
 
+
+def test_local_processes_drain_a_full_window_to_a_task_per_worker_before_topping_it_up(monkeypatch):
+    """As the single-file batch did: 4 tasks per worker are submitted, then collected until one per worker is
+    left, then the window is filled again; the last tasks are collected to none (not topped up task by task)."""
+    from concurrent.futures import Future
+
+    from dlcourse.autograder.course.batch import executors
+
+    pending, seen = [0], []
+
+    class Pool:  # every task finishes at once; what matters is when the executor submits and collects
+        def __init__(self, **options):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def submit(self, function, task, retries):
+            seen.append(pending[0])
+            pending[0] += 1
+            future = Future()
+            future.set_result(task)
+            return future
+
+    monkeypatch.setattr(executors, "ProcessPoolExecutor", Pool)
+    records = []
+    for record in executors.ProcessPool(workers=2, retries=0).run(range(22)):
+        pending[0] -= 1
+        records.append(record)
+    assert sorted(records) == list(range(22))
+    assert seen == [*range(8), *range(2, 8), *range(2, 8), 2, 3]  # pending before each submission
