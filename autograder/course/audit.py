@@ -174,9 +174,34 @@ def audit(assignment: Assignment, solution: Path, secret: str, cache: Path, unit
         ValueError: an unknown unit, a solution without a unit, a malformed equivalents or extra file, or a
             solution that the grader cannot grade.
     """
-    from dlcourse.autograder.engine.extract import NotebookError, read_notebook
-
     started = time.perf_counter()
+    units = _checked_units(assignment, units, workers, max_per_unit)
+    document, notebook, definitions = _read_solution(solution, units)
+    equivalents = equivalents or equivalents_file(assignment.name)
+    result = Audit(assignment, solution, units, equivalents=equivalents, marked=read_equivalents(equivalents))
+    mutants = _make_mutants(result, definitions, max_per_unit, whole_function, extra)
+    own, others = _graded_on(assignment, notebook, secret, units)
+    result.cases = {unit: [assignment.cases[index].id for index in own[unit] + others[unit]] for unit in units}
+    everything = tuple(sorted(set().union(*own.values(), *others.values())))
+    settings = (secret, str(cache), isolation, max_timeout)
+    with _Graders(workers, settings) as graders:
+        _grade_solution(graders, result, document, everything)
+        graded_on = {unit: own[unit] + others[unit] for unit in units}
+        light = _numpy_only(assignment, notebook, definitions, units, graded_on)
+        result.light = _keep_light(graders, result, document, light, graded_on)
+        outcomes = _grade_mutants(_Stage(graders, assignment, document, result, progress), mutants, own, others)
+    order = {mutant.id: index for index, mutant in enumerate(mutants)}
+    result.outcomes = sorted(outcomes.values(), key=lambda outcome: order[outcome.mutant.id])
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _checked_units(assignment: Assignment, units: tuple[str, ...], workers: int, max_per_unit: int) -> tuple[str, ...]:
+    """The units to audit (default: all of the assignment's).
+
+    Raises:
+        ValueError: an unknown unit, fewer than one worker or one mutant per unit.
+    """
     unknown = [unit for unit in units if unit not in assignment.units]
     if unknown:
         raise ValueError(f"Expected units of {assignment.name} ({', '.join(assignment.units)}). "
@@ -185,7 +210,17 @@ def audit(assignment: Assignment, solution: Path, secret: str, cache: Path, unit
         raise ValueError(f"Expected workers >= 1. Received workers={workers}.")
     if max_per_unit < 1:
         raise ValueError(f"Expected max_per_unit >= 1. Received max_per_unit={max_per_unit}.")
-    units = tuple(units) or assignment.units
+    return tuple(units) or assignment.units
+
+
+def _read_solution(solution: Path, units: tuple[str, ...]) -> tuple[dict, object, dict[str, Definition]]:
+    """The solution notebook as JSON, as the grader reads it, and its definitions of functions.
+
+    Raises:
+        ValueError: the notebook cannot be read, or does not define one of ``units``.
+    """
+    from dlcourse.autograder.engine.extract import NotebookError, read_notebook
+
     try:
         document = json.loads(solution.read_text(encoding="utf-8"))
         notebook = read_notebook(solution)
@@ -195,61 +230,80 @@ def audit(assignment: Assignment, solution: Path, secret: str, cache: Path, unit
     missing = [unit for unit in units if unit not in definitions]
     if missing:
         raise ValueError(f"Expected {solution.name} to define {', '.join(missing)}. Received no such function.")
-    equivalents = equivalents or equivalents_file(assignment.name)
-    result = Audit(assignment, solution, units, equivalents=equivalents, marked=read_equivalents(equivalents))
+    return document, notebook, definitions
+
+
+def _make_mutants(result: Audit, definitions: dict[str, Definition], max_per_unit: int, whole_function: bool,
+                  extra: Path | None) -> list[Mutant]:
+    """The mutants of each audited unit, then those of ``extra``; ``result.made`` counts them per unit."""
     mutants = []
-    for unit in units:
+    for unit in result.units:
         made, total = mutants_of(definitions[unit], max_per_unit, whole_function)
         mutants += made
         result.made[unit] = (len(made), total)
-    for mutant in _extra_mutants(extra, definitions, units):
+    for mutant in _extra_mutants(extra, definitions, result.units):
         mutants.append(mutant)
         kept, total = result.made[mutant.unit]
         result.made[mutant.unit] = (kept + 1, total + 1)
+    return mutants
+
+
+def _graded_on(assignment: Assignment, notebook, secret: str, units: tuple[str, ...]) -> tuple[dict, dict]:
+    """Per unit, the indices of its own cases, and those of the other units' cases that run it."""
     needs = _cases_run(assignment, notebook, secret)
     own = {unit: tuple(index for index, case in enumerate(assignment.cases) if case.unit == unit) for unit in units}
     others = {unit: tuple(index for index, names in enumerate(needs) if unit in names and index not in own[unit])
               for unit in units}
-    result.cases = {unit: [assignment.cases[index].id for index in own[unit] + others[unit]] for unit in units}
-    everything = tuple(sorted(set().union(*own.values(), *others.values())))
-    settings = (secret, str(cache), isolation, max_timeout)
-    with _Graders(workers, settings) as graders:
-        baseline = graders.grade(assignment.name, everything, json.dumps(document).encode())
-        if baseline["error"] or not baseline["cases"]:
-            raise ValueError(f"Expected the solution to be gradable. Received: {baseline['error'] or 'no case ran'}")
-        result.baseline = {case["id"]: case["points"] for case in baseline["cases"]}
-        for case in baseline["cases"]:
-            if case["points"] < case["max"]:
-                result.notes.append(f"the solution itself loses case '{case['id']}' ({case['status']}): no mutant "
-                                    "can lose it")
-        light = _numpy_only(assignment, notebook, definitions, units,
-                            {unit: own[unit] + others[unit] for unit in units})
-        if light:
-            indices = tuple(sorted(set().union(*(own[unit] + others[unit] for unit in light))))
-            again = graders.grade(assignment.name, indices, json.dumps(document).encode(), True)
-            same = {case["id"]: case["points"] for case in again["cases"]} if not again["error"] else {}
-            for unit in sorted(light):
-                differ = [assignment.cases[index].id for index in own[unit] + others[unit]
-                          if same.get(assignment.cases[index].id) != result.baseline.get(assignment.cases[index].id)]
-                if differ:
-                    light.discard(unit)
-                    result.notes.append(f"{unit} is graded with Keras: without it the solution scores otherwise on "
-                                        f"'{differ[0]}'")
-        result.light = tuple(unit for unit in units if unit in light)
-        stage = _Stage(graders, assignment, document, result, progress)
-        outcomes = stage.run({mutant.id: (mutant, own[mutant.unit] or others[mutant.unit]) for mutant in mutants})
-        later = {key: (outcome.mutant, others[outcome.mutant.unit]) for key, outcome in outcomes.items()
-                 if outcome.status in ("survived", "equivalent") and own[outcome.mutant.unit] and others[outcome.mutant.unit]}
-        for key, outcome in stage.run(later).items():
-            outcome.cases += outcomes[key].cases
-            outcome.seconds += outcomes[key].seconds
-            if outcome.status in ("killed", "timed out"):
-                outcome.note = "; ".join(filter(None, ["only by cases of other units that run it", outcome.note]))
-            outcomes[key] = outcome
-    order = {mutant.id: index for index, mutant in enumerate(mutants)}
-    result.outcomes = sorted(outcomes.values(), key=lambda outcome: order[outcome.mutant.id])
-    result.seconds = time.perf_counter() - started
-    return result
+    return own, others
+
+
+def _grade_solution(graders: _Graders, result: Audit, document: dict, indices: tuple[int, ...]) -> None:
+    """Grade the solution on the cases at ``indices`` into ``result.baseline``; a case it loses is noted.
+
+    Raises:
+        ValueError: the solution cannot be graded.
+    """
+    baseline = graders.grade(result.assignment.name, indices, json.dumps(document).encode())
+    if baseline["error"] or not baseline["cases"]:
+        raise ValueError(f"Expected the solution to be gradable. Received: {baseline['error'] or 'no case ran'}")
+    result.baseline = {case["id"]: case["points"] for case in baseline["cases"]}
+    for case in baseline["cases"]:
+        if case["points"] < case["max"]:
+            result.notes.append(f"the solution itself loses case '{case['id']}' ({case['status']}): no mutant "
+                                "can lose it")
+
+
+def _keep_light(graders: _Graders, result: Audit, document: dict, light: set[str], graded_on: dict) -> tuple:
+    """The units of ``light`` on whose cases the solution graded in the NumPy sandbox earns what it earns with
+    Keras (in audit order); each unit left out is noted with a case that differs."""
+    assignment = result.assignment
+    if light:
+        indices = tuple(sorted(set().union(*(graded_on[unit] for unit in light))))
+        again = graders.grade(assignment.name, indices, json.dumps(document).encode(), True)
+        same = {case["id"]: case["points"] for case in again["cases"]} if not again["error"] else {}
+        for unit in sorted(light):
+            differ = [assignment.cases[index].id for index in graded_on[unit]
+                      if same.get(assignment.cases[index].id) != result.baseline.get(assignment.cases[index].id)]
+            if differ:
+                light.discard(unit)
+                result.notes.append(f"{unit} is graded with Keras: without it the solution scores otherwise on "
+                                    f"'{differ[0]}'")
+    return tuple(unit for unit in result.units if unit in light)
+
+
+def _grade_mutants(stage: _Stage, mutants: list[Mutant], own: dict, others: dict) -> dict[str, Outcome]:
+    """``{mutant id: Outcome}``: each mutant graded on its unit's own cases (else on the other units' cases that
+    run it); one that survives its own is graded again on the other units' cases, and killed there, says so."""
+    outcomes = stage.run({mutant.id: (mutant, own[mutant.unit] or others[mutant.unit]) for mutant in mutants})
+    later = {key: (outcome.mutant, others[outcome.mutant.unit]) for key, outcome in outcomes.items()
+             if outcome.status in ("survived", "equivalent") and own[outcome.mutant.unit] and others[outcome.mutant.unit]}
+    for key, outcome in stage.run(later).items():
+        outcome.cases += outcomes[key].cases
+        outcome.seconds += outcomes[key].seconds
+        if outcome.status in ("killed", "timed out"):
+            outcome.note = "; ".join(filter(None, ["only by cases of other units that run it", outcome.note]))
+        outcomes[key] = outcome
+    return outcomes
 
 
 @dataclass

@@ -225,6 +225,16 @@ def _walk(function: ast.FunctionDef):
 
 def _mutations(node, parent):
     """``(operator, replacement or None)`` for one node; None deletes a statement."""
+    yield from _array_mutations(node, parent)
+    yield from _operator_mutations(node)
+    yield from _number_mutations(node, parent)
+    yield from _argument_mutations(node)
+    if isinstance(node, ast.stmt) and not _inert(node):
+        yield "delete", None
+
+
+def _array_mutations(node, parent):
+    """A transpose dropped, a reduction swapped (sum for mean), another axis, keepdims flipped, a slice shifted."""
     if isinstance(node, ast.Attribute) and node.attr == "T" and isinstance(node.ctx, ast.Load):
         yield "transpose", node.value
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
@@ -248,6 +258,10 @@ def _mutations(node, parent):
     if isinstance(parent, ast.Slice) and node in (parent.lower, parent.upper):
         for step in (1, -1):
             yield "slice", _shifted(node, step)
+
+
+def _operator_mutations(node):
+    """A comparison swapped, a ``not`` dropped, an arithmetic operator swapped, a negation dropped."""
     if isinstance(node, ast.Compare):
         for index, op in enumerate(node.ops):
             if type(op) in COMPARISON:
@@ -264,6 +278,11 @@ def _mutations(node, parent):
             yield "arith", ast.AugAssign(node.target, op(), node.value)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and _number(node) is None:
         yield "arith", node.operand
+
+
+def _number_mutations(node, parent):
+    """A number nudged by one either way (a negative one as a whole), a boolean flipped; not the value of an axis
+    (``_axis_changes``) or of ``UNMUTATED_KEYWORDS``, nor -1 to -2 in a reshape."""
     negated = isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.USub)  # -1: nudged as a whole
     quiet = isinstance(parent, ast.keyword) and parent.arg in ({"axis"} | UNMUTATED_KEYWORDS)
     if _number(node) is not None and not negated and not quiet:
@@ -274,6 +293,10 @@ def _mutations(node, parent):
             for nudged in (value + 1, value - 1):
                 if not (value == -1 and nudged == -2 and _is_reshape(parent)):  # NumPy reads any negative as -1
                     yield "constant", ast.Constant(nudged)
+
+
+def _argument_mutations(node):
+    """A call of two or more arguments with one of them left out (not one of ``UNMUTATED_KEYWORDS``)."""
     if isinstance(node, ast.Call) and len(node.args) + len(node.keywords) >= 2:
         for index in range(len(node.args)):
             dropped = copy.deepcopy(node)
@@ -285,8 +308,6 @@ def _mutations(node, parent):
             dropped = copy.deepcopy(node)
             del dropped.keywords[index]
             yield "argument", dropped
-    if isinstance(node, ast.stmt) and not _inert(node):
-        yield "delete", None
 
 
 def _is_reshape(call) -> bool:

@@ -52,7 +52,6 @@ def plan(course: Course, assignment: str, out: Path, fingerprint: str, students:
     """
     from nbgrader.apps import NbGraderAPI
     from nbgrader.converters import Autograde
-    from nbgrader.utils import parse_utc
 
     api = NbGraderAPI(coursedir=course.coursedir, parent=course.app)
     submitted = sorted(api.get_submitted_students(assignment))
@@ -69,48 +68,71 @@ def plan(course: Course, assignment: str, out: Path, fingerprint: str, students:
     names = students if students else [s for s in submitted if s not in excluded]
     plans = []
     for student in names:
-        folder = course.submission_folder(student, assignment)
-        item = Plan(student, folder)
+        item = Plan(student, course.submission_folder(student, assignment))
         plans.append(item)
-        if not folder.is_dir():
-            item.problem = f"no submission folder {folder}"
-            continue
-        if student not in enrolled and not create_student:
-            item.problem = (f"not a student of the gradebook (Autograde.create_student is False): add them with "
-                            f"`nbgrader db student add {student}`")
-            continue
-        found = sorted(path for path in folder.glob("*.ipynb") if path.is_file())
-        for path in found:
-            if path.stem not in known:
-                item.notes.append(f"skipped {path.name}: not a notebook of {assignment} "
-                                  f"(expected {', '.join(sorted(n + '.ipynb' for n in known))})")
-        found = [path for path in found if path.stem in known]
+        found = _known_notebooks(item, assignment, known, addable=student in enrolled or create_student)
         if not found:
-            item.problem = (f"no notebook in {folder} (expected "
-                            f"{', '.join(sorted(n + '.ipynb' for n in known))})")
             continue
-        timestamp = _read_timestamp(folder)
-        if timestamp:
-            try:
-                parse_utc(timestamp)
-            except (ValueError, OverflowError):
-                item.problem = f"timestamp.txt holds {timestamp[:40]!r}, not a time"
-                continue
-        for path in found:
-            reason = _unreadable(path)
-            if reason:
-                item.unreadable.append((path, reason))
-            else:
-                item.notebooks.append(path)
-        item.state = {"fingerprint": fingerprint, "timestamp": timestamp,
-                      "notebooks": {path.name: file_digest(path) for path in found}}
-        item.previous = _read_json(out / "state" / f"{student}.json")
-        graded = {key: value for key, value in (item.previous or {}).items() if key != "written"} or None
-        item.regrade = bool(force or graded != item.state or (student not in autograded and not item.unreadable))
+        timestamp = _read_timestamp(item.folder)
+        if timestamp and not _is_time(timestamp):
+            item.problem = f"timestamp.txt holds {timestamp[:40]!r}, not a time"
+            continue
+        _fill_state(item, found, {"fingerprint": fingerprint, "timestamp": timestamp}, out / "state")
+        item.regrade = bool(force or item.regrade or (student not in autograded and not item.unreadable))
         if not item.regrade and replaced(course, assignment, student, item.previous.get("written")):
             item.regrade = True
             item.notes.append(REPLACED)
     return plans
+
+
+def _known_notebooks(item: Plan, assignment: str, known: set[str], addable: bool) -> list[Path]:
+    """The notebooks in ``item``'s folder that the gradebook knows as ``assignment``'s (the others are noted as
+    skipped); none, with ``item.problem`` saying why, when there is no folder, no such notebook, or a student
+    that the gradebook neither has nor may add (``addable``: enrolled, or Autograde.create_student)."""
+    folder = item.folder
+    if not folder.is_dir():
+        item.problem = f"no submission folder {folder}"
+        return []
+    if not addable:
+        item.problem = (f"not a student of the gradebook (Autograde.create_student is False): add them with "
+                        f"`nbgrader db student add {item.student}`")
+        return []
+    expected = ", ".join(sorted(n + ".ipynb" for n in known))
+    found = sorted(path for path in folder.glob("*.ipynb") if path.is_file())
+    for path in found:
+        if path.stem not in known:
+            item.notes.append(f"skipped {path.name}: not a notebook of {assignment} (expected {expected})")
+    found = [path for path in found if path.stem in known]
+    if not found:
+        item.problem = f"no notebook in {folder} (expected {expected})"
+    return found
+
+
+def _is_time(timestamp: str) -> bool:
+    """Whether nbgrader reads ``timestamp`` (a ``timestamp.txt``) as a time."""
+    from nbgrader.utils import parse_utc
+
+    try:
+        parse_utc(timestamp)
+    except (ValueError, OverflowError):
+        return False
+    return True
+
+
+def _fill_state(item: Plan, found: list[Path], state: dict, folder: Path) -> None:
+    """``item``'s readable and unreadable notebooks of ``found``, its state now (``state`` and the notebooks'
+    digests) and the one graded last time (``folder/<student>.json``); ``item.regrade`` when the two differ
+    (what dlcourse ``written`` aside)."""
+    for path in found:
+        reason = _unreadable(path)
+        if reason:
+            item.unreadable.append((path, reason))
+        else:
+            item.notebooks.append(path)
+    item.state = {**state, "notebooks": {path.name: file_digest(path) for path in found}}
+    item.previous = _read_json(folder / f"{item.student}.json")
+    graded = {key: value for key, value in (item.previous or {}).items() if key != "written"} or None
+    item.regrade = graded != item.state
 
 
 def _read_timestamp(folder: Path) -> str | None:

@@ -191,29 +191,50 @@ def compare_value(name: str, expected, received, rtol: float, atol: float, hidde
     ``expected`` is an array, a number, or a dict or list of them (compared key by key, item by item).
     """
     if isinstance(expected, dict):
-        if not isinstance(received, dict):
-            return f"{name}: expected a dict with keys {sorted(expected)}, received {describe(received)}"
-        missing = sorted(set(expected) - set(received))
-        if missing:
-            return f"{name}: missing keys {missing} (received keys {sorted(received)})"
-        for key, value in expected.items():
-            problem = compare_value(f"{name}[{key!r}]", value, received[key], rtol, atol, hidden)
-            if problem:
-                return problem
-        return None
+        return _compare_dict(name, expected, received, rtol, atol, hidden)
     if isinstance(expected, (list, tuple)):
-        if not isinstance(received, (list, tuple)) or len(received) != len(expected):
-            return f"{name}: expected a list of {len(expected)} values, received {describe(received)}"
-        for index, (want, got) in enumerate(zip(expected, received)):
-            problem = compare_value(f"{name}[{index}]", want, got, rtol, atol, hidden)
-            if problem:
-                return problem
-        return None
+        return _compare_list(name, expected, received, rtol, atol, hidden)
     expected = np.asarray(expected)
     if expected.ndim == 0 and _is_number(received):  # 3, 3.0, np.int64(3), np.float32(3): all the number 3
         received = np.asarray(received)
         received = received.astype(np.float64) if received.dtype.kind in "iu" and expected.dtype.kind == "f" \
             else received
+    problem = _form_problem(name, expected, received, hidden)
+    if problem:
+        return problem
+    got = received.astype(np.float64)
+    want = expected.astype(np.float64)
+    return _not_finite(name, want, got, hidden) or _values_problem(name, want, got, received.dtype, rtol, atol, hidden)
+
+
+def _compare_dict(name: str, expected: dict, received, rtol: float, atol: float, hidden: bool) -> str | None:
+    """``compare_value`` of a dict: the same keys (more are allowed), each value compared in turn."""
+    if not isinstance(received, dict):
+        return f"{name}: expected a dict with keys {sorted(expected)}, received {describe(received)}"
+    missing = sorted(set(expected) - set(received))
+    if missing:
+        return f"{name}: missing keys {missing} (received keys {sorted(received)})"
+    for key, value in expected.items():
+        problem = compare_value(f"{name}[{key!r}]", value, received[key], rtol, atol, hidden)
+        if problem:
+            return problem
+    return None
+
+
+def _compare_list(name: str, expected: list | tuple, received, rtol: float, atol: float, hidden: bool) -> str | None:
+    """``compare_value`` of a list or tuple: as many items, each compared in turn."""
+    if not isinstance(received, (list, tuple)) or len(received) != len(expected):
+        return f"{name}: expected a list of {len(expected)} values, received {describe(received)}"
+    for index, (want, got) in enumerate(zip(expected, received)):
+        problem = compare_value(f"{name}[{index}]", want, got, rtol, atol, hidden)
+        if problem:
+            return problem
+    return None
+
+
+def _form_problem(name: str, expected: np.ndarray, received, hidden: bool) -> str | None:
+    """Why ``received`` cannot be compared with ``expected`` value by value: not an array, integers or booleans
+    where floating-point values are expected, or another shape (None when it can)."""
     if not isinstance(received, np.ndarray):
         return f"{name}: expected a NumPy array of shape {expected.shape}, received {describe(received)}"
     if expected.dtype.kind == "f" and received.dtype.kind not in "f":
@@ -224,14 +245,24 @@ def compare_value(name: str, expected, received, rtol: float, atol: float, hidde
             return f"{name}: wrong shape (received {received.shape}; hidden case, expected shape not shown)"
         note = " (transposed?)" if received.shape == expected.shape[::-1] else ""
         return f"{name}: wrong shape: expected {expected.shape}, received {received.shape}{note}"
-    got = received.astype(np.float64)
-    want = expected.astype(np.float64)
+    return None
+
+
+def _not_finite(name: str, want: np.ndarray, got: np.ndarray, hidden: bool) -> str | None:
+    """A NaN or an infinity received where a finite value is expected (None when there is none)."""
     bad = ~np.isfinite(got) & np.isfinite(want)
-    if bad.any():
-        kind = "NaN" if np.isnan(got[bad]).any() else "inf"
-        index = _index(np.argwhere(bad)[0])
-        at = "" if hidden else f", first at index {index} (expected {_num(want[index])})"
-        return f"{name}: contains {kind}: {int(bad.sum())} of {got.size} values{at}"
+    if not bad.any():
+        return None
+    kind = "NaN" if np.isnan(got[bad]).any() else "inf"
+    index = _index(np.argwhere(bad)[0])
+    at = "" if hidden else f", first at index {index} (expected {_num(want[index])})"
+    return f"{name}: contains {kind}: {int(bad.sum())} of {got.size} values{at}"
+
+
+def _values_problem(name: str, want: np.ndarray, got: np.ndarray, dtype: np.dtype, rtol: float, atol: float,
+                    hidden: bool) -> str | None:
+    """Which values of ``got`` (received as ``dtype``, here in float64) are outside the tolerance of ``want``, and
+    by how much (None when none is); a lower-precision dtype that explains the difference is named."""
     with np.errstate(invalid="ignore"):
         error = np.abs(got - want)
         matching = (error <= atol + rtol * np.abs(want)) | (got == want) | (np.isnan(want) & np.isnan(got))
@@ -243,10 +274,10 @@ def compare_value(name: str, expected, received, rtol: float, atol: float, hidde
     relative = _num(np.nanmax(error[nonzero] / np.abs(want[nonzero]))) if nonzero.any() else "n/a"
     ranked = np.where(outside, np.nan_to_num(error, nan=np.inf), -1.0)
     worst = _index(np.unravel_index(np.argmax(ranked), error.shape)) if error.ndim else ()
-    if received.dtype.kind == "f" and received.dtype.itemsize < 8 and want.dtype == np.float64 \
+    if dtype.kind == "f" and dtype.itemsize < 8 and want.dtype == np.float64 \
             and np.allclose(got, want, rtol=FLOAT32_RTOL, atol=max(atol, FLOAT32_RTOL * float(np.max(np.abs(want))))):
-        return (f"{name}: received {received.dtype} values, which agree with the expected ones only to "
-                f"{received.dtype} rounding (max rel error {relative}; tolerance rtol={rtol:g}): this unit is "
+        return (f"{name}: received {dtype} values, which agree with the expected ones only to "
+                f"{dtype} rounding (max rel error {relative}; tolerance rtol={rtol:g}): this unit is "
                 "graded in float64. Keep float64: no .astype(np.float32), dtype=np.float32 or np.float32(...) "
                 "in its computation (NumPy computes in float64 unless told otherwise)")
     if hidden:

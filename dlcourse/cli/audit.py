@@ -6,28 +6,28 @@ import sys
 import time
 from pathlib import Path
 
-from dlcourse.cli.options import (choose_isolation, fail, in_checkout, isolation_option, no_checkout, unknown_assignment,
-                                  writable_folder)
+from dlcourse.cli.options import (checkout_notebook, checkout_notebook_option, choose_isolation, fail, isolation_option,
+                                  unknown_assignment, writable_folder)
 
 
 def audit(subparsers) -> None:
     parser = subparsers.add_parser(
         "audit", help="measure how strong an assignment's cases are with mutants of its solution",
-        description="Make small mistakes in each unit of the solution notebook, one at a time (operators swapped, "
-                    "numbers nudged, another axis, keepdims or transpose dropped, slices shifted, sum for mean, an "
-                    "argument or a statement left out), grade each mutant notebook as a submission is graded "
-                    "(sandbox, public and hidden cases, the course's secret), and report which cases kill which "
-                    "mutants. Writes DIR/report.md (per unit, survivors as diffs) and DIR/mutants.csv; the last "
-                    "line counts the mutants killed, marked equivalent, survived and timed out.")
+        description="""
+            Make small mistakes in each unit of the solution notebook, one at a time (operators swapped, numbers
+            nudged, another axis, keepdims or transpose dropped, slices shifted, sum for mean, an argument or a
+            statement left out), grade each mutant notebook as a submission is graded (sandbox, public and hidden
+            cases, the course's secret), and report which cases kill which mutants. Writes DIR/report.md (per unit,
+            survivors as diffs) and DIR/mutants.csv; the last line counts the mutants killed, marked equivalent,
+            survived and timed out.
+        """)
     parser.add_argument("assignment", metavar="NN_name")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR")
     parser.add_argument("--unit", action="append", default=[], metavar="U", help="only this unit (repeatable)")
     parser.add_argument("--workers", type=int, default=1, metavar="N", help="grading processes (default 1)")
     parser.add_argument("--max-per-unit", type=int, metavar="N",
                         help="at most N mutants per unit, spread over the function (default 400)")
-    parser.add_argument("--solution", type=Path, metavar="FILE",
-                        help="the solution notebook (default: solutions/NN_name.ipynb of the course checkout that "
-                             "holds the current folder)")
+    checkout_notebook_option(parser, "--solution", "solutions", "the solution notebook")
     parser.add_argument("--equivalents", type=Path, metavar="FILE",
                         help="equivalent mutants, one `unit mutant-id reason` a line (default: "
                              "autograder/cases/equivalent_mutants/NN_name.txt)")
@@ -56,14 +56,9 @@ def _run_audit(args) -> int:
         return fail(f"Expected --workers of at least 1. Received {args.workers}.")
     if args.max_timeout is not None and not args.max_timeout > 0:
         return fail(f"Expected a positive --max-timeout. Received {args.max_timeout:g}.")
-    solution = args.solution or in_checkout(f"solutions/{args.assignment}.ipynb")
-    if solution is None:
-        return fail(no_checkout(f"solutions/{args.assignment}.ipynb", "--solution"))
-    problem = writable_folder(args.out)
-    if problem:
-        return fail(problem)
+    solution, problem = checkout_notebook(args.solution, "solutions", args.assignment, "--solution")
     folder = cache_dir()
-    problem = writable_folder(folder)
+    problem = problem or writable_folder(args.out) or writable_folder(folder)
     if problem:
         return fail(problem)
     with _progress() as advance:

@@ -11,11 +11,13 @@ from dlcourse.cli.options import fail, writable_file
 def export(subparsers) -> None:
     parser = subparsers.add_parser(
         "export", help="write grades as a CSV that Canvas, Moodle or another LMS imports without editing",
-        description="Export the grades in GRADED (the --out folder of `dlcourse grade-batch`), or in an nbgrader "
-                    "course's gradebook (--nbgrader COURSE), as one column per assignment, numbers or blank cells "
-                    "only. A blank that needs attention (not graded, a notebook the grader could not read, several "
-                    "candidate notebooks, no notebook) is listed on stderr. A student with grades but no roster "
-                    "row is listed and nothing is written (exit 1).")
+        description="""
+            Export the grades in GRADED (the --out folder of `dlcourse grade-batch`), or in an nbgrader course's
+            gradebook (--nbgrader COURSE), as one column per assignment, numbers or blank cells only. A blank that
+            needs attention (not graded, a notebook the grader could not read, several candidate notebooks, no
+            notebook) is listed on stderr. A student with grades but no roster row is listed and nothing is written
+            (exit 1).
+        """)
     parser.add_argument("graded", type=Path, nargs="?", metavar="GRADED",
                         help="the output folder of `dlcourse grade-batch` (not with --nbgrader)")
     parser.add_argument("--format", choices=("canvas", "moodle", "csv"), required=True,

@@ -46,6 +46,21 @@ def no_checkout(relative: str, option: str) -> str:
             f"run it in the checkout or pass {option}")
 
 
+def checkout_notebook_option(parser, option: str, folder: str, what: str) -> None:
+    """``option FILE``: ``what``, by default ``folder/NN_name.ipynb`` of the course checkout (``checkout_notebook``)."""
+    parser.add_argument(option, type=Path, metavar="FILE",
+                        help=f"{what} (default: {folder}/NN_name.ipynb of the course checkout that holds the "
+                             "current folder)")
+
+
+def checkout_notebook(given: Path | None, folder: str, assignment: str, option: str) -> tuple[Path | None, str | None]:
+    """The notebook ``option`` named, else ``folder/<assignment>.ipynb`` of the course checkout the command runs in;
+    None and the one-line reason outside a checkout."""
+    relative = f"{folder}/{assignment}.ipynb"
+    found = given or in_checkout(relative)
+    return (found, None) if found else (None, no_checkout(relative, option))
+
+
 def progress_bar():
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 

@@ -5,26 +5,27 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from dlcourse.cli.options import fail, in_checkout, no_checkout, unknown_assignment, writable_folder
+from dlcourse.cli.options import (checkout_notebook, checkout_notebook_option, fail, in_checkout, unknown_assignment,
+                                  writable_folder)
 
 
 def similarity(subparsers) -> None:
     parser = subparsers.add_parser(
         "similarity", help="rank pairs of students whose code of one assignment is alike (never runs it)",
-        description="Compare every student's notebook of one assignment, unit by unit, on token fingerprints "
-                    "that survive renaming, reordering, reformatting, comments and dead statements; the stub's "
-                    "code and code most of the class shares are ignored. Writes DIR/pairs.csv (every pair that "
-                    "shares anything, ranked) and DIR/report.html (flagged pairs side by side). A score is a "
-                    "reason to look, never a verdict. Student code is only read, never run.")
+        description="""
+            Compare every student's notebook of one assignment, unit by unit, on token fingerprints that survive
+            renaming, reordering, reformatting, comments and dead statements; the stub's code and code most of the
+            class shares are ignored. Writes DIR/pairs.csv (every pair that shares anything, ranked) and
+            DIR/report.html (flagged pairs side by side). A score is a reason to look, never a verdict. Student code
+            is only read, never run.
+        """)
     parser.add_argument("submitted", type=Path, metavar="SUBMITTED",
                         help="submitted/<student>/**/*.ipynb, as grade-batch reads it")
     parser.add_argument("--assignment", required=True, metavar="NN_name")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR")
     parser.add_argument("--past", type=Path, metavar="DIR",
                         help="earlier terms' submissions (same layout): compared with this term's, not with each other")
-    parser.add_argument("--stub", type=Path, metavar="FILE",
-                        help="the released notebook (default: assignments/NN_name.ipynb of the course checkout "
-                             "that holds the current folder)")
+    checkout_notebook_option(parser, "--stub", "assignments", "the released notebook")
     parser.add_argument("--threshold", type=float, metavar="SCORE",
                         help="flag pairs whose overall score is at least this (default 0.5)")
     parser.add_argument("--unit-threshold", type=float, metavar="SCORE",
@@ -39,10 +40,8 @@ def _run_similarity(args) -> int:
     problem = unknown_assignment(args.assignment)
     if problem:
         return fail(problem)
-    stub = args.stub or checkout_stub(args.assignment)
-    if stub is None:
-        return fail(no_checkout(f"assignments/{args.assignment}.ipynb", "--stub"))
-    problem = writable_folder(args.out)
+    stub, problem = checkout_notebook(args.stub, "assignments", args.assignment, "--stub")
+    problem = problem or writable_folder(args.out)
     if problem:
         return fail(problem)
     return run_similarity(args.submitted, args.assignment, stub, args.out, past=args.past, threshold=args.threshold,

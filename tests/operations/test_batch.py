@@ -22,7 +22,7 @@ from dlcourse.autograder.cases import ASSIGNMENTS
 from dlcourse.autograder.course.batch import Settings, discover, gradebook_csv, grade_batch
 from dlcourse.autograder.course.choice import choose
 from dlcourse.autograder.course.discovery import survey
-from dlcourse.autograder.course.records import Record
+from dlcourse.autograder.course.records import Record, file_digest
 from dlcourse.autograder.engine.fingerprint import grader_fingerprint
 from conftest import ASSIGNMENTS_DIR, EXAMPLES, SOLUTIONS, TEST_SECRET
 
@@ -301,3 +301,78 @@ def test_discover_takes_the_student_from_the_first_folder():
     found = discover(EXAMPLES)
     assert [(s.student, s.label) for s in found] == [("buggy", "01_backprop.ipynb"), ("cheat", "01_backprop.ipynb"),
                                                      ("complete", "01_backprop.ipynb")]
+
+
+# ----------------------------------------------------------------------------- behaviours kept from the single-file batch
+
+def graded_as_seven(graded: list[str]):
+    """A stand-in for ``grade_with_retries`` (no sandbox): every task scores 7, its student noted in ``graded``."""
+    def grade(task, retries):
+        graded.append(task.student)
+        return Record(task.student, task.label, task.digest, assignment="01_backprop", score=7.0,
+                      results={"score": 7.0}, fingerprint=grader_fingerprint(TEST_SECRET))
+    return grade
+
+
+@pytest.mark.parametrize("record", [
+    lambda digest: "{ cut short",
+    lambda digest: "[1, 2]",
+    lambda digest: json.dumps({"submission": "01_backprop.ipynb", "sha256": digest, "status": "graded",
+                               "fingerprint": grader_fingerprint(TEST_SECRET)}),
+    lambda digest: json.dumps({"student": "bob", "submission": "01_backprop.ipynb", "sha256": digest,
+                               "status": "lost", "assignment": "01_backprop", "score": 3.0}),
+], ids=["not JSON", "not an object", "no student", "an unknown status"])
+def test_a_malformed_record_is_no_record_graded_again_never_a_traceback(record, tmp_path, monkeypatch):
+    """A results file that is not a record counts as none: its notebook is graded again, and until it is (another
+    student named) the CSV reads "not graded yet". The single-file batch (6adde90) stopped with a traceback on
+    a list or on a current record without a student, and counted an unknown status's score as a grade."""
+    from dlcourse.autograder.course.batch import executors
+
+    graded = []
+    monkeypatch.setattr(executors, "grade_with_retries", graded_as_seven(graded))
+    notebook = ASSIGNMENTS_DIR / "01_backprop.ipynb"
+    root = make_submissions(tmp_path / "submitted", {"ann": notebook, "bob": notebook})
+    out = tmp_path / "out"
+    (out / "results" / "bob").mkdir(parents=True)
+    (out / "results" / "bob" / "01_backprop.ipynb.json").write_text(record(file_digest(notebook)))
+    grade_batch(root, out, Settings(TEST_SECRET), students=["ann"])
+    bob = read_csv(out / "gradebook.csv")["bob"]
+    assert graded == ["ann"] and bob["total"] == "not graded" and "not graded: not graded yet" in bob["notes"]
+    again = grade_batch(root, out, Settings(TEST_SECRET))
+    assert graded == ["ann", "bob"] and again.graded == 1 and again.skipped == 1
+    assert read_csv(out / "gradebook.csv")["bob"]["total"] == "7"
+
+
+def test_local_processes_drain_a_full_window_to_a_task_per_worker_before_topping_it_up(monkeypatch):
+    """As the single-file batch did: 4 tasks per worker are submitted, then collected until one per worker is
+    left, then the window is filled again; the last tasks are collected to none (not topped up task by task)."""
+    from concurrent.futures import Future
+
+    from dlcourse.autograder.course.batch import executors
+
+    pending, seen = [0], []
+
+    class Pool:  # every task finishes at once; what matters is when the executor submits and collects
+        def __init__(self, **options):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def submit(self, function, task, retries):
+            seen.append(pending[0])
+            pending[0] += 1
+            future = Future()
+            future.set_result(task)
+            return future
+
+    monkeypatch.setattr(executors, "ProcessPoolExecutor", Pool)
+    records = []
+    for record in executors.ProcessPool(workers=2, retries=0).run(range(22)):
+        pending[0] -= 1
+        records.append(record)
+    assert sorted(records) == list(range(22))
+    assert seen == [*range(8), *range(2, 8), *range(2, 8), 2, 3]  # pending before each submission

@@ -18,7 +18,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from itertools import count
 from multiprocessing import get_context
 from typing import Protocol
@@ -96,7 +96,9 @@ class Serial:
 
 
 class ProcessPool:
-    """``workers`` local processes (spawned, each dying with this one), ``IN_FLIGHT_PER_WORKER`` tasks each ahead."""
+    """``workers`` local processes (spawned, each dying with this one), up to ``IN_FLIGHT_PER_WORKER`` tasks each
+    ahead: the window is filled, drained until a task per worker is left, and filled again, as the single-file
+    batch did (Dask's is topped up as each task finishes)."""
 
     def __init__(self, workers: int, retries: int):
         self.workers, self.retries = workers, retries
@@ -109,15 +111,21 @@ class ProcessPool:
                             lambda task, error: task.unavailable(
                                 f"the grading processes stopped: {type(error).__name__}: {error}"))
             yield from window.fill()
-            while window.pending:
-                done, _ = wait(list(window.pending), return_when=FIRST_COMPLETED)
-                for future in done:
-                    task = window.pending.pop(future)
-                    try:
-                        yield future.result()
-                    except Exception as error:  # noqa: BLE001 - e.g. BrokenProcessPool when a worker process is killed
-                        yield task.unavailable(f"the grading process failed: {type(error).__name__}: {error}")
+            while window.pending:  # a full window drains to a task per worker, then is topped up; the last, to none
+                yield from _drain(window.pending, until=self.workers if len(window.pending) >= window.size else 0)
                 yield from window.fill()
+
+
+def _drain(pending: dict, until: int) -> Iterator[Record]:
+    """Collect finished local futures until at most ``until`` remain; a dead process is "not graded"."""
+    for future in as_completed(list(pending)):
+        task = pending.pop(future)
+        try:
+            yield future.result()
+        except Exception as error:  # noqa: BLE001 - e.g. BrokenProcessPool when a worker process is killed
+            yield task.unavailable(f"the grading process failed: {type(error).__name__}: {error}")
+        if len(pending) <= until:
+            return
 
 
 class Dask:
