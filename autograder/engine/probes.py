@@ -90,7 +90,8 @@ def rng_probed(case: Case, arg: str = "rng", noun: str = "result", check: RunChe
         if after[0] == float(np.random.default_rng(seed).random()):
             return False, (f"your {case.unit} never draws from `{arg}`: the generator was not advanced "
                            f"(draw every random number from `{arg}` itself)")
-        reply = {"status": "ok", "value": runs[-1], "mutated": []}
+        judged = runs[3] if probe_with else runs[0]  # run 1, or the run with the case's own inputs
+        reply = {"status": "ok", "value": judged, "mutated": []}
         verdict = compare_judge(case, inputs, lambda: expected, reply, timing)
         return verdict.passed, _without_unit(case, verdict.message)
 

@@ -33,9 +33,10 @@ def test_a_reader_that_opened_the_old_file_keeps_reading_all_of_it(tmp_path):
     assert path.read_text() == "new,row\n"
 
 
-def test_a_write_that_fails_leaves_the_old_file_intact(tmp_path):
+def test_a_write_that_fails_leaves_the_old_file_intact_and_nothing_beside_it(tmp_path):
     path = tmp_path / "results.json"
     path.write_text('{"score": 10}')
     with pytest.raises(TypeError):
         write_atomically(path, 12345)  # neither bytes nor text: the write fails before any rename
     assert path.read_text() == '{"score": 10}'
+    assert [item.name for item in tmp_path.iterdir()] == ["results.json"]  # no temporary file left

@@ -69,6 +69,24 @@ def test_a_unit_drawing_from_its_generator_is_then_judged_as_its_case_judges_it(
     assert verdict.message.startswith("sample: expected 5 numbers, received array("), verdict.message
 
 
+def seeded_reference(size, rng):
+    return {"x": np.random.default_rng(rng["__rng__"]).normal(size=size)}
+
+
+EXACT = rng_probed(Case("sample", "five normals of this seed", sample_inputs, seeded_reference, ("x",)), noun="sample")
+
+
+def test_the_run_judged_as_the_case_judges_it_is_the_one_with_the_cases_own_generator():
+    """Run 1 (the case's seed), not run 3 (the other seed): a case comparing values with its seed's reference
+    passes a correct unit."""
+    namespace: dict = {}
+    exec(compile("import numpy as np\ndef sample(size, rng):\n    return rng.normal(size=size)", "cell 1", "exec"),
+         namespace)
+    runner = CaseRunner(in_process(namespace), lambda case, inputs: case.reference(**inputs))
+    verdict = runner.verdict(EXACT, ("sample",))
+    assert verdict.passed, verdict.message
+
+
 def test_the_second_seed_is_fixed_by_the_first_and_differs_from_it():
     assert other_seed(42) == other_seed(42) != other_seed(43)
     assert other_seed(42) != 42 and 0 <= other_seed(2**63 - 1) < 2**63
