@@ -11,6 +11,7 @@ import dataclasses
 import numpy as np
 
 from dlcourse.autograder.engine.probes import GLOBAL_SEEDS, held_out_verdict, same_value
+from dlcourse.autograder.cases.random_sizes import random_sizes
 from dlcourse.autograder.engine.case import Assignment, Case, ForwardBackward, Mistake, NumericalGradient, RngProbe
 from dlcourse.autograder.engine.compare import FLOAT64_ADVICE, dtype_problems
 from dlcourse import datasets
@@ -32,14 +33,6 @@ def _dense_inputs(n, d, m, backward=False):
     return make
 
 
-def _random_dense(backward):
-    def make(rng):
-        n, d, m = (int(v) for v in rng.integers(1, 9, size=3))
-        n = max(n, 2)  # a batch: summing over it and averaging differ only when N > 1
-        return _dense_inputs(n, d, m, backward)(rng)
-    return make
-
-
 FORGOT_BIAS = Mistake("the bias `b` is not added", lambda i, e: {"out": i["x"] @ i["w"]})
 DB_MEAN = Mistake("db averages over the batch; it is the sum over the batch",
                   lambda i, e: {"db": i["dout"].mean(axis=0)})
@@ -52,13 +45,14 @@ DENSE = [
          mistakes=(FORGOT_BIAS,)),
     Case("dense_forward", "one example, 7 -> 2", _dense_inputs(1, 7, 2), ref.dense_forward, ("out", "cache"),
          mistakes=(FORGOT_BIAS,)),
-    Case("dense_forward", "random shape", _random_dense(False), ref.dense_forward, ("out", "cache"), hidden=True),
+    Case("dense_forward", "random shape", random_sizes(_dense_inputs, False), ref.dense_forward, ("out", "cache"),
+         hidden=True),
     Case("dense_backward", "batch of 4, 5 -> 3", _dense_inputs(4, 5, 3, True), ref.dense_backward,
          ("dx", "dw", "db"), driver=ForwardBackward("dense_forward"), mistakes=DENSE_BACK_MISTAKES,
          hint="dx = dout w^T, dw = x^T dout, db sums dout over the batch"),
     Case("dense_backward", "one example, 7 -> 2", _dense_inputs(1, 7, 2, True), ref.dense_backward,
          ("dx", "dw", "db"), driver=ForwardBackward("dense_forward"), mistakes=DENSE_BACK_MISTAKES),
-    Case("dense_backward", "random shape", _random_dense(True), ref.dense_backward, ("dx", "dw", "db"),
+    Case("dense_backward", "random shape", random_sizes(_dense_inputs, True), ref.dense_backward, ("dx", "dw", "db"),
          driver=ForwardBackward("dense_forward"), hidden=True, points=2.0),
 ]
 

@@ -14,6 +14,7 @@ import itertools
 import numpy as np
 
 from dlcourse.autograder.cases.rnn_bptt import rejects
+from dlcourse.autograder.cases.random_sizes import random_sizes
 from dlcourse.autograder.engine.case import Assignment, Case, ForwardBackward, Mistake
 from dlcourse.references import lstm as ref
 
@@ -169,14 +170,6 @@ def _step_inputs(n, d, h, backward=False):
     return make
 
 
-def _random_step(backward):
-    def make(rng):
-        n, d, h = (int(v) for v in rng.integers(1, 8, size=3))
-        n = max(n, 2)  # a batch: summing over it and averaging differ only when N > 1
-        return _step_inputs(n, d, h, backward)(rng)
-    return make
-
-
 STEP_HINT = ("z = x @ wx + h_prev @ wh + b, split into 4 blocks of H columns in the order i, f, c, o; "
              "out is (h_next, c_next)")
 STEP_BACK_HINT = ("dout is (dh_next, dc_next); first dc = dc_next + dh_next * o * (1 - tanh(c_next)**2), then "
@@ -191,16 +184,16 @@ STEP = [
          ("out", "cache"), mistakes=STEP_MISTAKES, hint=STEP_HINT),
     Case("lstm_step_forward", "one example, 6 -> 2 units", _step_inputs(1, 6, 2), ref.lstm_step_forward,
          ("out", "cache"), mistakes=STEP_MISTAKES, hint=STEP_HINT),
-    Case("lstm_step_forward", "random shape", _random_step(False), ref.lstm_step_forward, ("out", "cache"),
-         hidden=True),
+    Case("lstm_step_forward", "random shape", random_sizes(_step_inputs, False, high=8), ref.lstm_step_forward,
+         ("out", "cache"), hidden=True),
     Case("lstm_step_backward", "batch of 4, 3 -> 5 units", _step_inputs(4, 3, 5, True), ref.lstm_step_backward,
          STEP_GRADS, driver=ForwardBackward("lstm_step_forward"), mistakes=STEP_BACK_MISTAKES,
          hint=STEP_BACK_HINT),
     Case("lstm_step_backward", "one example, 6 -> 2 units", _step_inputs(1, 6, 2, True), ref.lstm_step_backward,
          STEP_GRADS, driver=ForwardBackward("lstm_step_forward"), mistakes=STEP_BACK_MISTAKES,
          hint=STEP_BACK_HINT, points=2.0),
-    Case("lstm_step_backward", "random shape", _random_step(True), ref.lstm_step_backward, STEP_GRADS,
-         driver=ForwardBackward("lstm_step_forward"), hidden=True, points=2.0),
+    Case("lstm_step_backward", "random shape", random_sizes(_step_inputs, True, high=8), ref.lstm_step_backward,
+         STEP_GRADS, driver=ForwardBackward("lstm_step_forward"), hidden=True, points=2.0),
 ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlcourse.autograder.cases.rejections import mixed, rejections_case
+from dlcourse.autograder.cases.random_sizes import random_sizes
 from dlcourse.autograder.engine.case import Assignment, Case, ForwardBackward, Mistake
 from dlcourse.autograder.engine.compare import compare_value
 from dlcourse.references import rnn_bptt as ref
@@ -112,14 +113,6 @@ def _step_inputs(n, d, h, backward=False):
     return make
 
 
-def _random_step(backward):
-    def make(rng):
-        n, d, h = (int(v) for v in rng.integers(1, 9, size=3))
-        n = max(n, 2)  # a batch: summing over it and averaging differ only when N > 1
-        return _step_inputs(n, d, h, backward)(rng)
-    return make
-
-
 STEP_HINT = "h_next = tanh(x @ wx + h_prev @ wh + b); cache what the backward pass needs"
 STEP_BACK_HINT = ("with da = dout * (1 - h_next**2): dx = da wx^T, dh_prev = da wh^T, dwx = x^T da, "
                   "dwh = h_prev^T da, db = sum of da over the batch")
@@ -131,15 +124,15 @@ STEP = [
          mistakes=STEP_MISTAKES, hint=STEP_HINT),
     Case("rnn_step_forward", "one example, 6 -> 2", _step_inputs(1, 6, 2), ref.rnn_step_forward,
          ("h_next", "cache"), mistakes=STEP_MISTAKES, hint=STEP_HINT),
-    Case("rnn_step_forward", "random shape", _random_step(False), ref.rnn_step_forward, ("h_next", "cache"),
-         hidden=True),
+    Case("rnn_step_forward", "random shape", random_sizes(_step_inputs, False), ref.rnn_step_forward,
+         ("h_next", "cache"), hidden=True),
     Case("rnn_step_backward", "batch of 4, 3 -> 5", _step_inputs(4, 3, 5, True), ref.rnn_step_backward,
          ("dx", "dh_prev", "dwx", "dwh", "db"), driver=ForwardBackward("rnn_step_forward"),
          mistakes=STEP_BACK_MISTAKES, hint=STEP_BACK_HINT),
     Case("rnn_step_backward", "one example, 6 -> 2", _step_inputs(1, 6, 2, True), ref.rnn_step_backward,
          ("dx", "dh_prev", "dwx", "dwh", "db"), driver=ForwardBackward("rnn_step_forward"),
          mistakes=STEP_BACK_MISTAKES, hint=STEP_BACK_HINT),
-    Case("rnn_step_backward", "random shape", _random_step(True), ref.rnn_step_backward,
+    Case("rnn_step_backward", "random shape", random_sizes(_step_inputs, True), ref.rnn_step_backward,
          ("dx", "dh_prev", "dwx", "dwh", "db"), driver=ForwardBackward("rnn_step_forward"),
          hidden=True, points=2.0),
 ]
