@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
 import pytest
 
 from dlcourse.autograder.cases import cnn_architectures, gan
@@ -97,3 +99,33 @@ def test_in_the_sandbox_training_stops_early_and_the_returned_weights_are_graded
         assert "training stopped after epoch" in result.verdict.message
     else:
         assert "below the required" in result.verdict.message
+
+
+def _variables_made_inside_a_trace(run):
+    """``run()``'s value, and how many variables were created while TensorFlow traced a function."""
+    import tensorflow as tf
+
+    inside = []
+
+    def creator(next_creator, **options):
+        inside.append(tf.inside_function())
+        return next_creator(**options)
+
+    with tf.variable_creator_scope(creator):
+        value = run()
+    return value, sum(inside)
+
+
+def test_fit_builds_the_optimizer_before_its_first_trace_and_trains_bit_for_bit_as_keras_alone():
+    """Variables made inside the first trace make TensorFlow trace the step twice; the driver builds them first."""
+    from dlcourse.autograder.engine.sandboxed import wire, worker
+
+    namespace = dict(solution_namespace("06_cnn_architectures"))
+    inputs = TRAIN_LENET5.make_inputs(None)
+    inputs["x"], inputs["y"] = inputs["x"][:96], inputs["y"][:96]  # 3 steps an epoch, the solution's 12 epochs
+    alone, traced_alone = _variables_made_inside_a_trace(lambda: namespace["train_lenet5"](inputs["x"], inputs["y"]))
+    request = wire.decode(wire.encode(TRAIN_LENET5.request(inputs)))
+    reply, traced_driven = _variables_made_inside_a_trace(lambda: worker.run_case(namespace, request))
+    assert reply["status"] == "ok", reply
+    assert traced_alone > 0 and traced_driven == 0, (traced_alone, traced_driven)
+    assert all(np.array_equal(ours, theirs) for ours, theirs in zip(reply["value"], alone, strict=True))
