@@ -48,6 +48,7 @@ def kill_all(uid: int, signal_as_uid, seconds: float) -> bool:
     sweep is caught on the next round), and each process found is killed by pid too. Only for uids leased to
     workers: they run nothing else."""
     deadline = time.monotonic() + seconds
+    pause = 0.001  # a killed process is usually gone within a millisecond: look again soon, then less often
     while pids := processes_of(uid):
         if time.monotonic() > deadline:
             return False
@@ -57,7 +58,8 @@ def kill_all(uid: int, signal_as_uid, seconds: float) -> bool:
                 os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        time.sleep(0.01)
+        time.sleep(pause)
+        pause = min(2 * pause, 0.01)
     return True
 
 
