@@ -549,6 +549,18 @@ def test_training_runs_many_steps_to_a_compiled_call_as_one_call_each_would(solu
         np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6)
 
 
+def test_training_reports_once_before_every_kth_step_with_the_losses_so_far(solution):
+    from dlcourse.autograder.engine.sandboxed import drivers
+
+    request = _training_request(4)
+    request["report_every"] = 1  # the loop's runs are one step long: a report between every two steps
+    seen = []
+    with drivers.progress.answered_by(lambda value, at: seen.append((at, len(value[1]))) or False):
+        reply = worker.run_case(dict(solution), request)
+    assert reply["status"] == "ok", reply
+    assert seen == [(1, 1), (2, 2), (3, 3)], seen
+
+
 FAILS_AT_STEP_10 = """
 _fails = train_step
 

@@ -79,7 +79,7 @@ def run(namespace, request):
         return _value(keras, generator, losses, initial)
 
     looped = compiled = None
-    starts = [0, 1, *range(every or CHUNK, steps, every or CHUNK)]  # the eager first step, then runs of steps
+    starts = sorted({0, 1, *range(every or CHUNK, steps, every or CHUNK)})  # the eager first step, then runs
     for start, end in zip(starts, [*starts[1:], steps]):
         if start >= steps or (every and start and start % every == 0 and report(so_far(), start)):
             break
