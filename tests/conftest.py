@@ -98,6 +98,23 @@ def require_bwrap() -> None:
     pytest.skip("bubblewrap cannot create its namespaces on this machine (the fallback level is tested)")
 
 
+@pytest.fixture(params=["bwrap", "fallback"])
+def level(request) -> str:
+    """Each isolation level with a boundary: bubblewrap (skipped where it cannot run, ``require_bwrap``), fallback."""
+    if request.param == "bwrap":
+        require_bwrap()
+    return request.param
+
+
+@pytest.fixture
+def machine(tmp_path, monkeypatch) -> Path:
+    """A config folder of our own (the machine's secret goes there) and no $DLCOURSE_SECRET."""
+    config = tmp_path / "config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    monkeypatch.delenv("DLCOURSE_SECRET", raising=False)
+    return config
+
+
 GRADER_MODULES = ("dlcourse", "dlcourse.references", "autograder", "dlcourse.autograder.cases", "nbgrader")
 
 

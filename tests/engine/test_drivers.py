@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import pytest
 
 from dlcourse.autograder.cases.backprop import ASSIGNMENT as BACKPROP
 from dlcourse.autograder.engine import runtime
@@ -11,19 +10,13 @@ from dlcourse.autograder.engine.runner import CaseRunner, in_process
 from dlcourse.autograder.engine.sandbox import Sandbox
 from dlcourse.autograder.engine.sandboxed import drivers
 from dlcourse.autograder.engine.session import Failure, WorkerSession
-from conftest import TEST_SECRET, require_bwrap, solution_namespace
+from conftest import TEST_SECRET, solution_namespace
 from dlcourse.autograder.engine.sandboxed.drivers.keras import model_spec
 from dlcourse.references import cnn_architectures as cnn
 
 NUMPY_DRIVERS = {"call", "forward_backward", "numerical_gradient", "steps", "rng_probe", "raises"}
 KERAS_DRIVERS = {"keras_model", "keras_call", "keras_fit", "gan_step", "gan_train"}
 
-
-@pytest.fixture(params=["bwrap", "fallback"])
-def level(request) -> str:
-    if request.param == "bwrap":
-        require_bwrap()
-    return request.param
 
 
 def test_each_driver_is_a_module_named_as_its_driver_with_its_request_shape_documented():

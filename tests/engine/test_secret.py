@@ -10,14 +10,6 @@ import pytest
 from dlcourse.autograder.engine.secret import COURSE_FILE, find_secret, grader_secret, make_course_secret
 
 
-@pytest.fixture
-def machine(tmp_path, monkeypatch) -> Path:
-    """A config folder of our own (the machine's secret goes there) and no $DLCOURSE_SECRET."""
-    config = tmp_path / "config"
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
-    monkeypatch.delenv("DLCOURSE_SECRET", raising=False)
-    return config
-
 
 def test_the_environment_then_the_course_file_above_then_the_machine(tmp_path, machine, monkeypatch):
     course, inside = tmp_path / "course", tmp_path / "course" / "submitted" / "alice"

@@ -11,14 +11,7 @@ from dlcourse.autograder.cases.backprop import ASSIGNMENT as BACKPROP
 from dlcourse.autograder.engine.compare import judge
 from dlcourse.autograder.engine.sandbox import Sandbox
 from dlcourse.autograder.engine.session import Failure, FailureKind, WorkerSession
-from conftest import require_bwrap
 
-
-@pytest.fixture(params=["bwrap", "fallback"])
-def level(request) -> str:
-    if request.param == "bwrap":
-        require_bwrap()
-    return request.param
 
 
 def cells(*sources):

@@ -11,19 +11,10 @@ import sys
 import zipfile
 from pathlib import Path
 
-import pytest
 from conftest import SOLUTIONS
 
 from dlcourse.autograder.engine.secret import COURSE_FILE, find_secret
 
-
-@pytest.fixture
-def machine(tmp_path, monkeypatch) -> Path:
-    """A config folder of our own (the machine's secret goes there) and no $DLCOURSE_SECRET."""
-    config = tmp_path / "config"
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
-    monkeypatch.delenv("DLCOURSE_SECRET", raising=False)
-    return config
 
 
 def dlcourse(*args: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -115,12 +115,6 @@ def binary_crossentropy(logits, y):
 X86_64 = pytest.mark.skipif(os.uname().machine != "x86_64", reason="the 32-bit ABI attack is x86 machine code")
 
 
-@pytest.fixture(params=LEVELS)
-def level(request) -> str:
-    if request.param == "bwrap":
-        require_bwrap()
-    return request.param
-
 
 @pytest.fixture
 def listeners():

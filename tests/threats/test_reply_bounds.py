@@ -12,13 +12,12 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import SOLUTIONS, TEST_SECRET, code_cell, require_bwrap, write_variant
+from conftest import SOLUTIONS, TEST_SECRET, code_cell, write_variant
 from dlcourse.autograder.cases import COURSE
 from dlcourse.autograder.cases.backprop import ASSIGNMENT as BACKPROP
 from dlcourse.autograder.engine.case import Assignment
 from dlcourse.autograder.engine.grade import Grader
 
-LEVELS = ["bwrap", "fallback"]
 QUICK_01 = Assignment("01_backprop", "01 without the MLP units",
                       tuple(c for c in BACKPROP.cases if c.unit not in ("mlp_loss_and_grads", "train_mlp")))
 TARGET = "binary_crossentropy"
@@ -112,12 +111,6 @@ def announce(stream, payload):
     stream.flush()
 '''
 
-
-@pytest.fixture(params=LEVELS)
-def level(request) -> str:
-    if request.param == "bwrap":
-        require_bwrap()
-    return request.param
 
 
 def grade_attack(tmp_path, level: str, code: str) -> tuple[str, float]:

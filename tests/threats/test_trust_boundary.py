@@ -379,7 +379,6 @@ def test_enormous_notebook_is_refused_without_reading_it_whole(grader, tmp_path)
 
 # ----------------------------------------------------------------------------- both isolation levels, 01 and 09
 
-LEVELS = ["bwrap", "fallback"]
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="a uid of its own per worker needs root")
 
 QUICK_01 = Assignment("01_backprop", "01 without the MLP units",
@@ -388,12 +387,6 @@ QUICK_09 = Assignment("09_gan", "09, generator_loss only", tuple(c for c in GAN.
                       frameworks=True, memory_bytes=GAN.memory_bytes, processes=GAN.processes,
                       cpu_seconds=GAN.cpu_seconds)
 
-
-@pytest.fixture(params=LEVELS)
-def level(request) -> str:
-    if request.param == "bwrap":
-        require_bwrap()
-    return request.param
 
 
 @pytest.fixture
