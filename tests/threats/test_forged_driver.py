@@ -13,7 +13,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from conftest import ROOT, TEST_SECRET, code_cell, require_bwrap, write_variant
+from conftest import ROOT, TEST_SECRET, code_cell, write_variant
 
 from dlcourse.autograder.cases import ASSIGNMENTS, COURSE
 from dlcourse.autograder.cases import gan
@@ -58,12 +58,6 @@ class _ForgedTraining:
     _driver.run = _run
 """
 
-
-@pytest.fixture(params=["bwrap", "fallback"])
-def level(request) -> str:
-    if request.param == "bwrap":
-        require_bwrap()
-    return request.param
 
 
 @pytest.mark.parametrize("forgery", [FORGED_SAMPLES, FORGED_WEIGHTS], ids=["samples on the ring", "untrained weights"])
@@ -243,3 +237,36 @@ def test_argument_checks_are_drawn_anew_and_mixed(case):
     assert all({argument is None for _, argument in runs} == {True, False} for runs in draws)
     request = case.request(case.make_inputs(None))
     assert RUNS not in dict(request["args"]) and "None" not in repr([run[2] for run in request["runs"]])
+
+
+@pytest.mark.parametrize("report", [False, True], ids=["returned", "reported, then returned"])
+def test_a_blank_06_that_replaces_the_training_driver_gains_nothing(tmp_path, level, report):
+    """A replaced ``keras_fit`` that hands in stored LeNet-5 weights (the right shapes, trained on nothing the
+    grading drew), as its value or as a progress report first, earns no training points: the judge measures
+    them on held-out images of a task drawn for this grading, which never reach the worker."""
+    from dlcourse.autograder.cases import cnn_architectures
+
+    training = next(case for case in cnn_architectures.ASSIGNMENT.cases if case.driver.name == "keras_fit")
+    shapes = cnn_architectures.lenet5_weight_shapes((32, 32, 1), 10)
+    forgery = f"""
+class _ForgedFit:
+    import importlib
+    import numpy as np
+    _driver = importlib.import_module("drivers.keras.keras_fit")
+    _progress = importlib.import_module("drivers._progress")
+
+    def _run(namespace, request, np=np, progress=_progress):
+        rng = np.random.default_rng(7)
+        stored = [rng.normal(0.0, 0.1, shape) for shape in {[tuple(shape) for shape in shapes]!r}]
+        if {report!r}:
+            progress.report(stored, 1)
+        return {{"status": "ok", "value": stored, "mutated": []}}
+
+    _driver.run = _run
+"""
+    blank = ROOT / "assignments" / "06_cnn_architectures.ipynb"
+    notebook = write_variant(tmp_path, blank, lambda nb: nb["cells"].append(code_cell(forgery)))
+    only = dataclasses.replace(cnn_architectures.ASSIGNMENT, cases=(training,))
+    (result,) = Grader(COURSE, secret=TEST_SECRET, isolation=level).grade(notebook, only).results
+    assert not result.verdict.passed and result.score == 0, result.verdict.message
+    assert "held-out accuracy" in result.verdict.message, result.verdict.message
