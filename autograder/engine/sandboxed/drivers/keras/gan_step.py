@@ -71,21 +71,30 @@ def _steps(step, unit, generator, discriminator, optimizers, real, noise):
     import tensorflow as tf  # the TensorFlow backend's compiler
 
     compiled = tf.function(step)
+    models = [("generator", generator), ("discriminator", discriminator), *optimizers]
     d_losses, g_losses = [], []
     for index, (real_batch, noise_batch) in enumerate(zip(real, noise)):
-        call = [("generator", generator), ("discriminator", discriminator), *optimizers,
-                ("real", tf.constant(real_batch, tf.float32)), ("noise", tf.constant(noise_batch, tf.float32))]
-        try:
-            value, _ = invoke(step if index == 0 else compiled, unit, call)
-        except StudentError as failure:
-            failure.reply["traceback"] = (f"At step {index + 1} of {len(real)}, "
-                                          f"{FIRST_STEP if index == 0 else COMPILED_STEP}:\n"
-                                          + failure.reply["traceback"])
-            raise
-        d_loss, g_loss = two_losses(value, unit)
+        d_loss, g_loss = one_step(step if index == 0 else compiled, unit, models, real_batch, noise_batch, index,
+                                  len(real))
         d_losses.append(d_loss)
         g_losses.append(g_loss)
     return {"status": "ok", "value": (d_losses, g_losses, *_weights(generator, discriminator)), "mutated": []}
+
+
+def one_step(step, unit, models, real, noise, index, count):
+    """Step ``index`` of ``count`` in a call of its own on ``[(name, model or optimizer), ...]`` and one batch,
+    ``real`` (N, data_dim) and ``noise`` (N, latent_dim): ``(d_loss, g_loss)`` as plain values. A failure's
+    traceback starts by saying which step it was and how it ran (``FIRST_STEP``, ``COMPILED_STEP``)."""
+    import tensorflow as tf
+
+    call = [*models, ("real", tf.constant(real, tf.float32)), ("noise", tf.constant(noise, tf.float32))]
+    try:
+        value, _ = invoke(step, unit, call)
+    except StudentError as failure:
+        failure.reply["traceback"] = (f"At step {index + 1} of {count}, {FIRST_STEP if index == 0 else COMPILED_STEP}"
+                                      ":\n" + failure.reply["traceback"])
+        raise
+    return two_losses(value, unit)
 
 
 def _weights(*models) -> list:

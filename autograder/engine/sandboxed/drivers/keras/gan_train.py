@@ -37,8 +37,8 @@ import numpy as np
 from .._calling import StudentError, invoke, lookup
 from .._progress import report
 from . import model_spec
-from ._values import require_model, two_losses
-from .gan_step import COMPILED_STEP, FIRST_STEP
+from ._values import require_model
+from .gan_step import COMPILED_STEP, one_step
 
 
 def request(case, args: dict, inputs: dict) -> dict:
@@ -84,32 +84,24 @@ def run(namespace, request):
         if start >= steps or (every and start and start % every == 0 and report(so_far(), start)):
             break
         if start == 0:
-            _one_step(step, request["unit"], models, real, noise, 0, losses)
+            losses.append(_means(one_step(step, request["unit"], models, real[0], noise[0], 0, steps)))
             looped = _loop(tf, step, models, real.shape[1:], noise.shape[1:])
         elif looped is not None:
             _run_loop(looped, request["unit"], real, noise, start, end, losses)
         else:
             compiled = compiled or tf.function(step)  # compiled afresh, as for "gan_step"
             for index in range(start, end):
-                _one_step(compiled, request["unit"], models, real, noise, index, losses)
+                losses.append(_means(one_step(compiled, request["unit"], models, real[index], noise[index], index,
+                                              steps)))
     return {"status": "ok", "value": so_far(), "mutated": []}
 
 
 CHUNK = 100  # steps to a compiled call when the case asks for no progress reports
 
 
-def _one_step(step, unit, models, real, noise, index, losses):
-    """Step ``index`` in a call of its own (eager for the first, see the module); its losses appended."""
-    import tensorflow as tf
-
-    call = [*models, ("real", tf.constant(real[index])), ("noise", tf.constant(noise[index]))]
-    try:
-        value, _ = invoke(step, unit, call)
-    except StudentError as failure:
-        failure.reply["traceback"] = (f"At step {index + 1} of {len(real)}, {FIRST_STEP if index == 0 else COMPILED_STEP}"
-                                      ":\n" + failure.reply["traceback"])
-        raise
-    losses.append(tuple(float(np.mean(loss)) for loss in two_losses(value, unit)))
+def _means(losses) -> tuple[float, float]:
+    """``(d_loss, g_loss)`` as the means of what one step returned."""
+    return tuple(float(np.mean(loss)) for loss in losses)
 
 
 def _loop(tf, step, models, real_shape, noise_shape):
