@@ -210,7 +210,7 @@ class Sandbox:
             return None
         parent = jail.build(self.frameworks).scratch_parent if self.jailed else None
         if uid is not None:  # a grader killed with -9 left its worker's folder: the uid is ours now
-            for stale in Path(parent or tempfile.gettempdir()).glob("dlcourse-worker-*"):
+            for stale in _scratch_folders():
                 with contextlib.suppress(OSError):
                     if stale.lstat().st_uid == uid:
                         remove_scratch(stale)
@@ -275,6 +275,14 @@ def kill_uid(uid: int, seconds: float = 10.0) -> bool:
     return kill_all(uid, lambda: subprocess.run(
         ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "kill", "-KILL", "-1"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False), seconds)
+
+
+def _scratch_folders() -> list[Path]:
+    """Every worker's scratch folder on this machine: in the temporary folder (Landlock) and in each jail's
+    ``tmp/`` (where Landlock is missing). A uid's stale folder may be in either: one machine's graders may
+    run both ways (a kernel without Landlock after an upgrade, a grader asked for another level)."""
+    tops = [Path(tempfile.gettempdir()), *runtime.runtime_root().glob(f"jail-*/{jail.SCRATCH}")]
+    return [folder for top in tops for folder in top.glob("dlcourse-worker-*")]
 
 
 def remove_scratch(folder: Path | None) -> None:

@@ -29,6 +29,10 @@ def test_a_worker_folder_left_by_a_killed_grader_goes_before_its_uid_works_again
     other = tmp_path / "dlcourse-worker-other"  # another uid's folder is not touched
     other.mkdir(mode=0o700)
     os.chown(other, uid - 1, uid - 1)
+    monkeypatch.setenv("DLCOURSE_RUNTIME", str(tmp_path / "runtime"))
+    jailed = tmp_path / "runtime" / "jail-0123" / "tmp" / "dlcourse-worker-jailed"  # left by a jailed grader
+    jailed.mkdir(mode=0o700, parents=True)
+    os.chown(jailed, uid, uid)
     folder = Sandbox(frameworks=False, isolation="fallback").scratch(uid)
     assert folder.parent == tmp_path and folder.stat().st_uid == uid
-    assert not stale.exists() and other.exists()
+    assert not stale.exists() and not jailed.exists() and other.exists()
