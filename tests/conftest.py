@@ -70,6 +70,22 @@ def leases_held(uids):
             handle.close()
 
 
+def ring_training_drawn_from(seed: int):
+    """09's ring-training case, its inputs drawn from ``seed`` rather than afresh at each grading.
+
+    A correct step misses the case's bar in about 1 draw of 50 (stuck at 6 of 8 modes: 1 of 92 draws measured
+    with the solution, and one CI run); a test that asserts the solution passes pins a draw that covered the
+    ring early and stayed covered with the steps looped or one call each, oneDNN on or off (seeds 6 and 9)."""
+    import dataclasses
+
+    import numpy as np
+
+    from dlcourse.autograder.cases import gan
+
+    (case,) = [case for case in gan.ASSIGNMENT.cases if case.driver.name == "gan_train"]
+    return dataclasses.replace(case, fresh=False, inputs=lambda rng: gan._training_inputs(np.random.default_rng(seed)))
+
+
 def read_json_notebook(path: Path) -> dict:
     return json.loads(path.read_text())
 
