@@ -5,7 +5,8 @@ Beside each worker, ``pool.spawn`` starts this file as a small root process (sta
 inherited) and the read end of a pipe whose only write end is the grader's. The grader writes the
 worker's pid, and ``done`` once it has swept the worker's uid itself; the lifeline then exits. If the
 grader dies first, however it dies, the kernel closes the write end: the lifeline reads end-of-file,
-kills every process of the worker's uid (without a uid: the worker's process group), and only then
+kills every process of the worker's uid (without a uid: the worker's process group), removes the worker's
+scratch folder (a student's files do not stay on the machine until the uid is leased again), and only then
 exits, which releases the lease, so no other grader can be handed that uid while anything of the
 dead grader's worker still runs.
 
@@ -17,6 +18,7 @@ daemon (fork, ``setsid``, fork) is in no group of ours. Only a sweep of the uid 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sys
 import time
@@ -91,15 +93,17 @@ class Lifeline:
     Args:
         uid: the worker's uid (None: the grader's own, and the lifeline kills the worker's process group).
         lease_fd: the descriptor of the uid's locked lease file, held by the lifeline too (None without a uid).
+        scratch: the worker's scratch folder, removed after the sweep (None: it has none, as under bubblewrap).
     """
 
-    def __init__(self, uid: int | None, lease_fd: int | None = None):
+    def __init__(self, uid: int | None, lease_fd: int | None = None, scratch: str | os.PathLike | None = None):
         import subprocess
 
         read_end, self._write = os.pipe()
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-I", "-S", os.path.abspath(__file__), "none" if uid is None else str(uid)],
+                [sys.executable, "-I", "-S", os.path.abspath(__file__), "none" if uid is None else str(uid),
+                 *([os.fspath(scratch)] if scratch is not None else [])],
                 stdin=read_end, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/",
                 pass_fds=() if lease_fd is None else (lease_fd,), start_new_session=True)
         except BaseException:
@@ -131,7 +135,7 @@ class Lifeline:
 
 
 def main(argv: list[str]) -> None:
-    """``lifeline.py UID`` (``none`` without a uid): read the pipe on stdin until ``done`` or end-of-file."""
+    """``lifeline.py UID [SCRATCH]`` (``none`` without a uid): read the pipe on stdin until ``done`` or end-of-file."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     uid = None if argv[1] == "none" else int(argv[1])
@@ -149,6 +153,8 @@ def main(argv: list[str]) -> None:
             os.killpg(worker, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+    if len(argv) > 2:  # nothing of the uid runs any more: its folder cannot refill (rmtree follows no link)
+        shutil.rmtree(argv[2], ignore_errors=True)
 
 
 if __name__ == "__main__":

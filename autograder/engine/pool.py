@@ -93,7 +93,7 @@ def spawn(sandbox: Sandbox, preload: tuple[str, ...] = ()) -> Spawned:
     lifeline = None
     try:
         # started first, holding the lease's locked file too: see lifeline.py
-        lifeline = Lifeline(uid, lease._file.fileno() if uid is not None else None)
+        lifeline = Lifeline(uid, lease._file.fileno() if uid is not None else None, scratch)
         process = subprocess.Popen(
             sandbox.command(write_end, uid, scratch, preload=preload), stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(write_end,),

@@ -206,14 +206,14 @@ class Sandbox:
         """A fresh private folder (0700, owned by ``uid``), the only place a fallback worker may write:
         in the jail's ``tmp/`` when jailed, else in the temporary folder; None with bubblewrap, whose
         worker writes to a tmpfs of its own. Its total size is watched (``quota.py``)."""
-        if self.isolation == "bwrap":
-            return None
-        parent = jail.build(self.frameworks).scratch_parent if self.jailed else None
-        if uid is not None:  # a grader killed with -9 left its worker's folder: the uid is ours now
-            for stale in _scratch_folders():
+        if uid is not None:  # a folder left by this uid's worker (its lifeline killed too): the uid is ours now
+            for stale in scratch_folders():
                 with contextlib.suppress(OSError):
                     if stale.lstat().st_uid == uid:
                         remove_scratch(stale)
+        if self.isolation == "bwrap":
+            return None
+        parent = jail.build(self.frameworks).scratch_parent if self.jailed else None
         folder = Path(tempfile.mkdtemp(prefix="dlcourse-worker-", dir=parent))
         if uid is not None:
             os.chown(folder, uid, uid)
@@ -277,7 +277,7 @@ def kill_uid(uid: int, seconds: float = 10.0) -> bool:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False), seconds)
 
 
-def _scratch_folders() -> list[Path]:
+def scratch_folders() -> list[Path]:
     """Every worker's scratch folder on this machine: in the temporary folder (Landlock) and in each jail's
     ``tmp/`` (where Landlock is missing). A uid's stale folder may be in either: one machine's graders may
     run both ways (a kernel without Landlock after an upgrade, a grader asked for another level)."""

@@ -36,3 +36,6 @@ def test_a_worker_folder_left_by_a_killed_grader_goes_before_its_uid_works_again
     folder = Sandbox(frameworks=False, isolation="fallback").scratch(uid)
     assert folder.parent == tmp_path and folder.stat().st_uid == uid
     assert not stale.exists() and not jailed.exists() and other.exists()
+    stale.mkdir(mode=0o700)  # left again; this time the uid goes to a bubblewrap worker, which has no folder here
+    os.chown(stale, uid, uid)
+    assert Sandbox(frameworks=False, isolation="bwrap").scratch(uid) is None and not stale.exists()

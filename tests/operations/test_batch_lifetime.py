@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from dlcourse.autograder.cases import ASSIGNMENTS
-from dlcourse.autograder.engine.sandbox import FIRST_UID, UID_SLOTS, bwrap_available
+from dlcourse.autograder.engine.sandbox import FIRST_UID, UID_SLOTS, bwrap_available, scratch_folders
 from conftest import SOLUTIONS, TEST_SECRET
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="sandbox uids (and their sweep) need a root grader")
@@ -110,6 +110,13 @@ def started_by(root: int) -> dict[int, int]:
     return {pid: info[1] for pid in found - {root} if (info := stat(pid)) and info[2] != "Z"}
 
 
+def uid_of_file(path: Path) -> int | None:
+    try:
+        return path.lstat().st_uid
+    except OSError:  # gone meanwhile
+        return None
+
+
 def clock_ticks() -> int:
     return int(float(Path("/proc/uptime").read_text().split()[0]) * os.sysconf("SC_CLK_TCK"))
 
@@ -148,6 +155,7 @@ def test_kill_9_of_grade_batch_leaves_no_process_behind(tmp_path, level, workers
         assert busy >= workers, f"the batch never ran {workers} sandboxes with a daemon each (exit {cli.poll()})"
         processes = started_by(cli.pid)
         uids = {uid for pid in processes if leased(uid := uid_of(pid))}
+        folders = [folder for folder in scratch_folders() if uid_of_file(folder) in uids]  # with a student's daemon
         killed_at = clock_ticks()
         os.kill(cli.pid, signal.SIGKILL)
         cli.wait()
@@ -170,6 +178,11 @@ def test_kill_9_of_grade_batch_leaves_no_process_behind(tmp_path, level, workers
     print(f"\n{level}, {workers} worker(s): {len(processes)} processes of the batch "
           f"({len(uids)} sandbox uids) gone {time.monotonic() - start:.2f} s after kill -9 of the CLI")
     assert not survivors, f"alive {GONE_WITHIN:g} s after kill -9 of the CLI:\n{describe(survivors)}"
+    # and the workers' scratch folders (bubblewrap's are in memory) are gone with them, removed by their lifelines
+    assert bool(folders) == (level == "fallback"), folders
+    while any(folder.exists() for folder in folders) and time.monotonic() - start < GONE_WITHIN:
+        time.sleep(0.1)
+    assert not [folder for folder in folders if folder.exists()]
 
 
 # ----------------------------------------------------------------------------- Dask with no worker
