@@ -19,7 +19,7 @@ Prints figures, asserts nothing; the last two lines are
 where the seconds are per submission, summed over the assignments (medians over rounds), and the ratio
 is the median of the rounds' ratios (so not always exactly the one of the two medians).
 
-    .venv/bin/python benchmarks/course.py [--rounds 3] [--only 01_backprop,05_pooling]
+    .venv/bin/python benchmarks/course.py [--rounds 3] [--only 01_backprop,05_pooling] [--isolation fallback]
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from dlcourse.autograder.engine.extract import read_notebook
 from dlcourse.autograder.engine.grade import Grader
 from dlcourse.autograder.engine.pool import WorkerPool
 from dlcourse.autograder.engine.reference_cache import ReferenceCache
+from dlcourse.autograder.engine.sandbox import resolve_isolation
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -89,6 +90,10 @@ class Dlcourse:
         self.scores.append(", ".join(f"{kind} {result.score:g}/{result.max_score:g}"
                                      for kind, result in zip(KINDS, results)))
         return seconds
+
+    @property
+    def forked(self) -> bool:
+        return self.grader.pool.forking
 
     def close(self) -> None:
         self.grader.pool.close()
@@ -164,7 +169,11 @@ def main() -> None:
     parser.add_argument("--only", help="comma-separated assignments (default: all nine)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds nbgrader/dlcourse per assignment (default 3; nbgrader takes seconds a submission)")
+    parser.add_argument("--isolation", choices=["bwrap", "fallback"],
+                        help="dlcourse's isolation level (default: the one it picks here, as `dlcourse doctor` says)")
     args = parser.parse_args()
+    if args.isolation:
+        os.environ["DLCOURSE_ISOLATION"] = args.isolation
     if args.rounds < 1:
         parser.error(f"Expected --rounds >= 1. Received {args.rounds}.")
     names = args.only.split(",") if args.only else list(ASSIGNMENTS)
@@ -172,8 +181,8 @@ def main() -> None:
     if unknown:
         parser.error(f"Expected assignments among {', '.join(ASSIGNMENTS)}. Received {', '.join(unknown)}.")
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; {args.rounds} rounds nbgrader/dlcourse "
-          f"per assignment; seconds per submission (medians), ratio nbgrader / dlcourse (median of the rounds')",
-          flush=True)
+          f"per assignment; seconds per submission (medians), ratio nbgrader / dlcourse (median of the rounds'); "
+          f"dlcourse at isolation {resolve_isolation()}", flush=True)
     times = {}
     with tempfile.TemporaryDirectory(prefix="dlcourse-course-bench-") as folder:
         scratch = Path(folder)
@@ -184,13 +193,14 @@ def main() -> None:
             try:
                 theirs = Nbgrader(name, notebooks, scratch)
                 times[name] = interleave({"nbgrader": theirs.seconds, "dlcourse": ours.seconds}, args.rounds)
+                forked = ", its workers forked (forkserver.py)" if ours.forked else ""
             finally:
                 ours.close()
             theirs_median, ours_median = spread(times[name]["nbgrader"]).median, spread(times[name]["dlcourse"]).median
             scores = " | ".join(dict.fromkeys(ours.scores))  # each distinct one: a drawn task may change a score
             print(f"{name:<22} nbgrader {theirs_median:7.2f} s   dlcourse {ours_median:6.2f} s   "
                   + ratio_line("ratio", ratios(times[name]["nbgrader"], times[name]["dlcourse"]))
-                  + f"   (dlcourse scored {scores})", flush=True)
+                  + f"   (dlcourse scored {scores}{forked})", flush=True)
     first, later = check_latency()
     print(f"check(dense_forward) in a kernel: first {first:.2f} s, later {later:.2f} s")
     nbgrader_totals = [sum(times[name]["nbgrader"][index] for name in names) for index in range(args.rounds)]

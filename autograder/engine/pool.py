@@ -24,6 +24,10 @@ Isolation is the same as with a worker started on demand:
   the next submission is loaded into the warm worker. Under bubblewrap it cannot even see the warm
   worker (its own PID namespace).
 
+Keras workers are forked rather than started where that confines them alike (``forkserver.py``: the
+fallback level with Landlock): the pool starts one fork server, which imports Keras once, and before
+handing out its first forked worker proves that one holds every layer a started worker holds.
+
 A worker never outlives its grader: each has a lifeline (``lifeline.py``), a root process that holds
 its uid lease and sweeps its uid if the grader dies without doing so itself (``kill -9`` included).
 """
@@ -37,6 +41,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from dlcourse.autograder.engine import forkserver
+from dlcourse.autograder.engine.forkserver import ForkServer, ForkServerError
 from dlcourse.autograder.engine.ipc import remove_objects_of
 from dlcourse.autograder.engine.lifeline import Lifeline
 from dlcourse.autograder.engine.quota import ScratchWatch
@@ -50,7 +56,7 @@ PRELOAD = {False: (), True: ("keras",)}
 class Spawned:
     """A started worker: its process, the read end of its reply pipe, its uid lease and scratch folder."""
 
-    process: subprocess.Popen
+    process: subprocess.Popen | forkserver.ForkedProcess
     reply_fd: int
     lease: UidLease
     scratch: Path | None
@@ -81,8 +87,9 @@ class Spawned:
             self.lease.__exit__(None, None, None)
 
 
-def spawn(sandbox: Sandbox, preload: tuple[str, ...] = ()) -> Spawned:
-    """Start a worker in ``sandbox`` under a uid leased for it alone; it first imports ``preload``."""
+def spawn(sandbox: Sandbox, preload: tuple[str, ...] = (), server: ForkServer | None = None) -> Spawned:
+    """Start a worker in ``sandbox`` under a uid leased for it alone; it first imports ``preload``. With ``server``
+    (for this sandbox and preload) the worker is forked by it; ``ForkServerError`` if it does not."""
     lease = UidLease()
     uid = lease.__enter__()
     if uid is not None:
@@ -94,10 +101,13 @@ def spawn(sandbox: Sandbox, preload: tuple[str, ...] = ()) -> Spawned:
     try:
         # started first, holding the lease's locked file too: see lifeline.py
         lifeline = Lifeline(uid, lease._file.fileno() if uid is not None else None, scratch)
-        process = subprocess.Popen(
-            sandbox.command(write_end, uid, scratch, preload=preload), stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(write_end,),
-            env=sandbox.environment(scratch), cwd=scratch, start_new_session=True)
+        if server is not None:
+            process = server.fork(sandbox, uid, scratch, write_end)
+        else:
+            process = subprocess.Popen(
+                sandbox.command(write_end, uid, scratch, preload=preload), stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(write_end,),
+                env=sandbox.environment(scratch), cwd=scratch, start_new_session=True)
     except BaseException:
         os.close(read_end)
         remove_scratch(scratch)
@@ -122,9 +132,11 @@ def spawn(sandbox: Sandbox, preload: tuple[str, ...] = ()) -> Spawned:
     return Spawned(process, read_end, lease, scratch, watch, lifeline)
 
 
-def kill_process(process: subprocess.Popen) -> None:
-    """Kill a worker's process group (and the worker itself), wait for it, close its pipes."""
-    for target in (lambda: os.killpg(process.pid, signal.SIGKILL), lambda: process.kill()):
+def kill_process(process: subprocess.Popen | forkserver.ForkedProcess) -> None:
+    """Kill a worker's process group (and the worker itself), wait for it, close its pipes. A forked worker's group
+    is left to the uid sweep: its parent, the fork server, may have reaped it, and its pid be another's by now."""
+    group = [lambda: os.killpg(process.pid, signal.SIGKILL)] if isinstance(process, subprocess.Popen) else []
+    for target in (*group, lambda: process.kill()):
         try:
             target()
         except (ProcessLookupError, PermissionError):
@@ -145,8 +157,12 @@ class WorkerPool:
 
     ``take(sandbox)`` returns the oldest warm worker when it was started for an equal sandbox (and
     forgets it), else None (and kills those left for another sandbox); ``prepare(sandbox)`` starts
-    workers until ``depth`` are warm. ``close()`` kills the warm workers left over (also at exit).
-    Without a uid per worker (the grader is not root) the pool stays empty.
+    workers until ``depth`` are warm. ``close()`` kills the warm workers left over and ends the fork
+    server (also at exit). Without a uid per worker (the grader is not root) the pool stays empty.
+
+    Keras workers are forked by a fork server where ``forkserver.usable`` says a forked worker is confined
+    as a started one (one server for the pool's life, started with its first Keras worker); a server that
+    fails is ended, and the pool starts its workers itself from then on.
     """
 
     def __init__(self, depth: int = 2):
@@ -154,6 +170,8 @@ class WorkerPool:
             raise ValueError(f"Expected a depth of at least 1 warm worker. Received depth={depth}.")
         self.depth = depth
         self._ahead: list[tuple[Sandbox, Spawned]] = []  # oldest first: the next one taken
+        self._server: ForkServer | None = None
+        self._server_failed = False
         atexit.register(self.close)
 
     @property
@@ -167,7 +185,7 @@ class WorkerPool:
 
     def take(self, sandbox: Sandbox) -> Spawned | None:
         if self._ahead and self._ahead[0][0] != sandbox:
-            self.close()  # all of them were started for the other sandbox
+            self._discard_warm()  # all of them were started for the other sandbox
         while self._ahead:
             warm = self._ahead.pop(0)[1]
             if warm.process.poll() is None:
@@ -179,11 +197,41 @@ class WorkerPool:
         if not self.usable():
             return
         if self._ahead and self._ahead[0][0] != sandbox:
-            self.close()
+            self._discard_warm()
         while len(self._ahead) < self.depth:
-            self._ahead.append((sandbox, spawn(sandbox, PRELOAD[sandbox.frameworks])))
+            self._ahead.append((sandbox, self._spawn(sandbox)))
+
+    @property
+    def forking(self) -> bool:
+        """Whether a fork server is running (it forked this pool's Keras workers)."""
+        return self._server is not None
 
     def close(self) -> None:
+        self._discard_warm()
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+
+    def _discard_warm(self) -> None:
         ahead, self._ahead = self._ahead, []
         for _, warm in ahead:
             warm.kill()
+
+    def _spawn(self, sandbox: Sandbox) -> Spawned:
+        preload = PRELOAD[sandbox.frameworks]
+        if self._server_failed or not forkserver.usable(sandbox):
+            return spawn(sandbox, preload)
+        try:
+            if self._server is None:
+                self._server = ForkServer(sandbox, preload)
+                from dlcourse.autograder.engine.protections import holds_in  # (it starts sessions of ours)
+
+                if not holds_in(sandbox, spawn(sandbox, preload, self._server)):  # detected, not assumed
+                    raise ForkServerError("a forked worker does not prove the confinement of a started one")
+            return spawn(sandbox, preload, self._server)
+        except (ForkServerError, OSError):
+            self._server_failed = True
+            server, self._server = self._server, None
+            if server is not None:
+                server.close()
+            return spawn(sandbox, preload)

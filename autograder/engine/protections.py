@@ -105,9 +105,22 @@ def summary(sandbox) -> str:
 @functools.lru_cache(maxsize=None)
 def _probe(isolation: str, frameworks: bool) -> dict[str, str]:
     """The confinement layers that hold in a worker at this level, each proven by its probe (cached
-    per process). The probe gets a file it must not read and a folder it must not write, in a
-    world-readable folder of the grader's temporary folder (where workers' scratch folders live)."""
+    per process)."""
     from dlcourse.autograder.engine.sandbox import Sandbox
+
+    return _layers(Sandbox(frameworks=frameworks, isolation=isolation))
+
+
+def holds_in(sandbox, worker) -> bool:
+    """Whether ``worker`` (a ``pool.Spawned`` of ``sandbox``, just forked, no student code in it) proves every
+    layer that a worker started for ``sandbox`` proves (``WorkerPool`` forks workers only then)."""
+    return _layers(sandbox, worker) == _probe(sandbox.isolation, sandbox.frameworks)
+
+
+def _layers(sandbox, worker=None) -> dict[str, str]:
+    """The layers a probe proves in ``worker`` (default: one started for ``sandbox``). The probe gets a file it
+    must not read and a folder it must not write, in a world-readable folder of the grader's temporary folder
+    (where workers' scratch folders live)."""
     from dlcourse.autograder.engine.session import Failure, WorkerSession
 
     targets = Path(tempfile.mkdtemp(prefix="dlcourse-probe-"))
@@ -118,8 +131,8 @@ def _probe(isolation: str, frameworks: bool) -> dict[str, str]:
         os.chmod(canary, 0o644)
         writable.mkdir()
         os.chmod(writable, 0o1777)
-        with WorkerSession(Sandbox(frameworks=frameworks, isolation=isolation), []) as session:
-            reply = session.probe(canary=str(canary), writable=str(writable))
+        with WorkerSession(sandbox, []) as session:
+            reply = session.probe(worker, canary=str(canary), writable=str(writable))
     finally:
         shutil.rmtree(targets, ignore_errors=True)
     if isinstance(reply, Failure) or not isinstance(reply.get("layers"), dict):

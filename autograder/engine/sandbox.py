@@ -187,6 +187,13 @@ class Sandbox:
         return [*prlimit, "--", *self._bwrap(), *drop, runtime.real_python(), *python_args, "/grader/worker.py",
                 str(reply_fd), json.dumps(config)]
 
+    def confinement(self, scratch: Path) -> dict[str, list[str]]:
+        """What a fallback worker outside the jail, writing to ``scratch``, may read and write (``confine.apply``'s
+        arguments, as a worker started by ``command`` takes them from its settings)."""
+        built = runtime.build(self.frameworks)
+        return {"read": [str(built.root), *SYSTEM_READ, str(built.worker.parent), str(built.lib)],
+                "write": [str(scratch)]}
+
     def environment(self, scratch: Path | None = None) -> dict[str, str]:
         """A clean environment: nothing that tells the grader apart from the student's own check."""
         env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1",

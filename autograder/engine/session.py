@@ -111,11 +111,12 @@ class WorkerSession:
             self.close()  # the next case gets a clean worker: see RESTART_AFTER
         return reply
 
-    def probe(self, **targets: str) -> dict | Failure:
-        """Start a worker without student code and ask what confinement holds in it; ``targets`` are
-        what its probe tries to reach (``worker.probe``: a ``canary`` file, a ``writable`` folder)."""
+    def probe(self, worker: Spawned | None = None, **targets: str) -> dict | Failure:
+        """Start a worker without student code (or take ``worker``, one just started) and ask what confinement
+        holds in it; ``targets`` are what its probe tries to reach (``worker.probe``: a ``canary`` file, a
+        ``writable`` folder)."""
         self.close()
-        reply = self._start(probe={"op": wire.Op.PROBE.value, **targets})
+        reply = self._start(probe={"op": wire.Op.PROBE.value, **targets}, worker=worker)
         self.close()
         return reply
 
@@ -133,9 +134,9 @@ class WorkerSession:
 
     # ------------------------------------------------------------------------- details
 
-    def _start(self, probe: dict | None = None) -> dict | Failure:
+    def _start(self, probe: dict | None = None, worker: Spawned | None = None) -> dict | Failure:
         first = self.pool is not None and not probe and not self._pooled
-        spawned = self.pool.take(self.sandbox) if first else None  # a restart after an error starts cold
+        spawned = self.pool.take(self.sandbox) if first else worker  # a restart after an error starts cold
         if spawned is None:
             spawned = spawn(self.sandbox)
         self._worker = spawned
