@@ -86,6 +86,53 @@ def ring_training_drawn_from(seed: int):
     return dataclasses.replace(case, fresh=False, inputs=lambda rng: gan._training_inputs(np.random.default_rng(seed)))
 
 
+# A unit whose daemon (fork, setsid, fork) kills every process it may, again and again for 20 s, from 0.5 s after
+# the call has returned: its own worker, and whatever else of its uid or reachable it finds.
+DAEMON = """
+import os
+import signal
+import time
+
+
+def leave_a_daemon():
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            time.sleep(0.5)  # once the call has returned
+            deadline = time.time() + 20
+            while time.time() < deadline:  # kill every process it may (its own worker too), again and again
+                for target in range(2, 1 << 16):
+                    if target != os.getpid():
+                        try:
+                            os.kill(target, signal.SIGKILL)
+                        except OSError:
+                            pass
+                time.sleep(0.05)
+            os._exit(0)
+        os._exit(0)
+    return 1
+"""
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        with open(f"/proc/{pid}/status") as stream:
+            return "\nState:\tZ" not in stream.read()
+    except FileNotFoundError:
+        return False
+
+
+def gone_within(pids, seconds: float) -> bool:
+    """Whether every one of ``pids`` is gone (or a zombie) within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while any(alive(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def read_json_notebook(path: Path) -> dict:
     return json.loads(path.read_text())
 

@@ -15,6 +15,7 @@ import pytest
 
 from dlcourse.autograder.engine import lifeline
 from dlcourse.autograder.engine.lifeline import Lifeline, processes_of
+from conftest import gone_within
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
 
@@ -33,28 +34,10 @@ os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
-def alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
-    try:
-        with open(f"/proc/{pid}/status") as stream:
-            return "\nState:\tZ" not in stream.read()
-    except FileNotFoundError:
-        return False
-
-
 def ignored(pid: int) -> int:
     """The mask of signals ``pid`` ignores (``SigIgn`` of ``/proc/PID/status``)."""
     with open(f"/proc/{pid}/status") as stream:
         return int(next(line for line in stream if line.startswith("SigIgn:")).split()[1], 16)
-
-
-def gone_within(pids, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while any(alive(pid) for pid in pids):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def test_a_released_lifeline_exits_without_a_sweep_and_frees_the_lease_it_held(tmp_path):

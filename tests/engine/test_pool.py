@@ -15,6 +15,7 @@ from dlcourse.autograder.engine.pool import WorkerPool
 from dlcourse.autograder.engine.lifeline import processes_of
 from dlcourse.autograder.engine.sandbox import Sandbox, bwrap_available
 from dlcourse.autograder.engine.session import WorkerSession
+from conftest import DAEMON
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="warm workers need a uid per worker (root)")
 
@@ -26,31 +27,6 @@ import os
 
 def who():
     return {"uid": os.getuid(), "pid": os.getpid(), "names": sorted(name for name in globals() if name.isupper())}
-"""
-
-DAEMON = """
-import os
-import signal
-import time
-
-
-def leave_a_daemon():
-    if os.fork() == 0:
-        os.setsid()
-        if os.fork() == 0:
-            time.sleep(0.5)  # once the call has returned
-            deadline = time.time() + 20
-            while time.time() < deadline:  # kill every process it may (its own worker too), again and again
-                for target in range(2, 1 << 16):
-                    if target != os.getpid():
-                        try:
-                            os.kill(target, signal.SIGKILL)
-                        except OSError:
-                            pass
-                time.sleep(0.05)
-            os._exit(0)
-        os._exit(0)
-    return 1
 """
 
 
