@@ -86,7 +86,7 @@ class ForkServer:
         self._socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._lock = threading.Lock()
         self._home = tempfile.mkdtemp(prefix="dlcourse-forkserver-")  # root's (0700): Keras writes its config here
-        settings = {"path": [str(built.worker.parent), str(built.lib)], "preload": list(preload)}
+        settings = {"path": [str(built.worker.parent), str(built.lib)], "preload": list(preload), "home": self._home}
         try:
             self.process = subprocess.Popen(
                 [str(built.python), "-I", "-S", "-B", "-X", "utf8", str(built.worker.parent / "forkserver.py"),

@@ -157,13 +157,32 @@ from dlcourse.autograder.engine.sandbox import Sandbox
 pool = WorkerPool()
 pool.prepare(Sandbox(isolation="fallback", frameworks=True))
 assert pool.forking
-print(pool._server.process.pid, flush=True)
+print(pool._server.process.pid, pool._server._home, flush=True)
 os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
-def test_the_fork_server_dies_with_its_grader():
+def test_the_fork_server_dies_with_its_grader_and_removes_its_home():
     grader = subprocess.run([sys.executable, "-c", GRADER_KILLED], capture_output=True, text=True, timeout=120,
                             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert grader.returncode == -signal.SIGKILL, grader.stderr[-2000:]
-    assert gone_within([int(grader.stdout.split()[0])], 10), "the fork server outlived its grader"
+    server, home = grader.stdout.split()
+    assert gone_within([int(server)], 10), "the fork server outlived its grader"
+    assert not os.path.exists(home)  # made before the server started (Keras's config goes there); removed on its way out
+
+
+def test_a_fork_server_whose_workers_are_confined_less_is_not_used(monkeypatch):
+    """Before its first worker is handed out, a forked worker must prove every layer a started one proves:
+    here the server's children may write the whole temporary folder, the probe sees it, and the pool starts
+    its workers itself."""
+    import tempfile
+
+    widened = Sandbox.confinement
+    monkeypatch.setattr(Sandbox, "confinement", lambda self, scratch: {
+        **widened(self, scratch), "write": [str(scratch), tempfile.gettempdir()]})
+    pool = WorkerPool()
+    try:
+        pool.prepare(KERAS)
+        assert not pool.forking and isinstance(pool._warm[1].process, subprocess.Popen)
+    finally:
+        pool.close()

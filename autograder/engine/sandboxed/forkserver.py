@@ -23,7 +23,8 @@ worker's own confinement (``confine.apply``: no_new_privs, seccomp, Landlock) an
 
 When a child exits, the server writes its exit code (minus the signal that killed it) on the child's
 status pipe and closes it. The server exits at end-of-file on its control socket: when the grader
-closes it, or dies.
+closes it, or dies; it then removes its own HOME (``settings["home"]``, a private folder of the grader's
+making, where Keras wrote its config at import).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import json
 import os
 import resource
 import select
+import shutil
 import signal
 import socket
 import sys
@@ -52,6 +54,15 @@ def main(argv: list[str]) -> None:
             __import__(module)
         except Exception:  # noqa: BLE001 - the student's own import will say what is wrong
             pass
+    try:
+        _serve(control, worker)
+    finally:
+        if settings.get("home"):
+            shutil.rmtree(settings["home"], ignore_errors=True)
+
+
+def _serve(control: socket.socket, worker) -> None:
+    """Fork a worker for each request (see the module) until end-of-file on ``control``."""
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
