@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -109,23 +110,22 @@ class ForkServer:
         stdin_read, stdin_write = os.pipe()
         stdout_read, stdout_write = os.pipe()
         status_read, status_write = os.pipe()
-        theirs = [stdin_read, stdout_write, reply_fd, status_write]
         try:
             with self._lock:
                 self._socket.settimeout(FORK_SECONDS)
-                socket.send_fds(self._socket, [json.dumps(request).encode()], theirs)
+                socket.send_fds(self._socket, [json.dumps(request).encode()],
+                                [stdin_read, stdout_write, reply_fd, status_write])
                 answer = self._socket.recv(64)
+                problem = None if answer.isdigit() and int(answer) > 0 else f"answered {answer[:40]!r}"
         except OSError as error:
-            for fd in (stdin_write, stdout_read, status_read):
-                os.close(fd)
-            raise ForkServerError(f"the fork server did not answer: {error}") from None
+            problem = f"did not answer: {error}"
         finally:
-            for fd in (stdin_read, stdout_write, status_write):
+            for fd in (stdin_read, stdout_write, status_write):  # the server's copies, or nobody's
                 os.close(fd)
-        if not answer.isdigit() or int(answer) <= 0:
+        if problem:
             for fd in (stdin_write, stdout_read, status_read):
                 os.close(fd)
-            raise ForkServerError(f"the fork server answered {answer[:40]!r}")
+            raise ForkServerError(f"the fork server {problem}")
         return ForkedProcess(int(answer), stdin_write, stdout_read, status_read)
 
     def close(self) -> None:
@@ -137,9 +137,7 @@ class ForkServer:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-        import shutil
-
-        shutil.rmtree(self._home, ignore_errors=True)
+        shutil.rmtree(self._home, ignore_errors=True)  # the server removes it on its way out, unless killed
 
 
 def usable(sandbox) -> bool:

@@ -177,8 +177,7 @@ class Sandbox:
                     json.dumps(config)]
         if self.isolation in ("fallback", "none"):
             built = runtime.build(self.frameworks)
-            config = {"path": [str(built.worker.parent), str(built.lib)],
-                      "read": [str(built.root), *SYSTEM_READ], "write": [str(scratch)], "preload": list(preload)}
+            config = {**self._fallback_settings(scratch), "preload": list(preload)}
             return [*prlimit, "--", *drop, str(built.python), *python_args, str(built.worker), str(reply_fd),
                     json.dumps(config)]
         config = {"path": ["/grader", "/grader/lib"], "read": ["/grader", str(Path(sys.base_prefix).resolve()),
@@ -189,9 +188,14 @@ class Sandbox:
 
     def confinement(self, scratch: Path) -> dict[str, list[str]]:
         """What a fallback worker outside the jail, writing to ``scratch``, may read and write (``confine.apply``'s
-        arguments, as a worker started by ``command`` takes them from its settings)."""
+        arguments, as a worker started by ``command`` makes them from its settings: ``read`` + ``path``)."""
+        settings = self._fallback_settings(scratch)
+        return {"read": settings["read"] + settings["path"], "write": settings["write"]}
+
+    def _fallback_settings(self, scratch: Path) -> dict[str, list[str]]:
+        """A fallback worker's import path, and what else it may read and write, outside the jail."""
         built = runtime.build(self.frameworks)
-        return {"read": [str(built.root), *SYSTEM_READ, str(built.worker.parent), str(built.lib)],
+        return {"path": [str(built.worker.parent), str(built.lib)], "read": [str(built.root), *SYSTEM_READ],
                 "write": [str(scratch)]}
 
     def environment(self, scratch: Path | None = None) -> dict[str, str]:
