@@ -5,11 +5,15 @@ environment) and ``fork`` asks it for one worker, which it hands back as a ``For
 ``pool.Spawned`` and the session use of a ``subprocess.Popen`` (``pid``, ``stdin``, ``stdout``, ``wait``,
 ``poll``, ``kill``), the exit code read from the status pipe the server writes when it reaps the child.
 
-Used only where a forked worker is confined exactly as a started one, and where it pays: the fallback
-level with Landlock (not the chroot jail, whose later imports would not find the runtime where the
-server found it; not bubblewrap, one namespace per worker), as root (a uid per worker), in a batch
-(``WorkerPool``), for the Keras assignments. Everything else about a worker is unchanged: its uid lease
-and lifeline, its scratch folder and watch, and the sweep of its uid after its submission.
+Used only where a forked worker is confined exactly as a started one, and where it pays: under
+bubblewrap, and at the fallback level with Landlock (not in the chroot jail, whose later imports would
+not find the runtime where the server found it), as root (a uid per worker), in a batch
+(``WorkerPool``), for the Keras assignments. Under bubblewrap the server runs in a bubblewrap sandbox
+like a worker's, and each child makes the namespaces and the ``/tmp`` that bubblewrap gives a worker it
+starts, before anything else (``sandboxed/forkserver.py``); the server's PIDs are its namespace's, so
+the pid of each child comes with the kernel's translation (``SCM_CREDENTIALS``). Everything else about a
+worker is unchanged: its uid lease and lifeline, its scratch folder and watch (fallback), and the sweep
+of its uid after its submission.
 """
 
 from __future__ import annotations
@@ -20,13 +24,13 @@ import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from dlcourse.autograder.engine import runtime
 
 FORK_SECONDS = 120.0  # the first fork waits for the server's imports
 
@@ -83,30 +87,37 @@ class ForkServer:
     """One fork server for workers of ``sandbox`` that import ``preload`` (see the module)."""
 
     def __init__(self, sandbox, preload: tuple[str, ...]):
-        built = runtime.build(sandbox.frameworks)
         self._socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         self._lock = threading.Lock()
-        self._home = tempfile.mkdtemp(prefix="dlcourse-forkserver-")  # root's (0700): Keras writes its config here
-        settings = {"path": [str(built.worker.parent), str(built.lib)], "preload": list(preload), "home": self._home}
+        settings = {"preload": list(preload)}
+        environment = sandbox.environment()
+        self._home = None  # under bubblewrap the server's HOME is its own /tmp, gone with it
+        if sandbox.isolation != "bwrap":
+            self._home = tempfile.mkdtemp(prefix="dlcourse-forkserver-")  # root's (0700): Keras writes its config here
+            settings["home"] = self._home
+            environment.update(HOME=self._home, KERAS_HOME=os.path.join(self._home, ".keras"))
         try:
             self.process = subprocess.Popen(
-                [str(built.python), "-I", "-S", "-B", "-X", "utf8", str(built.worker.parent / "forkserver.py"),
-                 str(theirs.fileno()), json.dumps(settings)],
+                sandbox.fork_server_command(theirs.fileno(), settings),
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                pass_fds=(theirs.fileno(),), cwd="/", start_new_session=True,
-                env={**sandbox.environment(), "HOME": self._home, "KERAS_HOME": os.path.join(self._home, ".keras")})
+                pass_fds=(theirs.fileno(),), cwd="/", start_new_session=True, env=environment)
         finally:
             theirs.close()
 
-    def fork(self, sandbox, uid: int, scratch: Path, reply_fd: int) -> ForkedProcess:
+    def fork(self, sandbox, uid: int, scratch: Path | None, reply_fd: int) -> ForkedProcess:
         """A worker of ``sandbox`` (its limits, environment and confinement; Keras as the server's) for ``uid``,
-        writing to ``scratch`` and replying on ``reply_fd`` (the caller closes its copy)."""
+        writing to ``scratch`` (None under bubblewrap: a ``/tmp`` of its own) and replying on ``reply_fd`` (the
+        caller closes its copy)."""
         limits = sandbox.limits
-        request = {"uid": uid, "scratch": str(scratch), "environment": sandbox.environment(scratch),
+        request = {"uid": uid, "scratch": str(scratch or "/tmp"), "environment": sandbox.environment(scratch),
                    "limits": {"RLIMIT_CPU": [limits.cpu_seconds, limits.cpu_seconds + 5],
                               "RLIMIT_AS": [limits.memory_bytes] * 2, "RLIMIT_FSIZE": [limits.file_bytes] * 2,
                               "RLIMIT_CORE": [0, 0], "RLIMIT_NPROC": [limits.processes] * 2},
                    **sandbox.confinement(scratch)}
+        if sandbox.isolation == "bwrap":  # as bubblewrap starts a worker: PWD from its --chdir /tmp
+            request.update(namespaces={"tmp_bytes": limits.tmp_bytes},
+                           environment={**request["environment"], "PWD": "/tmp"})
         stdin_read, stdin_write = os.pipe()
         stdout_read, stdout_write = os.pipe()
         status_read, status_write = os.pipe()
@@ -115,8 +126,8 @@ class ForkServer:
                 self._socket.settimeout(FORK_SECONDS)
                 socket.send_fds(self._socket, [json.dumps(request).encode()],
                                 [stdin_read, stdout_write, reply_fd, status_write])
-                answer = self._socket.recv(64)
-                problem = None if answer.isdigit() and int(answer) > 0 else f"answered {answer[:40]!r}"
+                answer, pid = _pid_received(self._socket)
+                problem = None if pid > 0 else f"answered {answer[:40]!r}"
         except OSError as error:
             problem = f"did not answer: {error}"
         finally:
@@ -126,7 +137,7 @@ class ForkServer:
             for fd in (stdin_write, stdout_read, status_read):
                 os.close(fd)
             raise ForkServerError(f"the fork server {problem}")
-        return ForkedProcess(int(answer), stdin_write, stdout_read, status_read)
+        return ForkedProcess(pid, stdin_write, stdout_read, status_read)
 
     def close(self) -> None:
         """End the server (end-of-file on its socket; killed if it lingers). Its workers are the pool's to kill."""
@@ -137,10 +148,22 @@ class ForkServer:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-        shutil.rmtree(self._home, ignore_errors=True)  # the server removes it on its way out, unless killed
+        if self._home is not None:
+            shutil.rmtree(self._home, ignore_errors=True)  # the server removes it on its way out, unless killed
+
+
+def _pid_received(control: socket.socket) -> tuple[bytes, int]:
+    """The server's answer, and the pid it names as this process sees it: the one in the message's credentials,
+    translated by the kernel from the server's PID namespace (bubblewrap's) into ours; 0 if the answer names none."""
+    answer, ancillary, _, _ = control.recvmsg(64, socket.CMSG_SPACE(struct.calcsize("3i")))
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS and answer.isdigit() and int(answer) > 0:
+            return answer, struct.unpack("3i", data[:struct.calcsize("3i")])[0]
+    return answer, 0
 
 
 def usable(sandbox) -> bool:
-    """Whether workers of ``sandbox`` may be forked (see the module): Keras, fallback with Landlock, as root."""
-    return (sandbox.frameworks and sandbox.isolation == "fallback" and not sandbox.jailed and os.geteuid() == 0
-            and hasattr(os, "pidfd_open") and os.environ.get("DLCOURSE_FORK_SERVER", "1") != "0")
+    """Whether workers of ``sandbox`` may be forked (see the module): Keras, bubblewrap or fallback with Landlock, as
+    root."""
+    return (sandbox.frameworks and sandbox.isolation in ("bwrap", "fallback") and not sandbox.jailed
+            and os.geteuid() == 0 and hasattr(os, "pidfd_open") and os.environ.get("DLCOURSE_FORK_SERVER", "1") != "0")

@@ -24,9 +24,10 @@ Isolation is the same as with a worker started on demand:
   the next submission is loaded into the warm worker. Under bubblewrap it cannot even see the warm
   worker (its own PID namespace).
 
-Keras workers are forked rather than started where that confines them alike (``forkserver.py``: the
-fallback level with Landlock): the pool starts one fork server, which imports Keras once, and before
-handing out its first forked worker proves that one holds every layer a started worker holds.
+Keras workers are forked rather than started where that confines them alike (``forkserver.py``:
+bubblewrap, and the fallback level with Landlock): the pool starts one fork server, which imports Keras
+once, and before handing out its first forked worker proves that one holds every layer a started worker
+holds.
 
 A worker never outlives its grader: each has a lifeline (``lifeline.py``), a root process that holds
 its uid lease and sweeps its uid if the grader dies without doing so itself (``kill -9`` included).

@@ -46,6 +46,11 @@ from dlcourse.autograder.engine.levels import LEVELS
 from dlcourse.autograder.engine.lifeline import kill_all
 
 FIRST_UID = 61000
+# A bubblewrap worker's, until it drops to its uid (``setpriv``; SETPCAP to empty its bounding set).
+WORKER_CAPABILITIES = ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP")
+# A bubblewrap fork server's: its children make namespaces and a /tmp of their own (SYS_ADMIN), empty their bounding
+# set (SETPCAP) and switch uid, before they run anything of a student's (sandboxed/forkserver.py).
+SERVER_CAPABILITIES = (*WORKER_CAPABILITIES, "CAP_SYS_ADMIN")
 UID_SLOTS = 256
 SYSTEM_READ = ("/usr", "/bin", "/lib", "/lib64", "/sbin", "/etc/ld.so.cache", "/etc/ld.so.conf",
                "/etc/ld.so.conf.d", "/proc", "/sys", "/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")
@@ -180,19 +185,40 @@ class Sandbox:
             config = {**self._fallback_settings(scratch), "preload": list(preload)}
             return [*prlimit, "--", *drop, str(built.python), *python_args, str(built.worker), str(reply_fd),
                     json.dumps(config)]
-        config = {"path": ["/grader", "/grader/lib"], "read": ["/grader", str(Path(sys.base_prefix).resolve()),
-                                                               *SYSTEM_READ],
-                  "write": ["/tmp"], "preload": list(preload)}
+        config = {**self._bwrap_settings(), "preload": list(preload)}
         return [*prlimit, "--", *self._bwrap(), *drop, runtime.real_python(), *python_args, "/grader/worker.py",
                 str(reply_fd), json.dumps(config)]
 
-    def confinement(self, scratch: Path) -> dict[str, list[str]]:
-        """What a fallback worker outside the jail, writing to ``scratch``, may read and write (``confine.apply``'s
-        arguments, as a worker started by ``command`` makes them from its settings: ``read`` + ``path``)."""
-        settings = self._fallback_settings(scratch)
+    def fork_server_command(self, control_fd: int, settings: dict) -> list[str]:
+        """The argv of a fork server (``sandboxed/forkserver.py``) for this sandbox's workers, serving on
+        ``control_fd`` with ``settings`` (``path`` is added here): root, without limits (each child sets its
+        own). Under bubblewrap it runs in a sandbox like a worker's, with the capabilities its children need to
+        make namespaces of their own before they drop every one (see ``forkserver.py``); at the fallback level,
+        from the runtime folder."""
+        python_args = ["-I", "-S", "-B", "-X", "utf8"]
+        if self.isolation == "bwrap":
+            settings = {**settings, "path": self._bwrap_settings()["path"]}
+            return [*self._bwrap(SERVER_CAPABILITIES), runtime.real_python(), *python_args, "/grader/forkserver.py",
+                    str(control_fd), json.dumps(settings)]
+        built = runtime.build(self.frameworks)
+        settings = {**settings, "path": self._fallback_settings(None)["path"]}
+        return [str(built.python), *python_args, str(built.worker.parent / "forkserver.py"), str(control_fd),
+                json.dumps(settings)]
+
+    def confinement(self, scratch: Path | None) -> dict[str, list[str]]:
+        """What a worker, writing to ``scratch`` (fallback, outside the jail) or to its own ``/tmp`` (bwrap), may
+        read and write (``confine.apply``'s arguments, as a worker started by ``command`` makes them from its
+        settings: ``read`` + ``path``)."""
+        settings = self._bwrap_settings() if self.isolation == "bwrap" else self._fallback_settings(scratch)
         return {"read": settings["read"] + settings["path"], "write": settings["write"]}
 
-    def _fallback_settings(self, scratch: Path) -> dict[str, list[str]]:
+    @staticmethod
+    def _bwrap_settings() -> dict[str, list[str]]:
+        """A bubblewrap worker's import path, and what else it may read and write, inside its sandbox."""
+        return {"path": ["/grader", "/grader/lib"], "read": ["/grader", str(Path(sys.base_prefix).resolve()),
+                                                             *SYSTEM_READ], "write": ["/tmp"]}
+
+    def _fallback_settings(self, scratch: Path | None) -> dict[str, list[str]]:
         """A fallback worker's import path, and what else it may read and write, outside the jail."""
         built = runtime.build(self.frameworks)
         return {"path": [str(built.worker.parent), str(built.lib)], "read": [str(built.root), *SYSTEM_READ],
@@ -232,12 +258,14 @@ class Sandbox:
 
     # ------------------------------------------------------------------------- details
 
-    def _bwrap(self) -> list[str]:
+    def _bwrap(self, capabilities: tuple[str, ...] = WORKER_CAPABILITIES) -> list[str]:
+        """bubblewrap's arguments, up to ``--``: as root, its child keeps ``capabilities`` (a worker's drops them
+        with its uid, ``setpriv``); else a user namespace of its own."""
         prefix = Path(sys.base_prefix).resolve()
         args = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
                 "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
         if os.geteuid() == 0:
-            args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+            args += [arg for capability in capabilities for arg in ("--cap-add", capability)]
         else:
             args += ["--unshare-user"]
         args += ["--ro-bind", "/usr", "/usr"]

@@ -4,7 +4,8 @@ Every Keras worker spends about 2 s of one core importing TensorFlow (2,847 modu
 one worker per submission: about half of a Keras assignment's CPU (measured on 2 cores). Forked from a
 process that has done it, a worker is ready in 40 ms. The grader (``engine/forkserver.py``) starts this
 file as root with the student runtime's Python (``python -I -S forkserver.py FD CONFIG``), in the
-sandbox's environment. Like Android's zygote, it never loads student code and holds nothing of the
+sandbox's environment: under bubblewrap inside a bubblewrap sandbox like a worker's (``Sandbox.
+fork_server_command``), keeping the capabilities its children need until they drop them all. Like Android's zygote, it never loads student code and holds nothing of the
 grader's: it imports what every warm worker imports (``worker.py`` with its drivers, then the sandbox's
 ``preload``; one thread, TensorFlow starts none at import) and then serves fork requests on the
 control socket, descriptor FD (``SOCK_SEQPACKET``, one message a request):
@@ -12,10 +13,13 @@ control socket, descriptor FD (``SOCK_SEQPACKET``, one message a request):
     request: ``{"uid", "scratch", "environment", "limits", "read", "write"}`` (JSON) with four descriptors
              (``SCM_RIGHTS``): the worker's stdin, its stdout (its stderr too), its reply pipe, and a
              status pipe.
-    answer:  the child's pid (ASCII digits).
+    answer:  the child's pid (ASCII digits), and in the message's credentials (``SCM_CREDENTIALS``), where the
+             kernel translates it into the grader's PID namespace.
 
 The child, before its worker runs anything: a session of its own; the four descriptors at 0, 1, 2 and 3
-and every other one closed (the control socket and the other workers' pipes among them); its scratch
+and every other one closed (the control socket and the other workers' pipes among them); under bubblewrap
+(``"namespaces"`` in the request), the namespaces and ``/tmp`` bubblewrap gives a worker, in which the
+worker is PID 2 (``_own_namespaces``); its scratch
 folder as working directory, HOME and TMPDIR; the limits ``prlimit`` sets for a worker started by
 ``exec``; no capability in its bounding set; the leased uid as its only uid, gid and group, and no
 inheritable capability (``setpriv --clear-groups --bounding-set=-all --inh-caps=-all``); then the
@@ -36,9 +40,17 @@ import select
 import shutil
 import signal
 import socket
+import struct
 import sys
 
 PR_CAPBSET_DROP = 24
+PR_SET_PDEATHSIG = 1
+CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x02000000, 0x04000000, 0x08000000
+CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
+    1, 2, 4, 8, 32, 4096, 16384, 1 << 18)
+NAMESPACES = ("mnt", "pid", "ipc", "net", "uts")
+PROC_READ_ONLY = ("sys", "sysrq-trigger", "irq", "bus")  # what bubblewrap's --proc leaves read-only
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
 CHILD_FDS = 4  # stdin, stdout, reply, status: what a request carries
 
@@ -94,7 +106,10 @@ def _serve(control: socket.socket, worker) -> None:
             for fd in fds[:3]:
                 os.close(fd)
             statuses[pid] = fds[3]
-            control.send(str(pid).encode())
+            # the pid in the credentials too: the kernel gives it to the grader as the grader sees it (under
+            # bubblewrap this process sees another PID namespace's numbers)
+            control.sendmsg([str(pid).encode()], [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS,
+                                                   struct.pack("3i", pid, os.getuid(), os.getgid()))])
             _reap(statuses)
 
 
@@ -125,6 +140,8 @@ def _become_worker(worker, request: dict, fds: list[int]) -> None:
         signal.set_wakeup_fd(-1)
         for number in (signal.SIGCHLD, signal.SIGINT):
             signal.signal(number, signal.SIG_DFL)
+        if "namespaces" in request:
+            _own_namespaces(int(request["namespaces"]["tmp_bytes"]))  # returns in the worker only
         os.chdir(request["scratch"])
         os.environ.clear()
         os.environ.update(request["environment"])
@@ -148,6 +165,90 @@ def _become_worker(worker, request: dict, fds: list[int]) -> None:
         os._exit(1)
     sys.stdout.flush()
     os._exit(0)
+
+
+def _own_namespaces(tmp_bytes: int) -> None:
+    """Under bubblewrap: what bubblewrap gives a worker it starts, for this child of the server's sandbox. Returns
+    in the worker only, which is then PID 2 of its own PID namespace, as a started one is:
+
+    - this process (``A``, the server's child, whose pid the grader holds) makes new mount, PID, IPC, network,
+      UTS (and, where it can, cgroup) namespaces, then a private ``/tmp`` of ``tmp_bytes`` (tmpfs, 1777);
+    - its child is the namespace's init (PID 1): it mounts the namespace's ``/proc`` (``/proc/sys`` and the
+      like read-only, as bubblewrap leaves them) and forks the worker (PID 2); it dies with ``A`` (SIGKILL:
+      the grader's ``kill``), and the kernel then kills everything in the namespace;
+    - the worker's end (its exit code, or the signal that killed it) is passed up and ``A`` ends as it did, so
+      the server reports it as for a worker forked without namespaces. ``A`` and the init hold none of the
+      worker's pipes and run nothing of the student's (the worker cannot signal them: another uid).
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    before = {name: os.readlink(f"/proc/self/ns/{name}") for name in NAMESPACES}
+    _check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS), "unshare")
+    libc.unshare(CLONE_NEWCGROUP)  # bubblewrap's --unshare-cgroup-try: where the kernel offers it
+    _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
+    _check(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_bytes},mode=1777".encode()),
+           "mount /tmp")
+    alive_read, alive_write = os.pipe()  # open in A until it ends: the init's check that A is alive
+    status_read, status_write = os.pipe()  # the worker's wait status, from the init to A
+    init = os.fork()
+    if init:
+        for fd in (alive_read, status_write):
+            os.close(fd)
+        _hold_nothing()
+        os.waitpid(init, 0)
+        _end_as(os.read(status_read, 64))
+    os.close(status_read)
+    os.close(alive_write)
+    _check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+    if select.select([alive_read], [], [], 0)[0]:  # A died before the line above
+        os._exit(1)
+    _check(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None), "mount /proc")
+    for name in PROC_READ_ONLY:
+        path = f"/proc/{name}".encode()
+        if os.path.exists(path):
+            _check(libc.mount(path, path, None, MS_BIND | MS_REC, None), f"bind {name}")
+            _check(libc.mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY, None), f"read-only {name}")
+    worker = os.fork()
+    if worker:
+        _hold_nothing()
+        while True:  # reap what the worker leaves (an init's duty) until the worker itself ends
+            pid, status = os.waitpid(-1, 0)
+            if pid == worker:
+                os.write(status_write, str(status).encode())
+                os._exit(0)
+    os.close(status_write)
+    os.close(alive_read)
+    after = {name: os.readlink(f"/proc/self/ns/{name}") for name in NAMESPACES}
+    shared = [name for name in NAMESPACES if after[name] == before[name]]
+    if shared or os.getpid() != 2 or os.statvfs("/tmp").f_blocks * os.statvfs("/tmp").f_frsize > tmp_bytes:
+        raise PermissionError(f"not in namespaces of its own (shared: {shared}, pid {os.getpid()}) or /tmp unbounded")
+
+
+def _hold_nothing() -> None:
+    """A or the init: none of the worker's descriptors (its pipes reach end-of-file when it ends) and no signal
+    handler of the server's (a Ctrl-C is the grader's)."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in range(CHILD_FDS):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def _end_as(status: bytes) -> None:
+    """End this process as the worker whose ``os.waitpid`` status this is ended: same exit code, or same signal."""
+    code = os.waitstatus_to_exitcode(int(status)) if status.strip().isdigit() else 1
+    if code < 0:
+        signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+    os._exit(code if code >= 0 else 1)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        import ctypes
+
+        error = ctypes.get_errno()
+        raise OSError(error, f"{what}: {os.strerror(error)}")
 
 
 def _drop_to(uid: int) -> None:
