@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dlcourse.autograder.engine.alongside import Alongside, training_suffix
 from dlcourse.autograder.engine.case import Assignment, Case
 from dlcourse.autograder.engine.catalogue import Catalogue
 from dlcourse.autograder.engine.compare import Status, Verdict
@@ -83,6 +84,8 @@ class Grader:
         max_timeout: caps every case's wall-clock timeout (tests of hanging code use a short one).
         pool: in a batch, starts the next submissions' workers while the current one is graded (``pool.py``);
             every worker still serves one submission only.
+        alongside: where the pool forks the workers, run an assignment's training cases in a second worker
+            alongside the other cases (``alongside.py``); the grades are the same either way.
     """
 
     course: Catalogue
@@ -92,6 +95,7 @@ class Grader:
     isolation: str | None = None
     max_timeout: float | None = None
     pool: WorkerPool | None = None
+    alongside: bool = True
 
     def grade(self, path: str | Path, assignment: Assignment | None = None) -> SubmissionResult:
         started = time.perf_counter()
@@ -121,17 +125,40 @@ class Grader:
         result.notices.append(f"sandbox: {summary(sandbox)}")
         result.notices += [f"sandbox, missing: {text}" for text in missing(sandbox)]
         result.notices += [f"could not parse {text}" for text in notebook.problems]
+        cases = self.cases(assignment)
+        split = len(cases) - self._alongside(sandbox, cases)
         with WorkerSession(sandbox, notebook.cells, pool=self.pool) as session:
-            runner = CaseRunner(session.run, self.cache.expected, self.secret, self.max_timeout, notebook.skipped,
-                                notebook.assigned, notebook.uses, seconds=lambda: session.last_seconds,
-                                stop_after_timeout=self.public_only)
-            for case in self.cases(assignment):
+            runner = self._runner(session, notebook)
+            alongside = None
+            if split < len(cases):
+                def second_runner():  # in the thread: its worker is taken from the pool there
+                    second = WorkerSession(sandbox, notebook.cells, pool=self.pool)
+                    return self._runner(second, notebook), second.close
+                alongside = Alongside(second_runner, cases[split:], assignment.units).start()
+            for case in cases[:split]:
                 result.results.append(CaseResult(case, runner.verdict(case, assignment.units)))
+            if alongside is not None:
+                result.results += [CaseResult(case, verdict)
+                                   for case, verdict in zip(alongside.cases, alongside.adopted(runner))]
             result.notices += [f"while loading: {text}" for text in session.load_problems]
             if session.unavailable:
                 result.notices.append(f"not importable while grading: {', '.join(session.unavailable)} "
                                       "(fine unless a graded function uses it)")
         return result
+
+    def _runner(self, session: WorkerSession, notebook) -> CaseRunner:
+        return CaseRunner(session.run, self.cache.expected, self.secret, self.max_timeout, notebook.skipped,
+                          notebook.assigned, notebook.uses, seconds=lambda: session.last_seconds,
+                          stop_after_timeout=self.public_only)
+
+    def _alongside(self, sandbox: Sandbox, cases: tuple[Case, ...]) -> int:
+        """How many of the last ``cases`` run in a second worker alongside the others (``alongside.py``): the
+        training cases at the end, where the pool forks this sandbox's workers, in a grader's grading (not a
+        student's check), with other cases before them; else 0."""
+        if not self.alongside or self.public_only or self.pool is None or not self.pool.forks(sandbox):
+            return 0
+        count = training_suffix(cases)
+        return count if count < len(cases) else 0
 
     def _unreadable(self, path: Path, assignment: Assignment | None, reason: str) -> SubmissionResult:
         assignment = assignment or self.course.by_file_name(path)

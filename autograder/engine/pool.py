@@ -39,6 +39,7 @@ import atexit
 import os
 import signal
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,6 +171,7 @@ class WorkerPool:
         if depth < 1:
             raise ValueError(f"Expected a depth of at least 1 warm worker. Received depth={depth}.")
         self.depth = depth
+        self._lock = threading.RLock()  # two sessions of one submission may take workers at once (alongside.py)
         self._ahead: list[tuple[Sandbox, Spawned]] = []  # oldest first: the next one taken
         self._server: ForkServer | None = None
         self._server_failed = False
@@ -185,6 +187,10 @@ class WorkerPool:
         return os.geteuid() == 0
 
     def take(self, sandbox: Sandbox) -> Spawned | None:
+        with self._lock:
+            return self._take(sandbox)
+
+    def _take(self, sandbox: Sandbox) -> Spawned | None:
         if self._ahead and self._ahead[0][0] != sandbox:
             self._discard_warm()  # all of them were started for the other sandbox
         while self._ahead:
@@ -197,10 +203,15 @@ class WorkerPool:
     def prepare(self, sandbox: Sandbox) -> None:
         if not self.usable():
             return
-        if self._ahead and self._ahead[0][0] != sandbox:
-            self._discard_warm()
-        while len(self._ahead) < self.depth:
-            self._ahead.append((sandbox, self._spawn(sandbox)))
+        with self._lock:
+            if self._ahead and self._ahead[0][0] != sandbox:
+                self._discard_warm()
+            while len(self._ahead) < self.depth:
+                self._ahead.append((sandbox, self._spawn(sandbox)))
+
+    def forks(self, sandbox: Sandbox) -> bool:
+        """Whether this pool forks the workers of ``sandbox`` (or will, with its first one): a worker costs a fork."""
+        return self.usable() and not self._server_failed and forkserver.usable(sandbox)
 
     @property
     def forking(self) -> bool:
@@ -208,8 +219,9 @@ class WorkerPool:
         return self._server is not None
 
     def close(self) -> None:
-        self._discard_warm()
-        server, self._server = self._server, None
+        with self._lock:
+            self._discard_warm()
+            server, self._server = self._server, None
         if server is not None:
             server.close()
 

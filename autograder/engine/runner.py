@@ -53,6 +53,7 @@ class CaseRunner:
     failed: dict = field(default_factory=dict)  # unit -> status of its first failing case
     earlier: dict = field(default_factory=dict)  # case id -> wall seconds
     yardsticks: dict = field(default_factory=dict)  # case id -> its timed reference's seconds, measured just after it
+    needs: dict = field(default_factory=dict)  # case id -> the other units it runs (``depends_on``)
     last_seconds: float = 0.0
 
     def verdict(self, case: Case, units: tuple[str, ...] = ()) -> Verdict:
@@ -64,15 +65,9 @@ class CaseRunner:
         """
         inputs = case.make_inputs(self.secret if case.hidden else None)
         request = case.request(inputs)
-        needs = self.depends_on(case, request, units)
-        hung = [unit for unit in needs if unit in self.timed_out]
-        if self.stop_after_timeout and case.unit in self.timed_out:
-            verdict = Verdict(False, f"{case.unit}: not run: it timed out on case '{self.timed_out[case.unit]}' "
-                                     "already.", Status.TIMEOUT, ran=False)
-        elif hung:
-            verdict = Verdict(False, f"{case.unit}: not run: it depends on {hung[0]}, which timed out "
-                                     f"(on case '{self.timed_out[hung[0]]}'); fix {hung[0]} first.", Status.ERROR, ran=False)
-        else:
+        needs = self.needs[case.id] = self.depends_on(case, request, units)
+        verdict = self._not_run(case, needs)
+        if verdict is None:
             timeout = min(case.timeout, self.max_timeout or case.timeout)
             expected = functools.cache(lambda: self.expected(case, inputs))
             started = time.monotonic()
@@ -85,16 +80,51 @@ class CaseRunner:
             self.earlier[case.id] = self.last_seconds
             verdict = judge(case, inputs, expected, reply, timing, self.skipped, self.assigned)
             self._keep_yardstick(case, expected)
-            broken = [unit for unit in needs if unit in self.failed]
-            if not verdict.passed and broken:
-                verdict = dataclasses.replace(verdict, message=f"{verdict.message}\nNote: {case.unit} depends on "
-                                              f"{broken[0]}, which fails its own checks ({self.failed[broken[0]]}): "
-                                              "fix that first.")
+            verdict = self._noted(case, verdict, needs)
+        self._remember(case, verdict)
+        return verdict
+
+    def adopt(self, case: Case, ran: Verdict, needs: list[str]) -> Verdict:
+        """The verdict ``verdict`` would give ``case`` here, for a case that another runner ran (``alongside.py``)
+        without this runner's history: not run if it depends on a unit that timed out here, else ``ran`` with
+        this runner's note on a unit it depends on that fails; remembered as ``verdict`` remembers its own.
+
+        Args:
+            case: the case.
+            ran: the other runner's verdict.
+            needs: the other units it runs (the other runner's ``needs[case.id]``).
+        """
+        verdict = self._not_run(case, needs)
+        if verdict is None:
+            noted = f"\nNote: {case.unit} depends on " in ran.message  # by the other runner, on a case it ran
+            verdict = ran if noted else self._noted(case, ran, needs)
+        self._remember(case, verdict)
+        return verdict
+
+    def _not_run(self, case: Case, needs: list[str]) -> Verdict | None:
+        """Why ``case`` is not run (its unit, or one it depends on, timed out already), or None: it runs."""
+        hung = [unit for unit in needs if unit in self.timed_out]
+        if self.stop_after_timeout and case.unit in self.timed_out:
+            return Verdict(False, f"{case.unit}: not run: it timed out on case '{self.timed_out[case.unit]}' "
+                                  "already.", Status.TIMEOUT, ran=False)
+        if hung:
+            return Verdict(False, f"{case.unit}: not run: it depends on {hung[0]}, which timed out "
+                                  f"(on case '{self.timed_out[hung[0]]}'); fix {hung[0]} first.", Status.ERROR, ran=False)
+        return None
+
+    def _noted(self, case: Case, verdict: Verdict, needs: list[str]) -> Verdict:
+        """A failing ``verdict`` with a note on the first unit it depends on that fails its own checks."""
+        broken = [unit for unit in needs if unit in self.failed]
+        if verdict.passed or not broken:
+            return verdict
+        return dataclasses.replace(verdict, message=f"{verdict.message}\nNote: {case.unit} depends on "
+                                   f"{broken[0]}, which fails its own checks ({self.failed[broken[0]]}): fix that first.")
+
+    def _remember(self, case: Case, verdict: Verdict) -> None:
         if verdict.status is Status.TIMEOUT:
             self.timed_out.setdefault(case.unit, case.name)
         elif not verdict.passed and verdict.ran:
             self.failed.setdefault(case.unit, verdict.status)
-        return verdict
 
     def _keep_yardstick(self, case: Case, expected) -> None:
         """A timed reference's own wall time (``reference_seconds``, measured in the grader right after the case
