@@ -19,7 +19,11 @@ Prints figures, asserts nothing; the last two lines are
 where the seconds are per submission, summed over the assignments (medians over rounds), and the ratio
 is the median of the rounds' ratios (so not always exactly the one of the two medians).
 
+Where the Keras workers are forked, the training cases run alongside the others, in a second worker of the
+same submission (``alongside.py``), as ``dlcourse`` grades; ``--in-order`` runs every case in one worker.
+
     .venv/bin/python benchmarks/course.py [--rounds 3] [--only 01_backprop,05_pooling] [--isolation fallback]
+                                          [--in-order]
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from dlcourse.autograder.engine.extract import read_notebook
 from dlcourse.autograder.engine.grade import Grader
 from dlcourse.autograder.engine.pool import WorkerPool
 from dlcourse.autograder.engine.reference_cache import ReferenceCache
-from dlcourse.autograder.engine.sandbox import resolve_isolation
+from dlcourse.autograder.engine.sandbox import Sandbox, resolve_isolation
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -75,9 +79,9 @@ class Dlcourse:
     """dlcourse grading one assignment's submissions, references warm (the solution is graded once first, not
     counted), the next submissions' workers started ahead as in ``dlcourse batch`` (``WorkerPool``, two ahead)."""
 
-    def __init__(self, name: str, notebooks: dict[str, Path], cache: ReferenceCache):
+    def __init__(self, name: str, notebooks: dict[str, Path], cache: ReferenceCache, alongside: bool = True):
         self.name, self.notebooks = name, notebooks
-        self.grader = Grader(COURSE, secret="benchmark", cache=cache, pool=WorkerPool())
+        self.grader = Grader(COURSE, secret="benchmark", cache=cache, pool=WorkerPool(), alongside=alongside)
         self.scores: list[str] = []
         self.grader.grade(notebooks["complete"], ASSIGNMENTS[name])
 
@@ -94,6 +98,12 @@ class Dlcourse:
     @property
     def forked(self) -> bool:
         return self.grader.pool.forking
+
+    @property
+    def alongside(self) -> bool:
+        """Whether the grader ran this assignment's training cases alongside its other cases."""
+        assignment = ASSIGNMENTS[self.name]
+        return self.grader.cases_alongside(Sandbox(frameworks=assignment.frameworks), assignment.cases) > 0
 
     def close(self) -> None:
         self.grader.pool.close()
@@ -171,6 +181,8 @@ def main() -> None:
                         help="rounds nbgrader/dlcourse per assignment (default 3; nbgrader takes seconds a submission)")
     parser.add_argument("--isolation", choices=["bwrap", "fallback"],
                         help="dlcourse's isolation level (default: the one it picks here, as `dlcourse doctor` says)")
+    parser.add_argument("--in-order", action="store_true",
+                        help="every case in one worker, in order (no training case alongside the others)")
     args = parser.parse_args()
     if args.isolation:
         os.environ["DLCOURSE_ISOLATION"] = args.isolation
@@ -189,11 +201,12 @@ def main() -> None:
         cache = ReferenceCache(scratch / "references")
         for name in names:
             notebooks = submissions(name, scratch / "submissions" / name)
-            ours = Dlcourse(name, notebooks, cache)
+            ours = Dlcourse(name, notebooks, cache, alongside=not args.in_order)
             try:
                 theirs = Nbgrader(name, notebooks, scratch)
                 times[name] = interleave({"nbgrader": theirs.seconds, "dlcourse": ours.seconds}, args.rounds)
                 forked = ", its workers forked (forkserver.py)" if ours.forked else ""
+                forked += ", its training alongside (alongside.py)" if ours.alongside else ""
             finally:
                 ours.close()
             theirs_median, ours_median = spread(times[name]["nbgrader"]).median, spread(times[name]["dlcourse"]).median

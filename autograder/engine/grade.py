@@ -126,7 +126,7 @@ class Grader:
         result.notices += [f"sandbox, missing: {text}" for text in missing(sandbox)]
         result.notices += [f"could not parse {text}" for text in notebook.problems]
         cases = self.cases(assignment)
-        split = len(cases) - self._alongside(sandbox, cases)
+        split = len(cases) - self.cases_alongside(sandbox, cases)
         with WorkerSession(sandbox, notebook.cells, pool=self.pool) as session:
             runner = self._runner(session, notebook)
             alongside = None
@@ -151,7 +151,7 @@ class Grader:
                           notebook.assigned, notebook.uses, seconds=lambda: session.last_seconds,
                           stop_after_timeout=self.public_only)
 
-    def _alongside(self, sandbox: Sandbox, cases: tuple[Case, ...]) -> int:
+    def cases_alongside(self, sandbox: Sandbox, cases: tuple[Case, ...]) -> int:
         """How many of the last ``cases`` run in a second worker alongside the others (``alongside.py``): the
         training cases at the end, where the pool forks this sandbox's workers, in a grader's grading (not a
         student's check), with other cases before them; else 0."""

@@ -30,11 +30,11 @@ def test_the_training_cases_at_the_end_are_those_run_alongside():
         grader, keras = Grader(COURSE, secret=TEST_SECRET, pool=pool), Sandbox(frameworks=True)
         if not pool.forks(keras):
             pytest.skip("the pool forks Keras workers only as root")
-        assert grader._alongside(keras, LENET.cases) == 1
-        assert grader._alongside(keras, only_training) == 0  # nothing to run it alongside
-        assert Grader(COURSE, secret=TEST_SECRET, pool=pool, alongside=False)._alongside(keras, LENET.cases) == 0
-        assert Grader(COURSE, public_only=True, pool=pool)._alongside(keras, LENET.cases) == 0  # a student's check
-        assert Grader(COURSE, secret=TEST_SECRET)._alongside(keras, LENET.cases) == 0  # no pool: no cheap worker
+        assert grader.cases_alongside(keras, LENET.cases) == 1
+        assert grader.cases_alongside(keras, only_training) == 0  # nothing to run it alongside
+        assert Grader(COURSE, secret=TEST_SECRET, pool=pool, alongside=False).cases_alongside(keras, LENET.cases) == 0
+        assert Grader(COURSE, public_only=True, pool=pool).cases_alongside(keras, LENET.cases) == 0  # a student's check
+        assert Grader(COURSE, secret=TEST_SECRET).cases_alongside(keras, LENET.cases) == 0  # no pool: no cheap worker
     finally:
         pool.close()
 
