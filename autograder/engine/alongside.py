@@ -5,9 +5,9 @@ A training case (a ``Training`` driver: ``train_lenet5``, the GAN's ring) is mos
 time, and keeps about one core busy while the grader mostly waits for its progress reports; the cases
 before it take most of a second more, one after the other. Given a second worker of the same submission
 (the same sandbox and cells, a uid, a scratch space and a confinement of its own, like every worker), the
-two parts run at once: on a machine with a core to spare (Gradescope's one submission per container, one
-``dlcourse grade``), a submission is graded in about the training's time. In a batch that already keeps
-every core busy, it changes nothing but the order in which the same work is done.
+two parts run at once: where a core is spare (a batch with fewer grading processes than cores, the
+benchmark's one), a submission is graded in about the training's time. In a batch that already keeps every
+core busy, it changes nothing but the order in which the same work is done.
 
 Grades are those of running the cases in order, because the training cases come last: no other case runs
 after them, so none depends on how they went. Once both parts are done, the first worker's runner adopts
@@ -16,8 +16,9 @@ others: not run if it depends on a unit that timed out, a note on a unit it depe
 seconds differ, as they do between any two gradings.
 
 Used where it costs nothing but a fork: the pool forks this sandbox's workers (``WorkerPool.forks``: the
-Keras assignments, as root), the grading is not a student's own check, and the assignment has cases before
-its training cases. None of the cases it runs at the same time is timed (the speed cases, 04's, judge a
+Keras assignments, as root, in a grading with a pool: ``dlcourse grade-batch``, the audit; not one
+``dlcourse grade`` or Gradescope's, which start their workers), the grading is not a student's own check,
+and the assignment has cases before its training cases. None of the cases it runs at the same time is timed (the speed cases, 04's, judge a
 run against a reference timed right after it): a timed case would have to stay out of a Keras assignment,
 or run after the training.
 """
