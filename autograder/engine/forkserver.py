@@ -1,4 +1,4 @@
-"""The grader's end of the fork server (``sandboxed/forkserver.py``): Keras workers forked, not started.
+"""The grader's end of the fork server (``sandboxed/forkserver.py``): workers forked, not started.
 
 ``ForkServer(sandbox, preload)`` starts the server (root, the student runtime's Python, the sandbox's
 environment) and ``fork`` asks it for one worker, which it hands back as a ``ForkedProcess``: what
@@ -8,7 +8,7 @@ environment) and ``fork`` asks it for one worker, which it hands back as a ``For
 Used only where a forked worker is confined exactly as a started one, and where it pays: under
 bubblewrap, and at the fallback level with Landlock (not in the chroot jail, whose later imports would
 not find the runtime where the server found it), as root (a uid per worker), in a batch
-(``WorkerPool``), for the Keras assignments. Under bubblewrap the server runs in a bubblewrap sandbox
+(``WorkerPool``), one server for each kind of worker (``kind``: Keras or NumPy, at one level). Under bubblewrap the server runs in a bubblewrap sandbox
 like a worker's, and each child makes the namespaces and the ``/tmp`` that bubblewrap gives a worker it
 starts, before anything else (``sandboxed/forkserver.py``); the server's PIDs are its namespace's, so
 the pid of each child comes with the kernel's translation (``SCM_CREDENTIALS``). Everything else about a
@@ -162,8 +162,13 @@ def _pid_received(control: socket.socket) -> tuple[bytes, int]:
     return answer, 0
 
 
+def kind(sandbox) -> tuple[str, bool]:
+    """What one fork server's workers share: the level (its command, the children's namespaces) and the runtime
+    (with Keras or not: what it imported). Their limits and confinement come with each request."""
+    return sandbox.isolation, sandbox.frameworks
+
+
 def usable(sandbox) -> bool:
-    """Whether workers of ``sandbox`` may be forked (see the module): Keras, bubblewrap or fallback with Landlock, as
-    root."""
-    return (sandbox.frameworks and sandbox.isolation in ("bwrap", "fallback") and not sandbox.jailed
+    """Whether workers of ``sandbox`` may be forked (see the module): bubblewrap or fallback with Landlock, as root."""
+    return (sandbox.isolation in ("bwrap", "fallback") and not sandbox.jailed
             and os.geteuid() == 0 and hasattr(os, "pidfd_open") and os.environ.get("DLCOURSE_FORK_SERVER", "1") != "0")

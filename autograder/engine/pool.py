@@ -24,10 +24,10 @@ Isolation is the same as with a worker started on demand:
   the next submission is loaded into the warm worker. Under bubblewrap it cannot even see the warm
   worker (its own PID namespace).
 
-Keras workers are forked rather than started where that confines them alike (``forkserver.py``:
-bubblewrap, and the fallback level with Landlock): the pool starts one fork server, which imports Keras
-once, and before handing out its first forked worker proves that one holds every layer a started worker
-holds.
+Workers are forked rather than started where that confines them alike (``forkserver.py``: bubblewrap,
+and the fallback level with Landlock): the pool starts one fork server for each kind of worker (Keras or
+NumPy), which imports what they import once, and before handing out its first forked worker proves that
+one holds every layer a started worker holds.
 
 A worker never outlives its grader: each has a lifeline (``lifeline.py``), a root process that holds
 its uid lease and sweeps its uid if the grader dies without doing so itself (``kill -9`` included).
@@ -162,8 +162,8 @@ class WorkerPool:
     workers until ``depth`` are warm. ``close()`` kills the warm workers left over and ends the fork
     server (also at exit). Without a uid per worker (the grader is not root) the pool stays empty.
 
-    Keras workers are forked by a fork server where ``forkserver.usable`` says a forked worker is confined
-    as a started one (one server for the pool's life, started with its first Keras worker); a server that
+    Workers are forked by a fork server where ``forkserver.usable`` says a forked worker is confined
+    as a started one (one server for each kind of worker, for the pool's life, started with its first); a server that
     fails is ended, and the pool starts its workers itself from then on.
     """
 
@@ -173,8 +173,8 @@ class WorkerPool:
         self.depth = depth
         self._lock = threading.RLock()  # two sessions of one submission may take workers at once (alongside.py)
         self._ahead: list[tuple[Sandbox, Spawned]] = []  # oldest first: the next one taken
-        self._server: ForkServer | None = None
-        self._server_failed = False
+        self._servers: dict[tuple, ForkServer] = {}  # by ``forkserver.kind``: one for each kind of worker forked
+        self._failed: set[tuple] = set()  # kinds whose server failed: their workers are started
         atexit.register(self.close)
 
     @property
@@ -211,18 +211,22 @@ class WorkerPool:
 
     def forks(self, sandbox: Sandbox) -> bool:
         """Whether this pool forks the workers of ``sandbox`` (or will, with its first one): a worker costs a fork."""
-        return self.usable() and not self._server_failed and forkserver.usable(sandbox)
+        return self.usable() and forkserver.kind(sandbox) not in self._failed and forkserver.usable(sandbox)
 
     @property
     def forking(self) -> bool:
-        """Whether a fork server is running (it forked this pool's Keras workers)."""
-        return self._server is not None
+        """Whether a fork server is running (it forked some of this pool's workers)."""
+        return bool(self._servers)
+
+    def server_for(self, sandbox: Sandbox) -> ForkServer | None:
+        """The fork server of ``sandbox``'s kind of worker, if one runs."""
+        return self._servers.get(forkserver.kind(sandbox))
 
     def close(self) -> None:
         with self._lock:
             self._discard_warm()
-            server, self._server = self._server, None
-        if server is not None:
+            servers, self._servers = list(self._servers.values()), {}
+        for server in servers:
             server.close()
 
     def _discard_warm(self) -> None:
@@ -232,19 +236,21 @@ class WorkerPool:
 
     def _spawn(self, sandbox: Sandbox) -> Spawned:
         preload = PRELOAD[sandbox.frameworks]
-        if self._server_failed or not forkserver.usable(sandbox):
+        if not self.forks(sandbox):
             return spawn(sandbox, preload)
+        kind = forkserver.kind(sandbox)
         try:
-            if self._server is None:
-                self._server = ForkServer(sandbox, preload)
+            server = self._servers.get(kind)
+            if server is None:
+                server = self._servers[kind] = ForkServer(sandbox, preload)
                 from dlcourse.autograder.engine.protections import holds_in  # (it starts sessions of ours)
 
-                if not holds_in(sandbox, spawn(sandbox, preload, self._server)):  # detected, not assumed
+                if not holds_in(sandbox, spawn(sandbox, preload, server)):  # detected, not assumed
                     raise ForkServerError("a forked worker does not prove the confinement of a started one")
-            return spawn(sandbox, preload, self._server)
+            return spawn(sandbox, preload, server)
         except (ForkServerError, OSError):
-            self._server_failed = True
-            server, self._server = self._server, None
+            self._failed.add(kind)
+            server = self._servers.pop(kind, None)
             if server is not None:
                 server.close()
             return spawn(sandbox, preload)

@@ -22,10 +22,10 @@ from dlcourse.autograder.engine.sandbox import Sandbox
 from dlcourse.autograder.engine.session import WorkerSession
 from conftest import DAEMON, gone_within
 
-def keras_sandbox(level: str) -> Sandbox | None:
-    """The Keras sandbox at ``level``, where its workers may be forked here (None elsewhere)."""
+def keras_sandbox(level: str, frameworks: bool = True) -> Sandbox | None:
+    """The Keras sandbox (or the NumPy one) at ``level``, where its workers may be forked here (None elsewhere)."""
     try:
-        sandbox = Sandbox(isolation=level, frameworks=True)
+        sandbox = Sandbox(isolation=level, frameworks=frameworks)
     except ValueError:  # bubblewrap cannot make namespaces here, say
         return None
     return sandbox if forkserver.usable(sandbox) else None
@@ -36,6 +36,16 @@ def keras(request) -> Sandbox:
     sandbox = keras_sandbox(request.param)
     if sandbox is None:
         pytest.skip(f"forked workers at level {request.param} need root (and Landlock, or bubblewrap)")
+    return sandbox
+
+
+@pytest.fixture(params=[("fallback", True), ("bwrap", True), ("fallback", False), ("bwrap", False)],
+                ids=["keras-fallback", "keras-bwrap", "numpy-fallback", "numpy-bwrap"])
+def any_kind(request) -> Sandbox:
+    """Each kind of worker a pool forks: Keras or NumPy, at either level."""
+    sandbox = keras_sandbox(*request.param)
+    if sandbox is None:
+        pytest.skip(f"forked workers at level {request.param[0]} need root (and Landlock, or bubblewrap)")
     return sandbox
 
 REPORT = """
@@ -115,7 +125,8 @@ def forked(session) -> bool:
     return isinstance(session._worker.process, ForkedProcess)
 
 
-def test_a_forked_worker_is_confined_exactly_as_a_started_one(pool, keras):
+def test_a_forked_worker_is_confined_exactly_as_a_started_one(pool, any_kind):
+    keras = any_kind
     with WorkerSession(keras, cells(REPORT)) as started:  # no pool: started by exec, as every worker was
         expected = call(started, "report")
         assert isinstance(started._worker.process, subprocess.Popen)
@@ -185,7 +196,7 @@ def test_the_fork_server_survives_a_submission_and_forks_the_next_ones(pool, ker
         ancestors = ancestors_of(session._worker.process.pid)
         assert call(session, "leave_a_daemon")["status"] == "ok"
         time.sleep(2.0)  # the daemon keeps killing whatever it can
-    server = pool._server.process
+    server = pool.server_for(keras).process
     assert server.pid in ancestors and server.poll() is None and pool._warm[1].process.poll() is None
     with forked_session(pool, keras, [REPORT]) as session:
         assert call(session, "report")["status"] == "ok" and forked(session)
@@ -201,12 +212,23 @@ def ancestors_of(pid: int) -> list[int]:
     return found
 
 
+def test_one_pool_forks_each_kind_of_worker_from_a_server_of_its_own(pool):
+    numpy, keras = keras_sandbox("bwrap", frameworks=False), keras_sandbox("bwrap")
+    if numpy is None or keras is None:
+        pytest.skip("forked bubblewrap workers need root and bubblewrap")
+    for sandbox, module in ((numpy, "numpy"), (keras, "keras"), (numpy, "numpy")):
+        with forked_session(pool, sandbox, [f"import sys\n\ndef loaded():\n    return 'keras' in sys.modules\n"]) as session:
+            reply = call(session, "loaded")
+            assert reply["status"] == "ok" and forked(session) and reply["value"] is (module == "keras"), reply
+    assert pool.server_for(numpy) is not pool.server_for(keras) and len(pool._servers) == 2
+
+
 def test_a_dead_fork_server_leaves_the_pool_starting_its_workers(pool, keras):
     with forked_session(pool, keras, [REPORT]) as session:
         assert call(session, "report")["status"] == "ok" and forked(session)
     pool._discard_warm()
-    pool._server.process.kill()
-    pool._server.process.wait()
+    pool.server_for(keras).process.kill()
+    pool.server_for(keras).process.wait()
     pool.prepare(keras)
     assert not pool.forking and isinstance(pool._warm[1].process, subprocess.Popen)
     with WorkerSession(keras, cells(REPORT), pool=pool) as started:
@@ -218,10 +240,11 @@ import os, signal, sys
 from dlcourse.autograder.engine.pool import WorkerPool
 from dlcourse.autograder.engine.sandbox import Sandbox
 pool = WorkerPool()
-pool.prepare(Sandbox(isolation=sys.argv[1], frameworks=True))
-assert pool.forking
+sandbox = Sandbox(isolation=sys.argv[1], frameworks=True)
+pool.prepare(sandbox)
+server = pool.server_for(sandbox)
 warm = pool._warm[1].process.pid
-print(pool._server.process.pid, warm, pool._server._home, flush=True)
+print(server.process.pid, warm, server._home, flush=True)
 os.kill(os.getpid(), signal.SIGKILL)
 """
 

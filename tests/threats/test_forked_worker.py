@@ -72,7 +72,7 @@ def test_a_forked_worker_cannot_use_the_fork_server_and_a_blank_09_scores_0(tmp_
         grader = Grader(COURSE, secret=TEST_SECRET, isolation=level, pool=pool)
         grader.grade(notebook, ASSIGNMENTS["09_gan"])  # started cold; the next submission's worker is forked
         assert pool.forking
-        server = pool._server.process
+        server = pool.server_for(Sandbox(isolation=level, frameworks=True)).process
         result = grader.grade(notebook, ASSIGNMENTS["09_gan"])
         assert server.poll() is None and pool.forking  # still serving
     finally:
