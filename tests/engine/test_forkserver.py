@@ -212,12 +212,21 @@ def ancestors_of(pid: int) -> list[int]:
     return found
 
 
+LOADED = """
+import sys
+
+
+def loaded():
+    return "keras" in sys.modules
+"""
+
+
 def test_one_pool_forks_each_kind_of_worker_from_a_server_of_its_own(pool):
     numpy, keras = keras_sandbox("bwrap", frameworks=False), keras_sandbox("bwrap")
     if numpy is None or keras is None:
         pytest.skip("forked bubblewrap workers need root and bubblewrap")
     for sandbox, module in ((numpy, "numpy"), (keras, "keras"), (numpy, "numpy")):
-        with forked_session(pool, sandbox, [f"import sys\n\ndef loaded():\n    return 'keras' in sys.modules\n"]) as session:
+        with forked_session(pool, sandbox, [LOADED]) as session:
             reply = call(session, "loaded")
             assert reply["status"] == "ok" and forked(session) and reply["value"] is (module == "keras"), reply
     assert pool.server_for(numpy) is not pool.server_for(keras) and len(pool._servers) == 2

@@ -2,16 +2,18 @@
 
 Every Keras worker spends about 2 s of one core importing TensorFlow (2,847 modules), and a batch starts
 one worker per submission: about half of a Keras assignment's CPU (measured on 2 cores). Forked from a
-process that has done it, a worker is ready in 40 ms. A NumPy worker saves less (NumPy's import, and under
-bubblewrap the sandbox's set-up): a fifth to a third of a NumPy assignment's CPU under bubblewrap. The grader (``engine/forkserver.py``) starts this
-file as root with the student runtime's Python (``python -I -S forkserver.py FD CONFIG``), in the
-sandbox's environment: under bubblewrap inside a bubblewrap sandbox like a worker's (``Sandbox.
-fork_server_command``), keeping the capabilities its children need until they drop them all. Like Android's zygote, it never loads student code and holds nothing of the
-grader's: it imports what every warm worker imports (``worker.py`` with its drivers, then the sandbox's
-``preload``; one thread, TensorFlow starts none at import) and then serves fork requests on the
-control socket, descriptor FD (``SOCK_SEQPACKET``, one message a request):
+process that has done it, a worker is ready in 40 ms. A NumPy worker saves less (NumPy's import, and
+under bubblewrap the sandbox's set-up): a fifth to a third of a NumPy assignment's CPU under bubblewrap.
+The grader (``engine/forkserver.py``) starts this file as root with the student runtime's Python
+(``python -I -S forkserver.py FD CONFIG``), in the sandbox's environment: under bubblewrap inside a
+bubblewrap sandbox like a worker's (``Sandbox.fork_server_command``), keeping the capabilities its
+children need until they drop them all. Like Android's zygote, it never loads student code and holds
+nothing of the grader's: it imports what every warm worker imports (``worker.py`` with its drivers, then
+the sandbox's ``preload``; one thread, TensorFlow starts none at import) and then serves fork requests on
+the control socket, descriptor FD (``SOCK_SEQPACKET``, one message a request):
 
-    request: ``{"uid", "scratch", "environment", "limits", "read", "write"}`` (JSON) with four descriptors
+    request: ``{"uid", "scratch", "environment", "limits", "read", "write"}`` (JSON; under bubblewrap also
+             ``"namespaces": {"tmp_bytes"}``) with four descriptors
              (``SCM_RIGHTS``): the worker's stdin, its stdout (its stderr too), its reply pipe, and a
              status pipe.
     answer:  the child's pid (ASCII digits), and in the message's credentials (``SCM_CREDENTIALS``), where the
