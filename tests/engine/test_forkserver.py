@@ -181,6 +181,27 @@ def test_forked_bubblewrap_workers_share_no_namespace_or_tmp(pool):
         assert len({spaces_1[name], spaces_2[name], ours[name]}) == 3, name
 
 
+INIT = """
+def init_status():
+    lines = open("/proc/1/status").read().splitlines()
+    return {key: value.strip() for key, _, value in (line.partition(":") for line in lines)
+            if key in ("Uid", "CapEff", "CapPrm", "CapInh")}
+"""
+
+
+def test_a_forked_bubblewrap_workers_init_keeps_no_capability(pool):
+    """The namespace's init (root, our code: it only reaps) drops every capability once it has forked the worker."""
+    keras = keras_sandbox("bwrap")
+    if keras is None:
+        pytest.skip("forked bubblewrap workers need root and bubblewrap")
+    with forked_session(pool, keras, [INIT]) as session:
+        reply = call(session, "init_status")
+        assert reply["status"] == "ok" and forked(session), reply
+    status = reply["value"]
+    assert status["Uid"].split()[0] == "0"
+    assert status["CapEff"] == status["CapPrm"] == status["CapInh"] == "0000000000000000", status
+
+
 def test_a_forked_worker_that_dies_is_reported_as_a_started_one(pool, keras):
     for unit, words in (("exit_3", "exited with code 3"), ("segfault", "SIGSEGV: a segmentation fault")):
         with forked_session(pool, keras, [REPORT]) as session:

@@ -178,7 +178,8 @@ def _own_namespaces(tmp_bytes: int) -> None:
       UTS (and, where it can, cgroup) namespaces, then a private ``/tmp`` of ``tmp_bytes`` (tmpfs, 1777);
     - its child is the namespace's init (PID 1): it mounts the namespace's ``/proc`` (``/proc/sys`` and the
       like read-only, as bubblewrap leaves them) and forks the worker (PID 2); it dies with ``A`` (SIGKILL:
-      the grader's ``kill``), and the kernel then kills everything in the namespace;
+      the grader's ``kill``), and the kernel then kills everything in the namespace; ``A`` and the init
+      keep no capability once their child is forked;
     - the worker's end (its exit code, or the signal that killed it) is passed up and ``A`` ends as it did, so
       the server reports it as for a worker forked without namespaces. ``A`` and the init hold none of the
       worker's pipes and run nothing of the student's (the worker cannot signal them: another uid).
@@ -199,6 +200,7 @@ def _own_namespaces(tmp_bytes: int) -> None:
         for fd in (alive_read, status_write):
             os.close(fd)
         _hold_nothing()
+        _no_capabilities(libc)  # A only waits from here on
         os.waitpid(init, 0)
         _end_as(os.read(status_read, 64))
     os.close(status_read)
@@ -215,6 +217,7 @@ def _own_namespaces(tmp_bytes: int) -> None:
     worker = os.fork()
     if worker:
         _hold_nothing()
+        _no_capabilities(libc)  # the init only reaps from here on
         while True:  # reap what the worker leaves (an init's duty) until the worker itself ends
             pid, status = os.waitpid(-1, 0)
             if pid == worker:
@@ -226,6 +229,20 @@ def _own_namespaces(tmp_bytes: int) -> None:
     shared = [name for name in NAMESPACES if after[name] == before[name]]
     if shared or os.getpid() != 2 or os.statvfs("/tmp").f_blocks * os.statvfs("/tmp").f_frsize > tmp_bytes:
         raise PermissionError(f"not in namespaces of its own (shared: {shared}, pid {os.getpid()}) or /tmp unbounded")
+
+
+def _no_capabilities(libc) -> None:
+    """Empty this process's effective, permitted and inheritable capabilities (``capset``)."""
+    import ctypes
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+    if libc.capset(ctypes.byref(Header(LINUX_CAPABILITY_VERSION_3, 0)), (Data * 2)()) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
 
 
 def _hold_nothing() -> None:
@@ -265,16 +282,7 @@ def _drop_to(uid: int) -> None:
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
-
-    class Header(ctypes.Structure):
-        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-    class Data(ctypes.Structure):
-        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
-
-    empty = (Data * 2)()
-    if libc.capset(ctypes.byref(Header(LINUX_CAPABILITY_VERSION_3, 0)), empty) != 0:
-        raise OSError(ctypes.get_errno(), "capset")
+    _no_capabilities(libc)
     if os.getresuid() != (uid, uid, uid) or os.getresgid() != (uid, uid, uid) or os.getgroups() not in ([], [uid]):
         raise PermissionError(f"could not become uid {uid}")
     with open("/proc/self/status") as stream:
