@@ -246,8 +246,7 @@ def _no_capabilities(libc) -> None:
 
 
 def _hold_nothing() -> None:
-    """A or the init: none of the worker's descriptors (its pipes reach end-of-file when it ends) and no signal
-    handler of the server's (a Ctrl-C is the grader's)."""
+    """A or the init: none of the worker's descriptors (its pipes reach end-of-file when it ends)."""
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in range(CHILD_FDS):
         os.dup2(devnull, fd)
@@ -258,6 +257,7 @@ def _end_as(status: bytes) -> None:
     """End this process as the worker whose ``os.waitpid`` status this is ended: same exit code, or same signal."""
     code = os.waitstatus_to_exitcode(int(status)) if status.strip().isdigit() else 1
     if code < 0:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a copy of the server dumps no core
         signal.signal(-code, signal.SIG_DFL)
         os.kill(os.getpid(), -code)
     os._exit(code if code >= 0 else 1)
