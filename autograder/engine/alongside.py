@@ -15,12 +15,12 @@ each training verdict in order (``CaseRunner.adopt``) and gives it the verdict i
 others: not run if it depends on a unit that timed out, a note on a unit it depends on that fails. Only the
 seconds differ, as they do between any two gradings.
 
-Used where it costs nothing but a fork: the pool forks this sandbox's workers (``WorkerPool.forks``: the
-Keras assignments, as root, in a grading with a pool: ``dlcourse grade-batch``, the audit; not one
+Used where it costs nothing but a fork: the pool forks this sandbox's workers (``WorkerPool.forks``: as
+root, under bubblewrap or Landlock, in a grading with a pool: ``dlcourse grade-batch``, the audit; not one
 ``dlcourse grade`` or Gradescope's, which start their workers), the grading is not a student's own check,
-and the assignment has cases before its training cases. None of the cases it runs at the same time is timed (the speed cases, 04's, judge a
-run against a reference timed right after it): a timed case would have to stay out of a Keras assignment,
-or run after the training.
+and the assignment has cases before its training cases (06 and 09 today). No case it runs at the same
+time is timed (the speed cases, 04's, judge a run against a reference timed right after it): an
+assignment with both would have to run its timed cases after the training, or not alongside.
 """
 
 from __future__ import annotations

@@ -24,6 +24,9 @@ def test_the_training_cases_at_the_end_are_those_run_alongside():
     assert training_suffix(LENET.cases) == 1 and LENET.cases[-1].unit == "train_lenet5"
     assert training_suffix(ASSIGNMENTS["09_gan"].cases) == 1
     assert training_suffix(ASSIGNMENTS["01_backprop"].cases) == 0
+    # alongside.py's rule: no timed case (04's speed cases) in an assignment whose training runs alongside
+    assert [name for name, assignment in ASSIGNMENTS.items() if training_suffix(assignment.cases)] == [
+        "06_cnn_architectures", "09_gan"]
     only_training = LENET.cases[-1:]
     pool = WorkerPool()
     try:
