@@ -86,6 +86,23 @@ def ring_training_drawn_from(seed: int):
     return dataclasses.replace(case, fresh=False, inputs=lambda rng: gan._training_inputs(np.random.default_rng(seed)))
 
 
+def lenet_training_drawn_from(seed: int):
+    """06's ``train_lenet5`` case, its task drawn from ``seed`` rather than afresh at each grading.
+
+    A CI run saw the solution's recipe (Adam 1e-3, batch 32) end 30 epochs at 0.968 held-out accuracy on one
+    fresh draw, below the 0.97 bar; a test that asserts a trainer passes pins a draw that the recipe
+    reached at epoch 3 (0.927, 0.968, 0.980: seed 3, in-process, oneDNN off)."""
+    import dataclasses
+
+    import numpy as np
+
+    from dlcourse.autograder.cases import cnn_architectures
+
+    (case,) = [case for case in cnn_architectures.ASSIGNMENT.cases if case.unit == "train_lenet5"]
+    return dataclasses.replace(case, fresh=False,
+                               inputs=lambda rng: cnn_architectures._training_inputs(np.random.default_rng(seed)))
+
+
 # A unit whose daemon (fork, setsid, fork) kills every process it may, again and again for 20 s, from 0.5 s after
 # the call has returned: its own worker, and whatever else of its uid or reachable it finds.
 DAEMON = """
