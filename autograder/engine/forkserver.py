@@ -8,9 +8,9 @@ environment) and ``fork`` asks it for one worker, which it hands back as a ``For
 Used only where a forked worker is confined exactly as a started one, and where it pays: under
 bubblewrap, and at the fallback level with Landlock (not in the chroot jail, whose later imports would
 not find the runtime where the server found it), as root (a uid per worker), in a batch
-(``WorkerPool``), one server for each kind of worker (``kind``: Keras or NumPy, at one level). Under bubblewrap the server runs in a bubblewrap sandbox
-like a worker's, and each child makes the namespaces and the ``/tmp`` that bubblewrap gives a worker it
-starts, before anything else (``sandboxed/forkserver.py``); the server's PIDs are its namespace's, so
+(``WorkerPool``), one server for each kind of worker (``kind``: Keras or NumPy, at one level). Under
+bubblewrap the server runs in a bubblewrap sandbox like a worker's, and each child makes the
+namespaces and the ``/tmp`` that bubblewrap gives a worker it starts, before anything else (``sandboxed/forkserver.py``); the server's PIDs are its namespace's, so
 the pid of each child comes with the kernel's translation (``SCM_CREDENTIALS``). Everything else about a
 worker is unchanged: its uid lease and lifeline, its scratch folder and watch (fallback), and the sweep
 of its uid after its submission.

@@ -163,8 +163,8 @@ class WorkerPool:
     server (also at exit). Without a uid per worker (the grader is not root) the pool stays empty.
 
     Workers are forked by a fork server where ``forkserver.usable`` says a forked worker is confined
-    as a started one (one server for each kind of worker, for the pool's life, started with its first); a server that
-    fails is ended, and the pool starts its workers itself from then on.
+    as a started one (one server for each kind of worker, for the pool's life, started with its first); a
+    server that fails is ended, and the pool starts that kind of worker itself from then on.
     """
 
     def __init__(self, depth: int = 2):

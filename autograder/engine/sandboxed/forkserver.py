@@ -227,7 +227,8 @@ def _own_namespaces(tmp_bytes: int) -> None:
     os.close(alive_read)
     after = {name: os.readlink(f"/proc/self/ns/{name}") for name in NAMESPACES}
     shared = [name for name in NAMESPACES if after[name] == before[name]]
-    if shared or os.getpid() != 2 or os.statvfs("/tmp").f_blocks * os.statvfs("/tmp").f_frsize > tmp_bytes:
+    tmp = os.statvfs("/tmp")
+    if shared or os.getpid() != 2 or tmp.f_blocks * tmp.f_frsize > tmp_bytes:
         raise PermissionError(f"not in namespaces of its own (shared: {shared}, pid {os.getpid()}) or /tmp unbounded")
 
 
